@@ -1,0 +1,136 @@
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Every setting the system reads, in one schema parsed once at start-up.
+ * Backends left unset are derived: a Kafka bootstrap list selects Kafka, a
+ * Mongo URL or DynamoDB endpoint selects that database, an S3 endpoint selects
+ * S3. With none of them, the system runs embedded on one machine.
+ */
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
+const bool = (fallback: boolean) => z.stringbool().default(fallback);
+const int = (fallback: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(fallback);
+const csv = z
+  .string()
+  .optional()
+  .transform((value) =>
+    (value ?? '')
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter((entry) => entry !== ''),
+  );
+const bucket = (fallback: string) =>
+  z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name')
+    .default(fallback);
+
+export const configSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    LOG_LEVEL: z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']).default('info'),
+    PORT: int(8000, 0, 65535),
+    HOST: z.string().default('0.0.0.0'),
+
+    DB_BACKEND: z.enum(['mongodb', 'dynamodb', 'embedded']).optional(),
+    MONGO_URL: optionalString,
+    DB_NAME: z.string().min(1).default('mediaflow'),
+    MONGO_JOBS_COLLECTION: z.string().min(1).default('jobs'),
+    DYNAMODB_ENDPOINT: optionalString.pipe(z.url().optional()),
+    DYNAMODB_TABLE: z.string().min(3).max(255).default('mediaflow-jobs'),
+
+    AWS_REGION: z.string().min(1).default('us-east-1'),
+    AWS_ACCESS_KEY_ID: optionalString,
+    AWS_SECRET_ACCESS_KEY: optionalString,
+
+    STORAGE_BACKEND: z.enum(['s3', 'local']).optional(),
+    S3_ENDPOINT: optionalString.pipe(z.url().optional()),
+    S3_FORCE_PATH_STYLE: bool(false),
+    INPUT_BUCKET: bucket('mediaflow-input'),
+    OUTPUT_BUCKET: bucket('mediaflow-output'),
+    OUTPUT_PREFIX: z
+      .string()
+      .default('outputs/')
+      .transform((prefix) => (prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`)),
+    ALLOWED_SOURCE_BUCKETS: csv,
+    UPLOAD_MAX_BYTES: int(2 * 1024 ** 3, 1, Number.MAX_SAFE_INTEGER),
+
+    QUEUE_BACKEND: z.enum(['kafka', 'memory']).optional(),
+    KAFKA_BOOTSTRAP_SERVERS: csv,
+    KAFKA_CLIENT_ID: z.string().min(1).default('mediaflow'),
+    KAFKA_TOPIC: z.string().min(1).max(249).default('mediaflow.jobs'),
+    KAFKA_CONSUMER_GROUP: z.string().min(1).default('mediaflow-workers'),
+    KAFKA_PARTITIONS: int(12, 1, 1000),
+    KAFKA_REPLICATION_FACTOR: int(1, 1, 10),
+    KAFKA_SESSION_TIMEOUT_MS: int(60_000, 6_000, 1_800_000),
+    KAFKA_REBALANCE_TIMEOUT_MS: int(600_000, 10_000, 3_600_000),
+    KAFKA_HEARTBEAT_INTERVAL_MS: int(3_000, 500, 60_000),
+
+    DATA_DIR: z.string().default('./data'),
+    WORK_DIR: z.string().default(os.tmpdir()),
+    FFMPEG_PATH: z.string().min(1).default('ffmpeg'),
+    FFPROBE_PATH: z.string().min(1).default('ffprobe'),
+    WORKER_ID: optionalString,
+    JOB_LEASE_SECONDS: int(60, 5, 3600),
+    PROGRESS_INTERVAL_MS: int(1000, 100, 60_000),
+    SHUTDOWN_TIMEOUT_MS: int(30_000, 1000, 600_000),
+    MAX_ATTEMPTS: int(3, 1, 100),
+    REAPER_INTERVAL_SECONDS: int(30, 1, 3600),
+    REQUEUE_QUEUED_AFTER_SECONDS: int(300, 5, 86_400),
+  })
+  .transform((env) => {
+    const dbBackend = env.DB_BACKEND ?? (env.MONGO_URL ? 'mongodb' : env.DYNAMODB_ENDPOINT ? 'dynamodb' : 'embedded');
+    const queueBackend = env.QUEUE_BACKEND ?? (env.KAFKA_BOOTSTRAP_SERVERS.length > 0 ? 'kafka' : 'memory');
+    const storageBackend = env.STORAGE_BACKEND ?? (env.S3_ENDPOINT ? 's3' : 'local');
+    return {
+      ...env,
+      DB_BACKEND: dbBackend,
+      QUEUE_BACKEND: queueBackend,
+      STORAGE_BACKEND: storageBackend,
+      DATA_DIR: path.resolve(env.DATA_DIR),
+      WORKER_ID: env.WORKER_ID ?? `${os.hostname()}-${process.pid}`,
+    };
+  })
+  .superRefine((env, ctx) => {
+    if (env.DB_BACKEND === 'mongodb' && !env.MONGO_URL) {
+      ctx.addIssue({ code: 'custom', path: ['MONGO_URL'], message: 'is required when DB_BACKEND=mongodb' });
+    }
+    if (env.QUEUE_BACKEND === 'kafka' && env.KAFKA_BOOTSTRAP_SERVERS.length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['KAFKA_BOOTSTRAP_SERVERS'],
+        message: 'is required when QUEUE_BACKEND=kafka',
+      });
+    }
+  });
+
+export type AppConfig = z.output<typeof configSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment; throws a ConfigError naming each bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const result = configSchema.safeParse(env);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const variable = issue.path.map(String).join('.') || '(environment)';
+    const received = issue.path.length > 0 ? env[String(issue.path[0])] : undefined;
+    return `${variable}: ${issue.message}${received === undefined ? '' : ` (got "${received}")`}`;
+  });
+  throw new ConfigError(problems);
+}
+
+/** All buckets a job's source may come from. */
+export function allowedSourceBuckets(config: AppConfig): string[] {
+  return [...new Set([config.INPUT_BUCKET, ...config.ALLOWED_SOURCE_BUCKETS])];
+}

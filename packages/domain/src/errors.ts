@@ -1,0 +1,88 @@
+/**
+ * One error family for the whole system. Every operational failure that can
+ * reach a client or a job record is an AppError with a stable, machine-readable
+ * code; the HTTP status and whether a retry could help travel with the code so
+ * the API, the worker and the logs all agree on what a failure means.
+ */
+
+export const ErrorCodes = {
+  // Client errors (API)
+  VALIDATION_FAILED: { status: 400, retryable: false },
+  INVALID_JSON: { status: 400, retryable: false },
+  UNKNOWN_OPERATION: { status: 400, retryable: false },
+  INVALID_SOURCE: { status: 400, retryable: false },
+  SOURCE_NOT_FOUND: { status: 400, retryable: false },
+  INVALID_CURSOR: { status: 400, retryable: false },
+  INVALID_FILENAME: { status: 400, retryable: false },
+  NOT_FOUND: { status: 404, retryable: false },
+  JOB_NOT_FOUND: { status: 404, retryable: false },
+  METHOD_NOT_ALLOWED: { status: 405, retryable: false },
+  JOB_NOT_COMPLETED: { status: 409, retryable: false },
+  PAYLOAD_TOO_LARGE: { status: 413, retryable: false },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, retryable: false },
+  RANGE_NOT_SATISFIABLE: { status: 416, retryable: false },
+  // Dependencies
+  DEPENDENCY_UNAVAILABLE: { status: 503, retryable: true },
+  STORAGE_ERROR: { status: 503, retryable: true },
+  DATABASE_ERROR: { status: 503, retryable: true },
+  QUEUE_ERROR: { status: 503, retryable: true },
+  // Job failures (worker)
+  NOT_MEDIA: { status: 422, retryable: false },
+  NO_VIDEO_STREAM: { status: 422, retryable: false },
+  NO_AUDIO_STREAM: { status: 422, retryable: false },
+  UNSUPPORTED_MEDIA: { status: 422, retryable: false },
+  OPERATION_NOT_AVAILABLE: { status: 501, retryable: false },
+  FFMPEG_FAILED: { status: 500, retryable: false },
+  JOB_ABORTED: { status: 503, retryable: true },
+  // Programmer errors and the unknown
+  INTERNAL: { status: 500, retryable: false },
+} as const satisfies Record<string, { status: number; retryable: boolean }>;
+
+export type ErrorCode = keyof typeof ErrorCodes;
+
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; details?: unknown };
+}
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly retryable: boolean;
+  readonly details?: unknown;
+
+  constructor(code: ErrorCode, message: string, options: { details?: unknown; cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.name = 'AppError';
+    this.code = code;
+    this.status = ErrorCodes[code].status;
+    this.retryable = ErrorCodes[code].retryable;
+    this.details = options.details;
+  }
+
+  toBody(): ErrorBody {
+    return {
+      error: {
+        code: this.code,
+        message: this.message,
+        ...(this.details === undefined ? {} : { details: this.details }),
+      },
+    };
+  }
+}
+
+export function isAppError(value: unknown): value is AppError {
+  return value instanceof AppError;
+}
+
+/** The one place that turns any thrown value into what a client may see. */
+export function toErrorBody(value: unknown): { status: number; body: ErrorBody } {
+  if (isAppError(value)) return { status: value.status, body: value.toBody() };
+  return {
+    status: 500,
+    body: { error: { code: 'INTERNAL', message: 'Internal server error' } },
+  };
+}
+
+export function errorMessage(value: unknown): string {
+  return value instanceof Error ? value.message : String(value);
+}

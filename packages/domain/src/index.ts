@@ -1,0 +1,7 @@
+export * from './config';
+export * from './errors';
+export * from './job';
+export * from './logging';
+export * from './operations';
+export * from './source-uri';
+export * from './validation';

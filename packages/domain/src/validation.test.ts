@@ -1,0 +1,83 @@
+import { AppError } from './errors';
+import { validateSubmission } from './validation';
+
+const SOURCE = 's3://mediaflow-input/uploads/a/clip.mp4';
+const BUCKETS = ['mediaflow-input'];
+
+function codeOf(body: unknown): string {
+  try {
+    validateSubmission(body, BUCKETS);
+  } catch (error) {
+    if (error instanceof AppError) return error.code;
+    throw error;
+  }
+  return 'OK';
+}
+
+describe('validateSubmission', () => {
+  it('fills in defaults', () => {
+    expect(validateSubmission({ source: SOURCE, method_name: 'compress' }, BUCKETS)).toEqual({
+      source: { bucket: 'mediaflow-input', key: 'uploads/a/clip.mp4' },
+      operation: { method_name: 'compress', output_format: 'mp4', params: { crf: 28, preset: 'veryfast' } },
+    });
+    expect(validateSubmission({ source: SOURCE, method_name: 'extract_audio' }, BUCKETS).operation).toEqual({
+      method_name: 'extract_audio',
+      output_format: 'mp3',
+      params: {},
+    });
+  });
+
+  it('maps black_and_white to grayscale', () => {
+    expect(validateSubmission({ source: SOURCE, method_name: 'black_and_white' }, BUCKETS).operation.method_name).toBe(
+      'grayscale',
+    );
+  });
+
+  it('accepts transcribe with its params', () => {
+    const { operation } = validateSubmission(
+      { source: SOURCE, method_name: 'transcribe', params: { language: 'en', embed_subtitles: false } },
+      BUCKETS,
+    );
+    expect(operation).toMatchObject({ method_name: 'transcribe', params: { language: 'en', embed_subtitles: false } });
+  });
+
+  it.each([
+    [{ source: SOURCE, method_name: 'explode' }, 'UNKNOWN_OPERATION'],
+    [{ source: '/etc/passwd', method_name: 'compress' }, 'INVALID_SOURCE'],
+    [{ source: 'file:///etc/passwd', method_name: 'compress' }, 'INVALID_SOURCE'],
+    [{ source: 'https://example.com/a.mp4', method_name: 'compress' }, 'INVALID_SOURCE'],
+    [{ source: 's3://other-bucket/a.mp4', method_name: 'compress' }, 'INVALID_SOURCE'],
+    [{ source: 's3://mediaflow-input/../secret', method_name: 'compress' }, 'INVALID_SOURCE'],
+    [{ source: 's3://mediaflow-input/a//b', method_name: 'compress' }, 'INVALID_SOURCE'],
+    [{ source: 's3://mediaflow-input/', method_name: 'compress' }, 'INVALID_SOURCE'],
+    [{ source: 's3://mediaflow-input/a\u0000b', method_name: 'compress' }, 'INVALID_SOURCE'],
+    [{ source: SOURCE, method_name: 'compress', params: { crf: 52 } }, 'VALIDATION_FAILED'],
+    [{ source: SOURCE, method_name: 'compress', params: { crf: 20.5 } }, 'VALIDATION_FAILED'],
+    [{ source: SOURCE, method_name: 'compress', params: { preset: 'placebo' } }, 'VALIDATION_FAILED'],
+    [{ source: SOURCE, method_name: 'compress', params: { unknown: 1 } }, 'VALIDATION_FAILED'],
+    [{ source: SOURCE, method_name: 'resize', params: { width: 8 } }, 'VALIDATION_FAILED'],
+    [{ source: SOURCE, method_name: 'convert_format' }, 'VALIDATION_FAILED'],
+    [{ source: SOURCE, method_name: 'convert_format', output_format: 'avi' }, 'VALIDATION_FAILED'],
+    [{ source: SOURCE, method_name: 'extract_audio', output_format: 'flac' }, 'VALIDATION_FAILED'],
+    [{ source: SOURCE, method_name: 'transcribe', params: { language: 'english' } }, 'VALIDATION_FAILED'],
+    [{ source: SOURCE }, 'VALIDATION_FAILED'],
+    [{ source: SOURCE, method_name: 'compress', extra: 1 }, 'VALIDATION_FAILED'],
+    [null, 'VALIDATION_FAILED'],
+    [[], 'VALIDATION_FAILED'],
+    ['compress', 'VALIDATION_FAILED'],
+  ])('refuses %p with %s', (body, code) => {
+    expect(codeOf(body)).toBe(code);
+  });
+
+  it('lists the problems as details', () => {
+    try {
+      validateSubmission({ source: SOURCE, method_name: 'resize', params: { width: 'wide' } }, BUCKETS);
+      throw new Error('expected a failure');
+    } catch (error) {
+      expect(error).toBeInstanceOf(AppError);
+      expect((error as AppError).toBody().error.details).toEqual([
+        { path: 'params.width', message: expect.any(String) },
+      ]);
+    }
+  });
+});

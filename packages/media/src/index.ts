@@ -1,0 +1,17 @@
+export * from './probe-types';
+export { normaliseProbe } from './probe-normalise';
+export { probeMedia } from './probe';
+export type { ProbeOptions } from './probe';
+export type { FfmpegPlan, PlanIo, StreamKind } from './plan/plan-types';
+export { planOperation } from './plan';
+export { outputExtensionFor, contentTypeFor } from './plan/formats';
+export { codecFitsContainer } from './plan/container-codecs';
+export { DEFAULT_RESIZE_BOX, displaySize, fitWithin, targetDimensions, toEven } from './plan/dimensions';
+export type { Size } from './plan/dimensions';
+export { ProgressParser, etaSeconds, toPercent } from './progress';
+export type { ProgressSnapshot } from './progress';
+export { runFfmpeg } from './ffmpeg-runner';
+export type { FfmpegProgress, FfmpegRunResult, RunFfmpegOptions } from './ffmpeg-runner';
+export { FfmpegFailure } from './ffmpeg-failure';
+export { REQUIRED_ENCODERS, checkFfmpeg, parseEncoders, parseVersion } from './ffmpeg-capabilities';
+export type { FfmpegCapabilities } from './ffmpeg-capabilities';

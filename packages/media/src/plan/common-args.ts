@@ -1,0 +1,36 @@
+import { fileUrl } from '../input-url';
+import type { PlanIo } from './plan-types';
+
+/** Global options and the one input, the same for every operation. */
+export function inputArgs(io: PlanIo): string[] {
+  return [
+    '-hide_banner',
+    '-y',
+    '-nostdin',
+    // A crafted playlist or concat file cannot make FFmpeg open URLs or devices.
+    '-protocol_whitelist', 'file,pipe',
+    '-i', fileUrl(io.inputPath),
+  ];
+}
+
+/**
+ * Options shared by every output, and the output itself. Metadata is dropped:
+ * phone videos carry GPS positions and device details that have no business
+ * travelling into a processed copy.
+ */
+export function outputArgs(io: PlanIo, muxer: string): string[] {
+  return ['-map_metadata', '-1', '-threads', '0', '-f', muxer, fileUrl(io.outputPath)];
+}
+
+export function mapStream(index: number): string[] {
+  return ['-map', `0:${index}`];
+}
+
+export function filterArgs(filters: readonly string[]): string[] {
+  return filters.length === 0 ? [] : ['-vf', filters.join(',')];
+}
+
+/** MP4 and MOV readers can start playing before the whole file has arrived. */
+export function faststartArgs(muxer: string): string[] {
+  return muxer === 'mp4' || muxer === 'mov' || muxer === 'ipod' ? ['-movflags', '+faststart'] : [];
+}

@@ -1,0 +1,39 @@
+/** What travels on the queue: only the id. The job record is the truth. */
+export interface JobMessage {
+  job_id: string;
+}
+
+export interface DeliveryContext {
+  /** Keeps this consumer's group membership alive during long work. */
+  heartbeat(): Promise<void>;
+  /** Aborted when the consumer is stopping; the handler should wind down. */
+  signal: AbortSignal;
+}
+
+/**
+ * How a handler disposes of a message. `done` acknowledges it (the offset is
+ * committed); `retry` leaves it unacknowledged so it is delivered again,
+ * here or to another consumer.
+ */
+export type DeliveryOutcome = 'done' | 'retry';
+
+export type MessageHandler = (message: JobMessage, context: DeliveryContext) => Promise<DeliveryOutcome>;
+
+export abstract class JobPublisher {
+  /** Creates the topic if missing. */
+  abstract init(): Promise<void>;
+  abstract publish(message: JobMessage): Promise<void>;
+  /** Throws when the broker cannot be reached. */
+  abstract ping(): Promise<void>;
+  abstract close(): Promise<void>;
+}
+
+export abstract class JobConsumer {
+  /** Starts delivering messages, one at a time, to the handler. */
+  abstract start(handler: MessageHandler): Promise<void>;
+  /**
+   * Stops fetching, aborts the handler in flight through its signal, waits for
+   * it to return, and leaves the group. Unfinished messages stay uncommitted.
+   */
+  abstract stop(): Promise<void>;
+}

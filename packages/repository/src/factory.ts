@@ -1,0 +1,75 @@
+import path from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { AppConfig } from '@mediaflow/domain';
+import { DynamoJobRepository } from './dynamo-job-repository';
+import { startEmbeddedDynamo } from './embedded';
+import { JobRepository } from './job-repository';
+import { MongoJobRepository } from './mongo-job-repository';
+
+export interface RepositoryHandle {
+  repository: JobRepository;
+  /** Closes the repository and anything started for it (the embedded database). */
+  close(): Promise<void>;
+}
+
+type DynamoSettings = Pick<AppConfig, 'AWS_REGION' | 'AWS_ACCESS_KEY_ID' | 'AWS_SECRET_ACCESS_KEY'> & {
+  DYNAMODB_ENDPOINT?: string;
+};
+
+/** Builds the repository the configuration selects. Does not call init(). */
+export async function createJobRepository(config: AppConfig): Promise<RepositoryHandle> {
+  switch (config.DB_BACKEND) {
+    case 'mongodb': {
+      if (!config.MONGO_URL) throw new Error('MONGO_URL is required when DB_BACKEND=mongodb');
+      const repository = new MongoJobRepository({
+        url: config.MONGO_URL,
+        dbName: config.DB_NAME,
+        collection: config.MONGO_JOBS_COLLECTION,
+      });
+      return { repository, close: async () => repository.close() };
+    }
+    case 'dynamodb': {
+      const repository = new DynamoJobRepository({
+        client: createDynamoClient(config),
+        tableName: config.DYNAMODB_TABLE,
+        destroyClientOnClose: true,
+      });
+      return { repository, close: async () => repository.close() };
+    }
+    case 'embedded': {
+      const embedded = await startEmbeddedDynamo({ dataDir: path.join(config.DATA_DIR, 'db') });
+      const repository = new DynamoJobRepository({
+        client: createDynamoClient({ ...config, DYNAMODB_ENDPOINT: embedded.endpoint }),
+        tableName: config.DYNAMODB_TABLE,
+        destroyClientOnClose: true,
+      });
+      return {
+        repository,
+        close: async () => {
+          await repository.close();
+          await embedded.close();
+        },
+      };
+    }
+  }
+}
+
+/**
+ * A client that gives up quickly: a few short attempts, so an outage
+ * surfaces as DATABASE_ERROR within seconds instead of hanging a request.
+ */
+export function createDynamoClient(settings: DynamoSettings): DynamoDBClient {
+  const explicit =
+    settings.AWS_ACCESS_KEY_ID && settings.AWS_SECRET_ACCESS_KEY
+      ? { accessKeyId: settings.AWS_ACCESS_KEY_ID, secretAccessKey: settings.AWS_SECRET_ACCESS_KEY }
+      : undefined;
+  // DynamoDB Local and dynalite accept any credentials, but the SDK insists on having some.
+  const credentials = explicit ?? (settings.DYNAMODB_ENDPOINT ? { accessKeyId: 'local', secretAccessKey: 'local' } : undefined);
+  return new DynamoDBClient({
+    region: settings.AWS_REGION,
+    ...(settings.DYNAMODB_ENDPOINT ? { endpoint: settings.DYNAMODB_ENDPOINT } : {}),
+    ...(credentials ? { credentials } : {}),
+    maxAttempts: 3,
+    requestHandler: { connectionTimeout: 3_000, requestTimeout: 5_000 },
+  });
+}

@@ -1,0 +1,39 @@
+import type { Job, JobHistoryEntry } from '@mediaflow/domain';
+import type { NewJob } from './job-repository';
+
+/** The record both adapters store for a freshly submitted job. */
+export function newJobRecord(job: NewJob): Job {
+  return {
+    job_id: job.job_id,
+    status: 'queued',
+    method_name: job.operation.method_name,
+    output_format: job.operation.output_format,
+    params: job.operation.params,
+    source: job.source,
+    progress: 0,
+    attempts: 0,
+    created_at: job.created_at,
+    updated_at: job.created_at,
+    outputs: [],
+    history: [{ status: 'queued', at: job.created_at }],
+  };
+}
+
+/** Builds a history entry without undefined members, which neither database should store. */
+export function historyEntry(entry: JobHistoryEntry): JobHistoryEntry {
+  return Object.fromEntries(Object.entries(entry).filter(([, value]) => value !== undefined)) as JobHistoryEntry;
+}
+
+/**
+ * Whether a claim at `now` may take the job. Adapters check this before the
+ * conditional write only to skip a write that would fail anyway; the write's
+ * own condition is what makes the claim safe.
+ */
+export function isClaimable(job: Job, now: Date): boolean {
+  if (job.status === 'queued') return true;
+  return job.status === 'processing' && job.lease_expires_at !== undefined && job.lease_expires_at < now.toISOString();
+}
+
+export function leaseUntil(now: Date, leaseMs: number): string {
+  return new Date(now.getTime() + leaseMs).toISOString();
+}

@@ -1,0 +1,3 @@
+export * from './boot';
+export * from './infrastructure';
+export * from './shutdown';

@@ -1,0 +1,46 @@
+import type { AppConfig, Logger } from '@mediaflow/domain';
+import { createJobQueue } from '@mediaflow/queue';
+import type { JobConsumer, JobPublisher } from '@mediaflow/queue';
+import { createJobRepository } from '@mediaflow/repository';
+import type { JobRepository } from '@mediaflow/repository';
+import { createObjectStore } from '@mediaflow/storage';
+import type { ObjectStore } from '@mediaflow/storage';
+
+export interface Infrastructure {
+  repository: JobRepository;
+  store: ObjectStore;
+  publisher: JobPublisher;
+  createConsumer(): JobConsumer;
+  close(): Promise<void>;
+}
+
+/**
+ * Builds every adapter the config selects and prepares what they need
+ * (table or indexes, buckets, topic). The processes only see the ports.
+ */
+export async function createInfrastructure(config: AppConfig, logger: Logger): Promise<Infrastructure> {
+  const { repository, close: closeRepository } = await createJobRepository(config);
+  const store = createObjectStore(config);
+  const queue = createJobQueue(config, logger);
+
+  await repository.init();
+  await Promise.all([store.ensureBucket(config.INPUT_BUCKET), store.ensureBucket(config.OUTPUT_BUCKET)]);
+  await queue.publisher.init();
+  logger.info('infrastructure ready', {
+    db: config.DB_BACKEND,
+    queue: config.QUEUE_BACKEND,
+    storage: config.STORAGE_BACKEND,
+  });
+
+  return {
+    repository,
+    store,
+    publisher: queue.publisher,
+    createConsumer: () => queue.createConsumer(),
+    close: async () => {
+      const results = await Promise.allSettled([queue.publisher.close(), closeRepository(), store.close()]);
+      const failed = results.find((result) => result.status === 'rejected');
+      if (failed) throw failed.reason;
+    },
+  };
+}

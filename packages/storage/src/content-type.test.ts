@@ -1,0 +1,33 @@
+import { contentTypeForExtension, DEFAULT_CONTENT_TYPE } from './content-type';
+
+describe('contentTypeForExtension', () => {
+  it.each([
+    ['mp4', 'video/mp4'],
+    ['webm', 'video/webm'],
+    ['mkv', 'video/x-matroska'],
+    ['mov', 'video/quicktime'],
+    ['mp3', 'audio/mpeg'],
+    ['m4a', 'audio/mp4'],
+    ['wav', 'audio/wav'],
+    ['opus', 'audio/ogg'],
+    ['srt', 'application/x-subrip'],
+    ['vtt', 'text/vtt'],
+    ['json', 'application/json'],
+    ['log', 'text/plain; charset=utf-8'],
+    ['txt', 'text/plain; charset=utf-8'],
+  ])('maps %s to %s', (extension, contentType) => {
+    expect(contentTypeForExtension(extension)).toBe(contentType);
+  });
+
+  it('accepts a leading dot and any case', () => {
+    expect(contentTypeForExtension('.MP4')).toBe('video/mp4');
+    expect(contentTypeForExtension('Srt')).toBe('application/x-subrip');
+  });
+
+  it.each(['', 'exe', 'mp4.exe', 'toString', '__proto__', 'constructor'])(
+    'falls back to octet-stream for %p',
+    (extension) => {
+      expect(contentTypeForExtension(extension)).toBe(DEFAULT_CONTENT_TYPE);
+    },
+  );
+});

@@ -1,0 +1,261 @@
+import { createWriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import {
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { AppError } from '@mediaflow/domain';
+import type { ObjectRef } from '@mediaflow/domain';
+import { ByteCounter } from './byte-counter';
+import { DEFAULT_CONTENT_TYPE } from './content-type';
+import { ObjectStore } from './object-store';
+import type { ByteRange, ObjectInfo, ObjectStream, PutOptions } from './object-store';
+import { createS3Client, withAbortSignal } from './s3-client';
+import type { S3ClientOptions } from './s3-client';
+import { isBucketAlreadyCreated, isS3NotFound, toStorageError } from './s3-errors';
+import { abortedError } from './store-errors';
+
+export interface S3ObjectStoreOptions extends S3ClientOptions {
+  /** Bytes per multipart part for bodies of unknown length (at least 5 MiB). */
+  partSize?: number;
+  /** Parts uploaded in parallel; memory use is about partSize × queueSize. */
+  queueSize?: number;
+}
+
+/** Metadata calls are small; a healthy server answers them at once. */
+const METADATA_TIMEOUT_MS = 10_000;
+const PING_TIMEOUT_MS = 5_000;
+const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
+const DEFAULT_QUEUE_SIZE = 4;
+
+const CONTENT_RANGE = /^bytes (\d+)-(\d+)\/(\d+|\*)$/;
+
+/** Any S3-compatible server, through the AWS SDK v3. */
+export class S3ObjectStore extends ObjectStore {
+  private readonly client: S3Client;
+  private readonly ownsClient: boolean;
+  private readonly partSize: number;
+  private readonly queueSize: number;
+
+  /**
+   * Pass options to have the store build (and later destroy) a client tuned
+   * for streaming; a client passed in is used as is and left open on close().
+   */
+  constructor(clientOrOptions: S3Client | S3ObjectStoreOptions) {
+    super();
+    if (clientOrOptions instanceof S3Client) {
+      this.client = clientOrOptions;
+      this.ownsClient = false;
+      this.partSize = DEFAULT_PART_SIZE;
+      this.queueSize = DEFAULT_QUEUE_SIZE;
+    } else {
+      this.client = createS3Client(clientOrOptions);
+      this.ownsClient = true;
+      this.partSize = clientOrOptions.partSize ?? DEFAULT_PART_SIZE;
+      this.queueSize = clientOrOptions.queueSize ?? DEFAULT_QUEUE_SIZE;
+    }
+  }
+
+  async ensureBucket(bucket: string): Promise<void> {
+    const ref = { bucket, key: '' };
+    try {
+      if (await this.bucketExists(bucket)) return;
+      await this.client.send(new CreateBucketCommand({ Bucket: bucket }), {
+        abortSignal: AbortSignal.timeout(METADATA_TIMEOUT_MS),
+      });
+    } catch (error) {
+      if (isBucketAlreadyCreated(error)) return;
+      // Another process may have won a creation race with some other answer
+      // (e.g. OperationAborted); what matters is that the bucket is there now.
+      if (await this.bucketExists(bucket).catch(() => false)) return;
+      throw toStorageError(error, 'create bucket', ref);
+    }
+  }
+
+  async ping(bucket: string): Promise<void> {
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: bucket }), {
+        abortSignal: AbortSignal.timeout(PING_TIMEOUT_MS),
+      });
+    } catch (error) {
+      throw new AppError('STORAGE_ERROR', `object storage is not reachable or bucket "${bucket}" is missing`, {
+        cause: error,
+      });
+    }
+  }
+
+  async put(ref: ObjectRef, body: Readable | Buffer, options: PutOptions): Promise<ObjectInfo> {
+    const { signal } = options;
+    if (signal?.aborted) throw abortedError('upload', ref, signal);
+    try {
+      if (Buffer.isBuffer(body)) {
+        await this.client.send(
+          new PutObjectCommand({ Bucket: ref.bucket, Key: ref.key, Body: body, ContentType: options.contentType }),
+          signal ? { abortSignal: signal } : {},
+        );
+        return { size: body.length, contentType: options.contentType };
+      }
+      return await this.putStream(ref, body, options);
+    } catch (error) {
+      if (signal?.aborted) throw abortedError('upload', ref, signal);
+      throw toStorageError(error, 'write', ref);
+    }
+  }
+
+  /**
+   * Streams a body of unknown length as a multipart upload. Aborting cancels
+   * the requests in flight and ends the body, so Upload fails on its own path,
+   * which aborts the multipart upload before done() settles: no object, and
+   * no parts left behind.
+   */
+  private async putStream(ref: ObjectRef, body: Readable, options: PutOptions): Promise<ObjectInfo> {
+    const { signal } = options;
+    const counter = new ByteCounter();
+    // Its failure also fails the upload, which reports it.
+    pipeline(body, counter).catch(() => undefined);
+    const requests = new AbortController();
+    const onAbort = (): void => {
+      requests.abort(signal?.reason);
+      counter.destroy(new Error('upload aborted'));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const upload = new Upload({
+        client: withAbortSignal(this.client, requests.signal),
+        params: {
+          Bucket: ref.bucket,
+          Key: ref.key,
+          Body: counter,
+          ContentType: options.contentType,
+          ...(options.contentLength === undefined ? {} : { ContentLength: options.contentLength }),
+        },
+        partSize: this.partSize,
+        queueSize: this.queueSize,
+      });
+      await upload.done();
+      return { size: counter.bytes, contentType: options.contentType };
+    } catch (error) {
+      // Unblocks the source if the upload gave up before reading all of it.
+      counter.destroy();
+      throw error;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  async head(ref: ObjectRef): Promise<ObjectInfo | null> {
+    try {
+      const output = await this.client.send(new HeadObjectCommand({ Bucket: ref.bucket, Key: ref.key }), {
+        abortSignal: AbortSignal.timeout(METADATA_TIMEOUT_MS),
+      });
+      return {
+        size: output.ContentLength ?? 0,
+        contentType: output.ContentType ?? DEFAULT_CONTENT_TYPE,
+        ...(output.LastModified ? { lastModified: output.LastModified } : {}),
+      };
+    } catch (error) {
+      if (isS3NotFound(error)) return null;
+      throw toStorageError(error, 'inspect', ref);
+    }
+  }
+
+  async get(ref: ObjectRef, range?: ByteRange): Promise<ObjectStream> {
+    try {
+      return await this.open(ref, range);
+    } catch (error) {
+      throw toStorageError(error, 'read', ref);
+    }
+  }
+
+  async download(ref: ObjectRef, filePath: string, signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) throw abortedError('download', ref, signal);
+    let opened: ObjectStream;
+    try {
+      opened = await this.open(ref, undefined, signal);
+    } catch (error) {
+      if (signal?.aborted) throw abortedError('download', ref, signal);
+      throw toStorageError(error, 'read', ref);
+    }
+    try {
+      await pipeline(opened.body, createWriteStream(filePath), signal ? { signal } : {});
+    } catch (error) {
+      await rm(filePath, { force: true });
+      if (signal?.aborted) throw abortedError('download', ref, signal);
+      throw toStorageError(error, 'download', ref);
+    }
+  }
+
+  async delete(ref: ObjectRef): Promise<void> {
+    try {
+      await this.client.send(new DeleteObjectCommand({ Bucket: ref.bucket, Key: ref.key }), {
+        abortSignal: AbortSignal.timeout(METADATA_TIMEOUT_MS),
+      });
+    } catch (error) {
+      if (isS3NotFound(error)) return;
+      throw toStorageError(error, 'delete', ref);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsClient) this.client.destroy();
+    return Promise.resolve();
+  }
+
+  private async bucketExists(bucket: string): Promise<boolean> {
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: bucket }), {
+        abortSignal: AbortSignal.timeout(METADATA_TIMEOUT_MS),
+      });
+      return true;
+    } catch (error) {
+      if (isS3NotFound(error)) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * The signal, when given, stays attached while the body streams: aborting
+   * it destroys the body. Metadata timeouts are therefore never passed here.
+   */
+  private async open(ref: ObjectRef, range?: ByteRange, signal?: AbortSignal): Promise<ObjectStream> {
+    const output = await this.client.send(
+      new GetObjectCommand({
+        Bucket: ref.bucket,
+        Key: ref.key,
+        ...(range ? { Range: `bytes=${range.start}-${range.end}` } : {}),
+      }),
+      signal ? { abortSignal: signal } : {},
+    );
+    const body = output.Body;
+    if (!(body instanceof Readable)) {
+      throw new AppError('STORAGE_ERROR', 'object storage returned a body that is not a Node.js stream');
+    }
+    const served = parseContentRange(output.ContentRange);
+    return {
+      body,
+      // A server that ignores Range answers 200 with the whole object and no Content-Range.
+      size: served?.size ?? output.ContentLength ?? 0,
+      contentType: output.ContentType ?? DEFAULT_CONTENT_TYPE,
+      ...(output.LastModified ? { lastModified: output.LastModified } : {}),
+      ...(served ? { range: served.range } : {}),
+    };
+  }
+}
+
+function parseContentRange(header: string | undefined): { range: ByteRange; size?: number } | undefined {
+  const match = header === undefined ? null : CONTENT_RANGE.exec(header);
+  if (!match) return undefined;
+  const [, start, end, size] = match;
+  return {
+    range: { start: Number(start), end: Number(end) },
+    ...(size === '*' ? {} : { size: Number(size) }),
+  };
+}

@@ -1,0 +1,47 @@
+import { checkFfmpeg } from '@mediaflow/media';
+import { bootConfig, createInfrastructure, ShutdownCoordinator } from '@mediaflow/runtime';
+import { Worker } from '@mediaflow/worker';
+import { createApp } from './app';
+import { listen } from './server';
+
+/**
+ * `npm start`: the API and one worker in a single process, on whatever the
+ * environment selects. With nothing configured that is the embedded mode: a
+ * DynamoDB-compatible store under DATA_DIR, a local-disk object store and an
+ * in-process queue.
+ */
+async function main(): Promise<void> {
+  const { config, logger } = bootConfig('mediaflow');
+  const ffmpeg = await checkFfmpeg({ ffmpegPath: config.FFMPEG_PATH, ffprobePath: config.FFPROBE_PATH });
+  logger.info('ffmpeg found', { version: ffmpeg.version });
+  if (config.QUEUE_BACKEND === 'memory' && config.DB_BACKEND !== 'embedded') {
+    logger.warn('in-process queue with a shared database: run only one process this way');
+  }
+
+  const infrastructure = await createInfrastructure(config, logger);
+  const shutdown = new ShutdownCoordinator(logger, config.SHUTDOWN_TIMEOUT_MS);
+  const worker = new Worker({
+    infrastructure,
+    config,
+    logger,
+    onFatal: () => void shutdown.shutdown('fatal error').finally(() => process.exit(1)),
+  });
+  const server = await listen(createApp({ config, infrastructure, logger }), config.PORT, config.HOST);
+  shutdown.add('http server', async () => server.close());
+  shutdown.add('worker', async () => worker.stop());
+  shutdown.add('infrastructure', async () => infrastructure.close());
+  shutdown.installSignalHandlers();
+  await worker.start();
+  logger.info('mediaflow running', {
+    url: `http://localhost:${server.port}`,
+    db: config.DB_BACKEND,
+    queue: config.QUEUE_BACKEND,
+    storage: config.STORAGE_BACKEND,
+    dataDir: config.DATA_DIR,
+  });
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`mediaflow failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,64 @@
+import winston from 'winston';
+import { ProgressReporter } from './progress-reporter';
+import type { ProgressSink, ProgressSnapshot } from './progress-reporter';
+
+const silentLogger = winston.createLogger({ silent: true });
+
+class RecordingSink implements ProgressSink {
+  writes: ProgressSnapshot[] = [];
+  heartbeats = 0;
+  owned = true;
+  async write(snapshot: ProgressSnapshot): Promise<boolean> {
+    this.writes.push(snapshot);
+    return Promise.resolve(this.owned);
+  }
+  async heartbeat(): Promise<void> {
+    this.heartbeats += 1;
+    return Promise.resolve();
+  }
+}
+
+describe('ProgressReporter', () => {
+  it('writes at most once per interval, with a heartbeat each time', async () => {
+    const sink = new RecordingSink();
+    let clock = 10_000;
+    const reporter = new ProgressReporter(sink, 1000, () => undefined, silentLogger, () => clock);
+    for (let i = 1; i <= 30; i += 1) {
+      clock += 100; // 30 updates over 3 seconds
+      reporter.report({ percent: i });
+      await reporter.settle();
+    }
+    expect(sink.writes.length).toBe(3);
+    expect(sink.heartbeats).toBe(3);
+  });
+
+  it('never reports a lower percent than before and never 100 before completion', async () => {
+    const sink = new RecordingSink();
+    let clock = 0;
+    const reporter = new ProgressReporter(sink, 1, () => undefined, silentLogger, () => clock);
+    for (const percent of [10, 5, 50, 120]) {
+      clock += 10;
+      reporter.report({ percent });
+      await reporter.settle();
+    }
+    expect(sink.writes.map((w) => w.percent)).toEqual([10, 10, 50, 99.9]);
+  });
+
+  it('signals when the job is no longer owned', async () => {
+    const sink = new RecordingSink();
+    sink.owned = false;
+    const lost = jest.fn();
+    const reporter = new ProgressReporter(sink, 1, lost, silentLogger, () => 5);
+    reporter.report({ percent: 1 });
+    await reporter.settle();
+    expect(lost).toHaveBeenCalledTimes(1);
+  });
+
+  it('survives a failing write', async () => {
+    const sink = new RecordingSink();
+    sink.write = async () => Promise.reject(new Error('db down'));
+    const reporter = new ProgressReporter(sink, 1, () => undefined, silentLogger, () => 5);
+    reporter.report({ percent: 1 });
+    await expect(reporter.settle()).resolves.toBeUndefined();
+  });
+});

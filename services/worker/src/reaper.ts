@@ -1,0 +1,82 @@
+import { errorMessage } from '@mediaflow/domain';
+import type { Logger } from '@mediaflow/domain';
+import type { JobPublisher } from '@mediaflow/queue';
+import type { JobRepository } from '@mediaflow/repository';
+
+export interface ReaperOptions {
+  intervalMs: number;
+  /** A queued job untouched this long is assumed to have lost its message. */
+  requeueQueuedAfterMs: number;
+  batchSize: number;
+}
+
+// The latest instant ISO strings can express without a sign, so it still
+// compares correctly as a string in every backend.
+const END_OF_TIME = new Date('9999-12-31T23:59:59.999Z');
+
+/**
+ * Puts jobs that need a worker back on the queue: processing jobs whose lease
+ * expired (their worker died) and queued jobs whose message was lost. Every
+ * worker runs one; that is safe because a duplicate message only leads to a
+ * claim that fails.
+ */
+export class Reaper {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+
+  constructor(
+    private readonly repository: JobRepository,
+    private readonly publisher: JobPublisher,
+    private readonly options: ReaperOptions,
+    private readonly logger: Logger,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => {
+      this.running ??= this.sweep().then(() => {
+        this.running = undefined;
+      });
+    }, this.options.intervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running;
+  }
+
+  async sweep(now = new Date()): Promise<number> {
+    try {
+      const candidates = await this.repository.findRecoverable(now, this.options.batchSize);
+      const stale = candidates.filter(
+        (job) =>
+          job.status === 'processing' ||
+          now.getTime() - Date.parse(job.updated_at) >= this.options.requeueQueuedAfterMs,
+      );
+      for (const job of stale) await this.publisher.publish({ job_id: job.job_id });
+      if (stale.length > 0) this.logger.info('re-queued jobs', { count: stale.length });
+      return stale.length;
+    } catch (error) {
+      this.logger.warn('reaper sweep failed', { error: errorMessage(error) });
+      return 0;
+    }
+  }
+
+  /**
+   * For a single-process deployment (embedded mode) after a restart: every
+   * job still processing was interrupted by that restart, whatever its lease
+   * says, so it is handed back, and every queued job is queued again because
+   * the in-process queue started empty.
+   */
+  async recoverAfterRestart(): Promise<number> {
+    const jobs = await this.repository.findRecoverable(END_OF_TIME, 10_000);
+    for (const job of jobs) {
+      if (job.status === 'processing' && job.worker_id) {
+        await this.repository.release(job.job_id, job.worker_id, new Date(), 'interrupted by a restart');
+      }
+      await this.publisher.publish({ job_id: job.job_id });
+    }
+    if (jobs.length > 0) this.logger.info('recovered jobs after restart', { count: jobs.length });
+    return jobs.length;
+  }
+}

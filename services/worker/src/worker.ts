@@ -1,0 +1,65 @@
+import type { AppConfig, Logger } from '@mediaflow/domain';
+import { isAppError } from '@mediaflow/domain';
+import type { DeliveryOutcome, JobConsumer } from '@mediaflow/queue';
+import type { Infrastructure } from '@mediaflow/runtime';
+import { JobHandler } from './job-handler';
+import { Reaper } from './reaper';
+
+export interface WorkerOptions {
+  infrastructure: Infrastructure;
+  config: AppConfig;
+  logger: Logger;
+  /** Called with a programmer error; the process should exit non-zero. */
+  onFatal: (error: unknown) => void;
+}
+
+/** A queue consumer feeding the job handler, plus the reaper. */
+export class Worker {
+  private consumer: JobConsumer | undefined;
+  private readonly reaper: Reaper;
+  private readonly handler: JobHandler;
+
+  constructor(private readonly options: WorkerOptions) {
+    const { infrastructure, config, logger } = options;
+    this.handler = new JobHandler({
+      repository: infrastructure.repository,
+      store: infrastructure.store,
+      config,
+      logger,
+      workerId: config.WORKER_ID,
+    });
+    this.reaper = new Reaper(
+      infrastructure.repository,
+      infrastructure.publisher,
+      {
+        intervalMs: config.REAPER_INTERVAL_SECONDS * 1000,
+        requeueQueuedAfterMs: config.REQUEUE_QUEUED_AFTER_SECONDS * 1000,
+        batchSize: 100,
+      },
+      logger,
+    );
+  }
+
+  async start(): Promise<void> {
+    const { infrastructure, config, logger, onFatal } = this.options;
+    if (config.QUEUE_BACKEND === 'memory') await this.reaper.recoverAfterRestart();
+    this.consumer = infrastructure.createConsumer();
+    await this.consumer.start(async (message, context): Promise<DeliveryOutcome> => {
+      try {
+        return await this.handler.handle(message, context);
+      } catch (error) {
+        if (isAppError(error)) throw error;
+        logger.error('programmer error while handling a job', { jobId: message.job_id, error });
+        onFatal(error);
+        return 'retry';
+      }
+    });
+    this.reaper.start();
+    logger.info('worker started', { workerId: config.WORKER_ID });
+  }
+
+  async stop(): Promise<void> {
+    await this.reaper.stop();
+    await this.consumer?.stop();
+  }
+}

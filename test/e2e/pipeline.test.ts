@@ -1,0 +1,303 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
+import { probeMedia } from '@mediaflow/media';
+import type { MediaProbe } from '@mediaflow/media';
+import type { ApiClient, JsonObject } from '../support/api-client';
+import { makeClip } from '../support/media-fixtures';
+import { measureChroma } from '../support/media-assertions';
+import { waitFor } from '../support/processes';
+import { startSystem } from '../support/system';
+import type { DbBackend, RunningSystem } from '../support/system';
+
+jest.setTimeout(300_000);
+
+interface StatusBody extends JsonObject {
+  job_id: string;
+  status: string;
+  progress: number;
+  error: { code: string; message: string } | null;
+  output_path: string | null;
+  log_path: string | null;
+  attempts: number;
+  outputs: { kind: string; path: string; content_type: string }[];
+}
+
+interface Watched {
+  final: StatusBody;
+  progress: number[];
+}
+
+/** Polls /status until the job ends, recording every progress value seen. */
+async function watchJob(client: ApiClient, jobId: string, timeoutMs = 120_000): Promise<Watched> {
+  const progress: number[] = [];
+  const final = await waitFor(
+    `job ${jobId} to finish`,
+    async () => {
+      const response = await client.request<StatusBody>('GET', `/status/${jobId}`);
+      expect(response.status).toBe(200);
+      progress.push(response.body.progress);
+      return ['completed', 'failed', 'cancelled'].includes(response.body.status) ? response.body : undefined;
+    },
+    { timeoutMs, intervalMs: 100 },
+  );
+  return { final, progress };
+}
+
+async function submit(client: ApiClient, body: JsonObject): Promise<string> {
+  const response = await client.postJson<{ job_id: string; status: string }>('/process', body);
+  expect(response.status).toBe(202);
+  expect(response.body.status).toBe('queued');
+  return response.body.job_id;
+}
+
+describe.each<DbBackend>(['mongodb', 'dynamodb'])('job pipeline end to end on %s', (db) => {
+  let system: RunningSystem;
+  let dir: string;
+  let source: string;
+  let longSource: string;
+  const jobs = new Map<string, string>();
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), `mediaflow-e2e-${db}-`));
+    const clip = path.join(dir, 'clip.mp4');
+    const longClip = path.join(dir, 'long.mp4');
+    await Promise.all([
+      makeClip(clip, { seconds: 4, width: 320, height: 240 }),
+      makeClip(longClip, { seconds: 20, width: 640, height: 360 }),
+    ]);
+    system = await startSystem({ db, workers: 2 });
+    source = await system.client.upload('clip.mp4', clip);
+    longSource = await system.client.upload('long clip.mp4', longClip);
+  });
+
+  afterAll(async () => {
+    await system?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  afterEach(() => {
+    const state = expect.getState();
+    if (state.assertionCalls !== state.numPassingAsserts) process.stderr.write(system.logs());
+  });
+
+  async function downloadAndProbe(jobId: string, name: string): Promise<{ probe: MediaProbe; file: string; bytes: Buffer }> {
+    const response = await system.client.download(`/download/${jobId}`);
+    expect(response.status).toBe(200);
+    expect(Number(response.headers.get('content-length'))).toBe(response.data.length);
+    expect(response.headers.get('content-disposition')).toMatch(/^attachment; filename="/);
+    const file = path.join(dir, name);
+    await writeFile(file, response.data);
+    return { probe: await probeMedia(file), file, bytes: response.data };
+  }
+
+  it('submits every operation, reports progress, and produces correct media', async () => {
+    const requests: [string, JsonObject][] = [
+      ['compress', { source, method_name: 'compress', params: { crf: 30 } }],
+      ['extract_audio', { source, method_name: 'extract_audio' }],
+      ['extract_audio_wav', { source, method_name: 'extract_audio', output_format: 'wav' }],
+      ['resize', { source, method_name: 'resize', params: { width: 160 } }],
+      ['resize_default', { source, method_name: 'resize' }],
+      ['convert_webm', { source, method_name: 'convert_format', output_format: 'webm' }],
+      ['convert_mkv', { source, method_name: 'convert_format', output_format: 'mkv' }],
+      ['grayscale', { source, method_name: 'grayscale' }],
+      ['black_and_white', { source, method_name: 'black_and_white' }],
+      ['slow_compress', { source: longSource, method_name: 'compress', params: { preset: 'medium', crf: 23 } }],
+    ];
+    for (const [name, body] of requests) jobs.set(name, await submit(system.client, body));
+
+    const watched = new Map<string, Watched>();
+    await Promise.all(
+      [...jobs].map(async ([name, jobId]) => watched.set(name, await watchJob(system.client, jobId))),
+    );
+
+    for (const [name, { final, progress }] of watched) {
+      expect({ name, status: final.status, error: final.error }).toEqual({ name, status: 'completed', error: null });
+      expect(final.progress).toBe(100);
+      for (let i = 1; i < progress.length; i += 1) expect(progress[i]).toBeGreaterThanOrEqual(progress[i - 1]!);
+      expect(final.output_path).toMatch(/^s3:\/\/mediaflow-output\//);
+      expect(final.log_path).toMatch(/ffmpeg\.log$/);
+      expect(final.attempts).toBe(1);
+    }
+    // The long encode is slow enough to be seen part-way through.
+    const slow = watched.get('slow_compress')!.progress;
+    expect(slow.some((value) => value > 0 && value < 100)).toBe(true);
+
+    const compress = await downloadAndProbe(jobs.get('compress')!, 'compress.mp4');
+    expect(compress.probe.video).toMatchObject({ codec: 'h264', width: 320, height: 240 });
+    expect(compress.probe.audio?.codec).toBe('aac');
+    expect(compress.probe.durationSec).toBeCloseTo(4, 0);
+
+    const mp3 = await downloadAndProbe(jobs.get('extract_audio')!, 'audio.mp3');
+    expect(mp3.probe.video).toBeUndefined();
+    expect(mp3.probe.audio?.codec).toBe('mp3');
+    expect(mp3.probe.streamCount).toBe(1);
+    expect(mp3.probe.durationSec).toBeCloseTo(4, 0);
+
+    const wav = await downloadAndProbe(jobs.get('extract_audio_wav')!, 'audio.wav');
+    expect(wav.probe.video).toBeUndefined();
+    expect(wav.probe.audio?.codec).toBe('pcm_s16le');
+
+    const resized = await downloadAndProbe(jobs.get('resize')!, 'resized.mp4');
+    expect(resized.probe.video).toMatchObject({ width: 160, height: 120 });
+    const resizedDefault = await downloadAndProbe(jobs.get('resize_default')!, 'resized-default.mp4');
+    expect(resizedDefault.probe.video).toMatchObject({ width: 960, height: 720 });
+
+    const webm = await downloadAndProbe(jobs.get('convert_webm')!, 'converted.webm');
+    expect(webm.probe.formatName).toContain('webm');
+    expect(webm.probe.video?.codec).toBe('vp9');
+    expect(webm.probe.audio?.codec).toBe('opus');
+    const mkv = await downloadAndProbe(jobs.get('convert_mkv')!, 'converted.mkv');
+    expect(mkv.probe.formatName).toContain('matroska');
+    expect(mkv.probe.video?.codec).toBe('h264');
+
+    for (const name of ['grayscale', 'black_and_white']) {
+      const gray = await downloadAndProbe(jobs.get(name)!, `${name}.mp4`);
+      expect(gray.probe.video?.codec).toBe('h264');
+      const chroma = await measureChroma(gray.file);
+      expect(Math.abs(chroma.u - 128)).toBeLessThan(2);
+      expect(Math.abs(chroma.v - 128)).toBeLessThan(2);
+    }
+    // The source really is colourful, so the check above means something.
+    const colour = await measureChroma(compress.file);
+    expect(Math.abs(colour.u - 128) + Math.abs(colour.v - 128)).toBeGreaterThan(5);
+  });
+
+  it('serves byte ranges for seeking players', async () => {
+    const jobId = jobs.get('compress')!;
+    const whole = await system.client.download(`/download/${jobId}`);
+    expect(whole.headers.get('accept-ranges')).toBe('bytes');
+    expect(whole.headers.get('content-type')).toBe('video/mp4');
+
+    const first = await system.client.download(`/download/${jobId}`, { range: 'bytes=0-99' });
+    expect(first.status).toBe(206);
+    expect(first.headers.get('content-range')).toBe(`bytes 0-99/${whole.data.length}`);
+    expect(first.data.equals(whole.data.subarray(0, 100))).toBe(true);
+
+    const tail = await system.client.download(`/download/${jobId}`, { range: 'bytes=-50' });
+    expect(tail.status).toBe(206);
+    expect(tail.data.equals(whole.data.subarray(whole.data.length - 50))).toBe(true);
+
+    const beyond = await system.client.download(`/download/${jobId}`, { range: `bytes=${whole.data.length + 10}-` });
+    expect(beyond.status).toBe(416);
+    expect(beyond.headers.get('content-range')).toBe(`bytes */${whole.data.length}`);
+
+    const log = await system.client.download(`/download/${jobId}?output=log`);
+    expect(log.status).toBe(200);
+    expect(log.data.toString('utf8')).toContain('ffmpeg');
+  });
+
+  it('lists jobs newest first with offset and cursor paging', async () => {
+    const first = await system.client.request<{ jobs: StatusBody[]; count: number; next_cursor: string | null }>(
+      'GET',
+      '/process?limit=4&skip=0',
+    );
+    expect(first.status).toBe(200);
+    expect(first.body.count).toBeGreaterThanOrEqual(10);
+    expect(first.body.jobs).toHaveLength(4);
+    expect(first.body.jobs[0]!.job_id).toBe(jobs.get('slow_compress'));
+    const created = first.body.jobs.map((job) => String(job.created_at));
+    expect([...created].sort().reverse()).toEqual(created);
+
+    const skipped = await system.client.request<{ jobs: StatusBody[] }>('GET', '/process?limit=2&skip=2');
+    expect(skipped.body.jobs.map((job) => job.job_id)).toEqual(first.body.jobs.slice(2, 4).map((job) => job.job_id));
+
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const query: string = cursor ? `/process?limit=3&cursor=${encodeURIComponent(cursor)}` : '/process?limit=3';
+      const page = await system.client.request<{ jobs: StatusBody[]; next_cursor: string | null }>('GET', query);
+      expect(page.status).toBe(200);
+      seen.push(...page.body.jobs.map((job) => job.job_id));
+      cursor = page.body.next_cursor;
+    } while (cursor);
+    expect(seen).toHaveLength(first.body.count);
+    expect(new Set(seen).size).toBe(seen.length);
+
+    const badCursor = await system.client.request<JsonObject>('GET', '/process?cursor=not-a-cursor');
+    expect(badCursor.status).toBe(400);
+    const badLimit = await system.client.request<JsonObject>('GET', '/process?limit=100000');
+    expect(badLimit.status).toBe(400);
+  });
+
+  it('answers bad requests with 4xx and a machine-readable code', async () => {
+    const cases: [JsonObject, string][] = [
+      [{ source, method_name: 'explode' }, 'UNKNOWN_OPERATION'],
+      [{ source: '/etc/passwd', method_name: 'compress' }, 'INVALID_SOURCE'],
+      [{ source: 'file:///etc/passwd', method_name: 'compress' }, 'INVALID_SOURCE'],
+      [{ source: 's3://other-bucket/x.mp4', method_name: 'compress' }, 'INVALID_SOURCE'],
+      [{ source: 's3://mediaflow-input/../../x', method_name: 'compress' }, 'INVALID_SOURCE'],
+      [{ source: 's3://mediaflow-input/uploads/missing.mp4', method_name: 'compress' }, 'SOURCE_NOT_FOUND'],
+      [{ source, method_name: 'compress', params: { crf: 99 } }, 'VALIDATION_FAILED'],
+      [{ source, method_name: 'convert_format', output_format: 'avi' }, 'VALIDATION_FAILED'],
+      [{ source, method_name: 'resize', params: { width: 'wide' } }, 'VALIDATION_FAILED'],
+      [{ source, method_name: 'compress', extra: true }, 'VALIDATION_FAILED'],
+      [{ method_name: 'compress' }, 'VALIDATION_FAILED'],
+    ];
+    for (const [body, code] of cases) {
+      const response = await system.client.postJson<{ error: { code: string; message: string } }>('/process', body);
+      expect({ body, status: response.status, code: response.body.error?.code }).toEqual({ body, status: 400, code });
+      expect(typeof response.body.error.message).toBe('string');
+    }
+
+    const malformed = await system.client.request<{ error: { code: string } }>('POST', '/process', {
+      headers: { 'content-type': 'application/json' },
+      body: '{"source": ',
+    });
+    expect(malformed.status).toBe(400);
+    expect(malformed.body.error.code).toBe('INVALID_JSON');
+
+    const unknown = await system.client.request<{ error: { code: string } }>(
+      'GET',
+      '/status/00000000-0000-4000-8000-000000000000',
+    );
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error.code).toBe('JOB_NOT_FOUND');
+    expect((await system.client.request('GET', '/download/not-a-uuid')).status).toBe(404);
+    expect((await system.client.request('GET', '/nowhere')).status).toBe(404);
+  });
+
+  it('fails a garbage upload cleanly, answers 409 on its download, and keeps serving', async () => {
+    const garbageFile = path.join(dir, 'garbage.mp4');
+    await writeFile(garbageFile, randomBytes(64 * 1024));
+    const garbage = await system.client.upload('garbage.mp4', garbageFile);
+    const badJob = await submit(system.client, { source: garbage, method_name: 'compress' });
+    const { final } = await watchJob(system.client, badJob);
+    expect(final.status).toBe('failed');
+    expect(final.error?.code).toBe('NOT_MEDIA');
+    expect(final.attempts).toBe(1);
+
+    const download = await system.client.request<{ error: { code: string } }>('GET', `/download/${badJob}`);
+    expect(download.status).toBe(409);
+    expect(download.body.error.code).toBe('JOB_NOT_COMPLETED');
+
+    const audioOnlyFile = path.join(dir, 'tone.m4a');
+    await makeClip(audioOnlyFile, { video: false, seconds: 2 });
+    const audioOnly = await system.client.upload('tone.m4a', audioOnlyFile, 'audio/mp4');
+    const grayJob = await submit(system.client, { source: audioOnly, method_name: 'grayscale' });
+    const gray = await watchJob(system.client, grayJob);
+    expect(gray.final.status).toBe('failed');
+    expect(gray.final.error?.code).toBe('NO_VIDEO_STREAM');
+
+    const next = await submit(system.client, { source, method_name: 'extract_audio', output_format: 'm4a' });
+    const after = await watchJob(system.client, next);
+    expect(after.final.status).toBe('completed');
+    const m4a = await downloadAndProbe(next, 'after.m4a');
+    expect(m4a.probe.audio?.codec).toBe('aac');
+    expect(m4a.probe.video).toBeUndefined();
+  });
+
+  it('reports health and readiness', async () => {
+    expect((await system.client.request('GET', '/')).body).toEqual({ status: 'ok' });
+    expect((await system.client.request('GET', '/healthz')).status).toBe(200);
+    const ready = await system.client.request<{ checks: Record<string, string> }>('GET', '/readyz');
+    expect(ready.status).toBe(200);
+    expect(ready.body.checks).toEqual({ database: 'ok', queue: 'ok', storage: 'ok' });
+  });
+
+  it('both workers took part', () => {
+    const busy = system.workers.filter((worker) => worker.output().includes('job completed'));
+    expect(busy.length).toBe(2);
+  });
+});

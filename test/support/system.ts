@@ -1,0 +1,83 @@
+import { randomUUID } from 'node:crypto';
+import { ApiClient } from './api-client';
+import { freePort, startService, waitFor } from './processes';
+import type { ServiceProcess } from './processes';
+
+export type DbBackend = 'mongodb' | 'dynamodb';
+
+export interface RunningSystem {
+  api: ServiceProcess;
+  workers: ServiceProcess[];
+  client: ApiClient;
+  env: NodeJS.ProcessEnv;
+  startWorker(name: string): Promise<ServiceProcess>;
+  stop(): Promise<void>;
+  logs(): string;
+}
+
+/**
+ * Starts an API and N workers as separate processes from the built code,
+ * against the real services, isolated from other runs by unique names.
+ */
+export async function startSystem(options: {
+  db: DbBackend;
+  workers: number;
+  env?: NodeJS.ProcessEnv;
+}): Promise<RunningSystem> {
+  const runId = randomUUID().slice(0, 8);
+  const port = await freePort();
+  const env: NodeJS.ProcessEnv = {
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'info',
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    DB_BACKEND: options.db,
+    DB_NAME: `e2e_${runId}`,
+    DYNAMODB_TABLE: `e2e-jobs-${runId}`,
+    KAFKA_TOPIC: `e2e.jobs.${runId}`,
+    KAFKA_CONSUMER_GROUP: `e2e-workers-${runId}`,
+    KAFKA_PARTITIONS: '6',
+    OUTPUT_PREFIX: `e2e/${runId}/`,
+    PROGRESS_INTERVAL_MS: '200',
+    ...options.env,
+  };
+  const api = startService('api', 'services/api/dist/main.js', env);
+  const client = new ApiClient(`http://127.0.0.1:${port}`);
+  const workers: ServiceProcess[] = [];
+  const startWorker = async (name: string): Promise<ServiceProcess> => {
+    const worker = startService(name, 'services/worker/dist/main.js', { ...env, WORKER_ID: `${name}-${runId}` });
+    workers.push(worker);
+    await waitFor(`${name} to join`, async () => (worker.output().includes('worker started') ? true : undefined), {
+      timeoutMs: 60_000,
+    }).catch((error: unknown) => {
+      throw new Error(`${String(error)}\n${worker.output()}`);
+    });
+    return worker;
+  };
+  const logs = (): string =>
+    [api, ...workers].map((service) => `----- ${service.name}\n${service.output().slice(-20_000)}`).join('\n');
+
+  try {
+    await waitFor('the API to be ready', async () => {
+      const response = await client.request('GET', '/readyz');
+      return response.status === 200 ? true : undefined;
+    }, { timeoutMs: 60_000 });
+    await Promise.all(Array.from({ length: options.workers }, async (_, index) => startWorker(`worker${index + 1}`)));
+  } catch (error) {
+    const output = logs();
+    await Promise.all([api, ...workers].map(async (service) => service.kill()));
+    throw new Error(`${String(error)}\n${output}`);
+  }
+
+  return {
+    api,
+    workers,
+    client,
+    env,
+    startWorker,
+    logs,
+    stop: async () => {
+      await Promise.all([api, ...workers].map(async (service) => service.stop()));
+    },
+  };
+}
