@@ -20,6 +20,10 @@
 #   MEDIAFLOW_DYNAMODB_IN_MEMORY=1  run DynamoDB Local with -inMemory (tables vanish on restart)
 #   MEDIAFLOW_READY_TIMEOUT         seconds to wait for readiness (default 90 kafka, 60 others)
 #   INPUT_BUCKET / OUTPUT_BUCKET    S3 buckets created on `up`
+#
+# Logs: $MEDIAFLOW_RUN_DIR/logs/<svc>.log (previous run: <svc>.log.prev).
+# Kafka CLIs: java -cp "$MEDIAFLOW_CACHE_DIR/kafka-3.9.1/lib/*" \
+#   org.apache.kafka.tools.TopicCommand --bootstrap-server 127.0.0.1:9092 --list
 set -euo pipefail
 
 SELF=$(readlink -f "${BASH_SOURCE[0]}")
@@ -657,8 +661,10 @@ cmd_status() {
 }
 
 usage() {
+  local code=${1:-0}
+  ((code == 0)) || exec >&2
   sed -n '2,/^set -euo/p' "$SELF" | sed -e '$d' -e 's/^# \{0,1\}//'
-  exit "${1:-0}"
+  exit "$code"
 }
 
 main() {

@@ -44,7 +44,7 @@ describe('embedded mode (npm start): one process, no servers', () => {
       PORT: String(port),
       HOST: '127.0.0.1',
     });
-    await waitFor('embedded mode to start', async () => (service.output().includes('mediaflow running') ? true : undefined), {
+    await waitFor('embedded mode to start', () => (service.output().includes('mediaflow running') ? true : undefined), {
       timeoutMs: 60_000,
     }).catch((error: unknown) => {
       throw new Error(`${String(error)}\n${service.output()}`);
@@ -93,9 +93,9 @@ describe('embedded mode (npm start): one process, no servers', () => {
         }, { timeoutMs: 180_000, intervalMs: 250 }),
       ),
     );
-    expect(finished[0]!.attempts).toBe(2);
-    expect(finished[0]!.history.map((entry) => entry.status)).toEqual(['queued', 'processing', 'queued', 'processing', 'completed']);
-    expect(finished[1]!.attempts).toBe(1);
+    expect(finished[0].attempts).toBe(2);
+    expect(finished[0].history.map((entry) => entry.status)).toEqual(['queued', 'processing', 'queued', 'processing', 'completed']);
+    expect(finished[1].attempts).toBe(1);
 
     const download = await client.download(`/download/${interrupted}`);
     expect(download.status).toBe(200);

@@ -53,12 +53,23 @@ function mongoBackend(): Backend {
       const collection = uniqueName('jobs');
       return {
         open: () => new MongoJobRepository({ url: MONGO_URL, dbName: MONGO_DB, collection }),
-        drop: async () => {
-          await admin?.db(MONGO_DB).collection(collection).drop().catch(() => undefined);
-        },
+        drop: async () => dropMongoCollections(admin, collection),
       };
     },
   };
+}
+
+/** The jobs collection and the claim ledger the adapter keeps beside it. */
+async function dropMongoCollections(client: MongoClient | undefined, collection: string): Promise<void> {
+  const db = client?.db(MONGO_DB);
+  await db
+    ?.collection(collection)
+    .drop()
+    .catch(() => undefined);
+  await db
+    ?.collection(`${collection}_claims`)
+    .drop()
+    .catch(() => undefined);
 }
 
 function dynamoStore(endpoint: () => string): Store {
@@ -286,7 +297,10 @@ describe.each([mongoBackend(), dynamoLocalBackend(), dynaliteBackend()])('JobRep
       ['a JSON array', Buffer.from('["2025-01-01T00:00:00.000Z","x"]').toString('base64url')],
       ['missing fields', Buffer.from('{}').toString('base64url')],
       ['wrong types', Buffer.from('{"created_at":1,"job_id":"x"}').toString('base64url')],
-      ['extra fields', Buffer.from('{"created_at":"2025-01-01T00:00:00.000Z","job_id":"x","y":"z"}').toString('base64url')],
+      [
+        'extra fields',
+        Buffer.from('{"created_at":"2025-01-01T00:00:00.000Z","job_id":"x","y":"z"}').toString('base64url'),
+      ],
       ['an empty string', ''],
     ])('rejects a cursor that is %s with INVALID_CURSOR', async (_label, cursor) => {
       await seed(2);
@@ -335,7 +349,12 @@ describe.each([mongoBackend(), dynamoLocalBackend(), dynaliteBackend()])('JobRep
       const now = new Date();
       const job = await claimed('worker-a', now);
       const later = at(now, LEASE_MS + 1000);
-      const takeover = await repository.claim({ jobId: job.job_id, workerId: 'worker-b', now: later, leaseMs: LEASE_MS });
+      const takeover = await repository.claim({
+        jobId: job.job_id,
+        workerId: 'worker-b',
+        now: later,
+        leaseMs: LEASE_MS,
+      });
       expect(takeover).toMatchObject({
         status: 'processing',
         attempts: 2,
@@ -377,6 +396,30 @@ describe.each([mongoBackend(), dynamoLocalBackend(), dynaliteBackend()])('JobRep
       const stored = await repository.get(job.job_id);
       expect(stored).toMatchObject({ status: 'processing', attempts: 1, worker_id: winners[0].worker_id });
       expect(stored?.history.filter((entry) => entry.status === 'processing')).toHaveLength(1);
+    });
+
+    it('lets exactly one of ten concurrent claimers take over an expired lease', async () => {
+      const now = new Date();
+      const job = await claimed('worker-gone', now);
+      const instances = [repository, open(), open()];
+      const later = at(now, LEASE_MS + 1000);
+      const results = await Promise.all(
+        Array.from({ length: 10 }, async (_, index) =>
+          instances[index % instances.length].claim({
+            jobId: job.job_id,
+            workerId: `worker-${index}`,
+            now: later,
+            leaseMs: LEASE_MS,
+          }),
+        ),
+      );
+      const winners = results.filter((result): result is Job => result !== null);
+      expect(winners).toHaveLength(1);
+      expect(winners[0]).toMatchObject({ attempts: 2 });
+      await expect(repository.get(job.job_id)).resolves.toMatchObject({
+        attempts: 2,
+        worker_id: winners[0].worker_id,
+      });
     });
 
     it('returns null for unknown, completed and failed jobs', async () => {
@@ -462,7 +505,12 @@ describe.each([mongoBackend(), dynamoLocalBackend(), dynaliteBackend()])('JobRep
       });
       const finished = at(now, 5000);
       const outputs = [
-        { kind: 'video' as const, path: 's3://mediaflow-output/outputs/a.mp4', content_type: 'video/mp4', size_bytes: 1234 },
+        {
+          kind: 'video' as const,
+          path: 's3://mediaflow-output/outputs/a.mp4',
+          content_type: 'video/mp4',
+          size_bytes: 1234,
+        },
         { kind: 'log' as const, path: 's3://mediaflow-output/outputs/a.log', content_type: 'text/plain' },
       ];
       await expect(
@@ -489,7 +537,11 @@ describe.each([mongoBackend(), dynamoLocalBackend(), dynaliteBackend()])('JobRep
       expect(stored).not.toHaveProperty('speed');
       expect(stored).not.toHaveProperty('eta_seconds');
       expect(stored).not.toHaveProperty('lease_expires_at');
-      expect(stored?.history.at(-1)).toEqual({ status: 'completed', at: finished.toISOString(), worker_id: 'worker-a' });
+      expect(stored?.history.at(-1)).toEqual({
+        status: 'completed',
+        at: finished.toISOString(),
+        worker_id: 'worker-a',
+      });
 
       await expect(
         repository.updateProgress(job.job_id, 'worker-a', { progress: 5, leaseExpiresAt: at(now, LEASE_MS) }),
@@ -589,7 +641,7 @@ describe('createJobRepository', () => {
       await expect(handle.repository.get(job.job_id)).resolves.toEqual(job);
     } finally {
       const admin = new MongoClient(MONGO_URL);
-      await admin.db(MONGO_DB).collection(collection).drop().catch(() => undefined);
+      await dropMongoCollections(admin, collection);
       await admin.close();
       await handle.close();
     }

@@ -6,9 +6,9 @@ const run = promisify(execFile);
 
 export interface ChromaStats {
   frames: number;
-  /** Mean of the per-frame averages; 128 is neutral for 8-bit video. */
-  uAvg: number;
-  vAvg: number;
+  /** Mean of the per-frame U/V averages; 128 is neutral for 8-bit video. */
+  u: number;
+  v: number;
   /** Mean saturation; ~0 for grayscale, ~100 for a colour test pattern. */
   satAvg: number;
   /** Extremes over all frames: a grayscale video keeps both close to 128. */
@@ -19,11 +19,13 @@ export interface ChromaStats {
 }
 
 /**
- * Measures a video's colour with FFmpeg's signalstats filter. UAVG/VAVG alone
- * sit near 128 for most colourful footage too, so use satAvg or the U/V range
- * to tell grayscale apart.
+ * Measures a video's colour with FFmpeg's signalstats filter. Note that u/v
+ * (the mean chroma) sit near 128 for colourful footage too: testsrc2 averages
+ * about u=129.6, v=127.3 with satAvg≈108. To tell grayscale from colour use
+ * satAvg (≈0 for grayscale) or the U/V min-max range.
  */
 export async function measureChroma(filePath: string, ffmpegPath = 'ffmpeg'): Promise<ChromaStats> {
+  // prettier-ignore
   const { stdout } = await run(
     ffmpegPath,
     [
@@ -41,14 +43,20 @@ export async function measureChroma(filePath: string, ffmpegPath = 'ffmpeg'): Pr
 export function parseSignalstats(output: string): ChromaStats {
   const sums = { UAVG: 0, VAVG: 0, SATAVG: 0 };
   const stats: ChromaStats = {
-    frames: 0, uAvg: 0, vAvg: 0, satAvg: 0,
-    uMin: Infinity, uMax: -Infinity, vMin: Infinity, vMax: -Infinity,
+    frames: 0,
+    u: 0,
+    v: 0,
+    satAvg: 0,
+    uMin: Infinity,
+    uMax: -Infinity,
+    vMin: Infinity,
+    vMax: -Infinity,
   };
   for (const line of output.split('\n')) {
     if (line.startsWith('frame:')) stats.frames += 1;
     const match = /^lavfi\.signalstats\.([A-Z]+)=([\d.]+)/.exec(line.trim());
     if (!match) continue;
-    const key = match[1]!;
+    const key = match[1];
     const value = Number(match[2]);
     if (key === 'UAVG' || key === 'VAVG' || key === 'SATAVG') sums[key] += value;
     if (key === 'UMIN') stats.uMin = Math.min(stats.uMin, value);
@@ -57,8 +65,8 @@ export function parseSignalstats(output: string): ChromaStats {
     if (key === 'VMAX') stats.vMax = Math.max(stats.vMax, value);
   }
   if (stats.frames === 0) throw new Error('signalstats reported no frames');
-  stats.uAvg = sums.UAVG / stats.frames;
-  stats.vAvg = sums.VAVG / stats.frames;
+  stats.u = sums.UAVG / stats.frames;
+  stats.v = sums.VAVG / stats.frames;
   stats.satAvg = sums.SATAVG / stats.frames;
   return stats;
 }

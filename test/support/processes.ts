@@ -1,9 +1,21 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 
-export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+/** The repository root, found from here whether this file runs from test/ or compiled under bench/dist. */
+function findRepoRoot(start: string): string {
+  for (let dir = start; dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    const manifest = path.join(dir, 'package.json');
+    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'mediaflow') {
+      return dir;
+    }
+  }
+  throw new Error(`no mediaflow package.json above ${start}`);
+}
+
+export const REPO_ROOT = findRepoRoot(__dirname);
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -62,7 +74,7 @@ export function startService(name: string, entry: string, env: NodeJS.ProcessEnv
 
 export async function waitFor<T>(
   description: string,
-  probe: () => Promise<T | undefined>,
+  probe: () => Promise<T | undefined> | T | undefined,
   options: { timeoutMs?: number; intervalMs?: number } = {},
 ): Promise<T> {
   const deadline = Date.now() + (options.timeoutMs ?? 30_000);
@@ -76,5 +88,6 @@ export async function waitFor<T>(
     }
     await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 200));
   }
-  throw new Error(`timed out waiting for ${description}${lastError ? `: ${String(lastError)}` : ''}`);
+  const reason = lastError instanceof Error ? `: ${lastError.message}` : '';
+  throw new Error(`timed out waiting for ${description}${reason}`);
 }

@@ -47,7 +47,7 @@ export async function startSystem(options: {
   const startWorker = async (name: string): Promise<ServiceProcess> => {
     const worker = startService(name, 'services/worker/dist/main.js', { ...env, WORKER_ID: `${name}-${runId}` });
     workers.push(worker);
-    await waitFor(`${name} to join`, async () => (worker.output().includes('worker started') ? true : undefined), {
+    await waitFor(`${name} to join`, () => (worker.output().includes('worker started') ? true : undefined), {
       timeoutMs: 60_000,
     }).catch((error: unknown) => {
       throw new Error(`${String(error)}\n${worker.output()}`);

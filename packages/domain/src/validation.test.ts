@@ -75,9 +75,9 @@ describe('validateSubmission', () => {
       throw new Error('expected a failure');
     } catch (error) {
       expect(error).toBeInstanceOf(AppError);
-      expect((error as AppError).toBody().error.details).toEqual([
-        { path: 'params.width', message: expect.any(String) },
-      ]);
+      const details = (error as AppError).toBody().error.details as { path: string; message: string }[];
+      expect(details.map((detail) => detail.path)).toEqual(['params.width']);
+      expect(details[0]?.message).toMatch(/number/i);
     }
   });
 });

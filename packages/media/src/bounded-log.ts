@@ -46,7 +46,7 @@ export class BoundedLog {
 
   private trimTail(): void {
     while (this.tailBytes > this.tailLimit) {
-      const first = this.tail[0]!;
+      const first = this.tail[0];
       const excess = this.tailBytes - this.tailLimit;
       if (first.length <= excess) {
         this.tail.shift();

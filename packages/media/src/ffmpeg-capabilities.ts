@@ -19,7 +19,7 @@ export function parseEncoders(output: string): Set<string> {
   const rule = lines.findIndex((line) => line.trim() === '------');
   for (const line of lines.slice(rule + 1)) {
     const match = /^\s*[VAS][A-Z.]{5}\s+(\S+)/.exec(line);
-    if (match) encoders.add(match[1]!);
+    if (match) encoders.add(match[1]);
   }
   return encoders;
 }

@@ -18,14 +18,18 @@ function probeOf(overrides: Partial<MediaProbe> = {}): MediaProbe {
   };
 }
 
-const videoOnly = (): MediaProbe => {
-  const { audio: _audio, ...rest } = probeOf();
-  return { ...rest, streamCount: 1 };
-};
-const audioOnly = (): MediaProbe => {
-  const { video: _video, ...rest } = probeOf({ formatName: 'mp3' });
-  return { ...rest, audio: { index: 0, codec: 'mp3', channels: 2, sampleRate: 44100 }, streamCount: 1 };
-};
+function videoOnly(): MediaProbe {
+  const probe = probeOf({ streamCount: 1 });
+  delete probe.audio;
+  return probe;
+}
+
+function audioOnly(): MediaProbe {
+  const probe = probeOf({ formatName: 'mp3', streamCount: 1 });
+  delete probe.video;
+  probe.audio = { index: 0, codec: 'mp3', channels: 2, sampleRate: 44100 };
+  return probe;
+}
 
 function op(input: Record<string, unknown>): Operation {
   return operationSchema.parse(input);
@@ -38,7 +42,7 @@ function valueOf(args: string[], flag: string): string | undefined {
 }
 
 function valuesOf(args: string[], flag: string): string[] {
-  return args.flatMap((arg, at) => (arg === flag ? [args[at + 1]!] : []));
+  return args.flatMap((arg, at) => (arg === flag ? [args[at + 1]] : []));
 }
 
 function thrown(fn: () => unknown): unknown {
@@ -208,7 +212,11 @@ describe('planOperation: resize', () => {
     expect(mp4.copiedStreams).toEqual(['audio']);
     expect(valueOf(mp4.args, '-movflags')).toBe('+faststart');
 
-    const webm = planOperation(op({ method_name: 'resize', output_format: 'webm', params: { height: 360 } }), probeOf(), io);
+    const webm = planOperation(
+      op({ method_name: 'resize', output_format: 'webm', params: { height: 360 } }),
+      probeOf(),
+      io,
+    );
     expect(valueOf(webm.args, '-c:v')).toBe('libvpx-vp9');
     expect(valueOf(webm.args, '-deadline')).toBe('realtime');
     expect(valueOf(webm.args, '-cpu-used')).toBe('8');
@@ -271,6 +279,16 @@ describe('planOperation: convert_format copy decisions', () => {
     const mkv = planOperation(op({ method_name: 'convert_format', output_format: 'mkv' }), probe, io);
     expect(valueOf(mp4.args, '-tag:v')).toBe('hvc1');
     expect(mkv.args).not.toContain('-tag:v');
+  });
+
+  it('re-encodes rotated video for MKV/WebM, whose muxer drops the rotation; copies it for MP4/MOV', () => {
+    const probe = probeOf({ video: { index: 0, codec: 'h264', width: 1920, height: 1080, rotation: 90 } });
+    const mkv = planOperation(op({ method_name: 'convert_format', output_format: 'mkv' }), probe, io);
+    const mov = planOperation(op({ method_name: 'convert_format', output_format: 'mov' }), probe, io);
+    expect(valueOf(mkv.args, '-c:v')).toBe('libx264');
+    expect(mkv.copiedStreams).toEqual(['audio']);
+    expect(valueOf(mov.args, '-c:v')).toBe('copy');
+    expect(mov.copiedStreams).toEqual(['video', 'audio']);
   });
 
   it('re-encoding an odd-sized stream trims it to even; copying leaves it alone', () => {

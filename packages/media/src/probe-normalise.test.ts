@@ -43,7 +43,9 @@ describe('normaliseProbe', () => {
     const base = { format: { format_name: 'mov', duration: '1' } };
     const sideData = {
       ...base,
-      streams: [{ index: 0, codec_type: 'video', codec_name: 'h264', width: 4, height: 2, side_data_list: [{ rotation: -90 }] }],
+      streams: [
+        { index: 0, codec_type: 'video', codec_name: 'h264', width: 4, height: 2, side_data_list: [{ rotation: -90 }] },
+      ],
     };
     const tag = {
       ...base,
@@ -104,7 +106,14 @@ describe('normaliseProbe', () => {
       format: { format_name: 'odd', duration: 'N/A', size: 'N/A', bit_rate: { not: 'a number' } },
       streams: [
         { codec_type: 'video', codec_name: 'h264', width: 'N/A', height: 240 },
-        { codec_type: 'video', codec_name: 'h265', width: '640', height: '360', avg_frame_rate: '0/0', r_frame_rate: '24000/1001' },
+        {
+          codec_type: 'video',
+          codec_name: 'h265',
+          width: '640',
+          height: '360',
+          avg_frame_rate: '0/0',
+          r_frame_rate: '24000/1001',
+        },
         { codec_type: 'audio', channels: 'N/A', sample_rate: 'N/A' },
         'garbage',
       ],

@@ -104,7 +104,7 @@ function firstVideo(streams: RawStream[]): VideoStreamInfo | undefined {
 function firstAudio(streams: RawStream[]): AudioStreamInfo | undefined {
   const position = streams.findIndex((stream) => stream.codec_type === 'audio');
   if (position < 0) return undefined;
-  const stream = streams[position]!;
+  const stream = streams[position];
   return {
     index: stream.index ?? position,
     codec: normaliseCodec(stream.codec_name),

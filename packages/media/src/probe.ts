@@ -14,17 +14,14 @@ export interface ProbeOptions {
 export async function probeMedia(filePath: string, options: ProbeOptions = {}): Promise<MediaProbe> {
   const { ffprobePath = 'ffprobe', signal } = options;
   const input = fileUrl(path.resolve(filePath));
+  // prettier-ignore
   const args = [
-    '-v',
-    'error',
-    '-protocol_whitelist',
-    'file',
-    '-print_format',
-    'json',
+    '-v', 'error',
+    '-protocol_whitelist', 'file',
+    '-print_format', 'json',
     '-show_format',
     '-show_streams',
-    '-i',
-    input,
+    '-i', input,
   ];
   const result = await captureProcess(ffprobePath, args, signal ? { signal } : {});
 

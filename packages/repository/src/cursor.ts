@@ -1,16 +1,26 @@
 import { AppError } from '@mediaflow/domain';
+import type { Job } from '@mediaflow/domain';
+
+/** Where a newest-first listing stopped: the last job returned. */
+export type ListPosition = Pick<Job, 'created_at' | 'job_id'>;
+
+const FIELDS = ['created_at', 'job_id'] as const;
 
 /**
- * Page cursors are opaque to clients: base64url-encoded JSON. Decoding treats
- * the text as untrusted input, since it comes straight from a query string.
+ * Page cursors are opaque to clients: base64url-encoded JSON of the last
+ * job's position. Both adapters use the same format, so a cursor stays
+ * meaningful whichever database is behind the API.
  */
-export function encodeCursor(position: Record<string, string>): string {
-  return Buffer.from(JSON.stringify(position), 'utf8').toString('base64url');
+export function encodeListCursor(position: ListPosition): string {
+  return Buffer.from(JSON.stringify({ created_at: position.created_at, job_id: position.job_id }), 'utf8').toString(
+    'base64url',
+  );
 }
 
-/** Returns the decoded object only when every expected field is a non-empty string and nothing else is present. */
-export function decodeCursor<K extends string>(cursor: string, fields: readonly K[]): Record<K, string> {
-  const invalid = (): AppError => new AppError('INVALID_CURSOR', 'cursor is malformed or was not issued by this service');
+/** Decodes a cursor from a query string, which makes it untrusted input: anything unexpected is INVALID_CURSOR. */
+export function decodeListCursor(cursor: string): ListPosition {
+  const invalid = (): AppError =>
+    new AppError('INVALID_CURSOR', 'cursor is malformed or was not issued by this service');
   if (cursor.length === 0 || cursor.length > 2048 || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw invalid();
   let parsed: unknown;
   try {
@@ -19,13 +29,10 @@ export function decodeCursor<K extends string>(cursor: string, fields: readonly 
     throw invalid();
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw invalid();
-  const entries = Object.entries(parsed);
-  if (entries.length !== fields.length) throw invalid();
-  const position: Partial<Record<K, string>> = {};
-  for (const field of fields) {
-    const value: unknown = (parsed as Record<string, unknown>)[field];
-    if (typeof value !== 'string' || value.length === 0) throw invalid();
-    position[field] = value;
-  }
-  return position as Record<K, string>;
+  const record = parsed as Record<string, unknown>;
+  if (Object.keys(record).length !== FIELDS.length) throw invalid();
+  const { created_at, job_id } = record;
+  if (typeof created_at !== 'string' || Number.isNaN(Date.parse(created_at))) throw invalid();
+  if (typeof job_id !== 'string' || job_id.length === 0) throw invalid();
+  return { created_at, job_id };
 }

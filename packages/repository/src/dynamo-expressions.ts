@@ -73,7 +73,9 @@ export function buildUpdate(spec: UpdateSpec): DynamoExpression {
   return {
     UpdateExpression: clauses.join(' '),
     ...(conditionExpression === undefined ? {} : { ConditionExpression: conditionExpression }),
-    ExpressionAttributeNames: Object.fromEntries([...names].map(([attribute, placeholder]) => [placeholder, attribute])),
+    ExpressionAttributeNames: Object.fromEntries(
+      [...names].map(([attribute, placeholder]) => [placeholder, attribute]),
+    ),
     ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}),
   };
 }

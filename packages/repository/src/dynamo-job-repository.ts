@@ -4,7 +4,8 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCom
 import type { QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { AppError } from '@mediaflow/domain';
 import type { Job } from '@mediaflow/domain';
-import { decodeCursor, encodeCursor } from './cursor';
+import { decodeListCursor, encodeListCursor } from './cursor';
+import type { ListPosition } from './cursor';
 import { buildUpdate } from './dynamo-expressions';
 import type { Condition, UpdateSpec } from './dynamo-expressions';
 import { ensureJobTable, JOB_TABLE } from './dynamo-job-table';
@@ -38,7 +39,6 @@ interface IndexKeys {
 type ItemKey = Record<string, string>;
 
 const INDEX_ATTRIBUTES: readonly string[] = ['list_pk', 'created_sort', 'lease_sort'];
-const CURSOR_FIELDS = ['created_at', 'job_id'] as const;
 // Queries read at most this many items per request when paging for a caller.
 const MAX_PAGE_ITEMS = 1000;
 
@@ -109,12 +109,12 @@ export class DynamoJobRepository extends JobRepository {
   }
 
   async list(query: ListJobsQuery): Promise<JobPage> {
-    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, CURSOR_FIELDS);
-    if (after && Number.isNaN(Date.parse(after.created_at))) {
-      throw new AppError('INVALID_CURSOR', 'cursor is malformed or was not issued by this service');
-    }
+    const after = query.cursor === undefined ? undefined : decodeListCursor(query.cursor);
     const [items, count] = await guarded('list', async () =>
-      Promise.all([this.readListPage(after ? listKey(after) : undefined, after ? 0 : query.skip, query.limit), this.countAll()]),
+      Promise.all([
+        this.readListPage(after ? listKey(after) : undefined, after ? 0 : query.skip, query.limit),
+        this.countAll(),
+      ]),
     );
     const jobs = items.slice(0, query.limit).map(toJob);
     const last = jobs.at(-1);
@@ -122,7 +122,7 @@ export class DynamoJobRepository extends JobRepository {
     return {
       jobs,
       count,
-      ...(more ? { next_cursor: encodeCursor({ created_at: last.created_at, job_id: last.job_id }) } : {}),
+      ...(more ? { next_cursor: encodeListCursor(last) } : {}),
     };
   }
 
@@ -274,7 +274,12 @@ export class DynamoJobRepository extends JobRepository {
     while (remaining > 0) {
       // Counting moves the position without shipping the skipped items.
       const page = await this.documents.send(
-        new QueryCommand({ ...this.listQuery(), Select: 'COUNT', Limit: Math.min(remaining, MAX_PAGE_ITEMS), ExclusiveStartKey: from }),
+        new QueryCommand({
+          ...this.listQuery(),
+          Select: 'COUNT',
+          Limit: Math.min(remaining, MAX_PAGE_ITEMS),
+          ExclusiveStartKey: from,
+        }),
       );
       remaining -= page.Count ?? 0;
       if (!page.LastEvaluatedKey) return [];
@@ -287,7 +292,9 @@ export class DynamoJobRepository extends JobRepository {
     let count = 0;
     let from: ItemKey | undefined;
     do {
-      const page = await this.documents.send(new QueryCommand({ ...this.listQuery(), Select: 'COUNT', ExclusiveStartKey: from }));
+      const page = await this.documents.send(
+        new QueryCommand({ ...this.listQuery(), Select: 'COUNT', ExclusiveStartKey: from }),
+      );
       count += page.Count ?? 0;
       from = page.LastEvaluatedKey as ItemKey | undefined;
     } while (from);
@@ -304,7 +311,11 @@ export class DynamoJobRepository extends JobRepository {
     };
   }
 
-  private async collect(input: QueryCommandInput, start: ItemKey | undefined, wanted: number): Promise<Record<string, unknown>[]> {
+  private async collect(
+    input: QueryCommandInput,
+    start: ItemKey | undefined,
+    wanted: number,
+  ): Promise<Record<string, unknown>[]> {
     const items: Record<string, unknown>[] = [];
     let from = start;
     while (items.length < wanted) {
@@ -349,12 +360,12 @@ export class DynamoJobRepository extends JobRepository {
   }
 }
 
-function createdSort(job: Pick<Job, 'created_at' | 'job_id'>): string {
+function createdSort(job: ListPosition): string {
   return `${job.created_at}#${job.job_id}`;
 }
 
 /** The index position just after a listed job, usable as ExclusiveStartKey. */
-function listKey(position: Pick<Job, 'created_at' | 'job_id'>): ItemKey {
+function listKey(position: ListPosition): ItemKey {
   return { job_id: position.job_id, list_pk: JOB_TABLE.listPartition, created_sort: createdSort(position) };
 }
 

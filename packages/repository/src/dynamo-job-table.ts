@@ -40,7 +40,10 @@ export async function ensureJobTable(client: DynamoDBClient, tableName: string):
       return;
     }
     if (Date.now() > deadline) {
-      throw new AppError('DATABASE_ERROR', `table ${tableName} did not become ACTIVE within ${TABLE_READY_TIMEOUT_MS} ms`);
+      throw new AppError(
+        'DATABASE_ERROR',
+        `table ${tableName} did not become ACTIVE within ${TABLE_READY_TIMEOUT_MS} ms`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
   }
@@ -59,7 +62,9 @@ async function describe(client: DynamoDBClient, tableName: string): Promise<Tabl
 function isReady(table: TableDescription): boolean {
   return (
     table.TableStatus === 'ACTIVE' &&
-    (table.GlobalSecondaryIndexes ?? []).every((index) => index.IndexStatus === undefined || index.IndexStatus === 'ACTIVE')
+    (table.GlobalSecondaryIndexes ?? []).every(
+      (index) => index.IndexStatus === undefined || index.IndexStatus === 'ACTIVE',
+    )
   );
 }
 

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { AppError } from '@mediaflow/domain';
 import type { AppConfig } from '@mediaflow/domain';
 import { DynamoJobRepository } from './dynamo-job-repository';
 import { startEmbeddedDynamo } from './embedded';
@@ -12,15 +13,19 @@ export interface RepositoryHandle {
   close(): Promise<void>;
 }
 
-type DynamoSettings = Pick<AppConfig, 'AWS_REGION' | 'AWS_ACCESS_KEY_ID' | 'AWS_SECRET_ACCESS_KEY'> & {
+/** The configuration a DynamoDB client needs; a subset of AppConfig. */
+export interface DynamoClientSettings {
+  AWS_REGION: string;
   DYNAMODB_ENDPOINT?: string;
-};
+  AWS_ACCESS_KEY_ID?: string;
+  AWS_SECRET_ACCESS_KEY?: string;
+}
 
 /** Builds the repository the configuration selects. Does not call init(). */
 export async function createJobRepository(config: AppConfig): Promise<RepositoryHandle> {
   switch (config.DB_BACKEND) {
     case 'mongodb': {
-      if (!config.MONGO_URL) throw new Error('MONGO_URL is required when DB_BACKEND=mongodb');
+      if (!config.MONGO_URL) throw new AppError('INTERNAL', 'MONGO_URL is required when DB_BACKEND=mongodb');
       const repository = new MongoJobRepository({
         url: config.MONGO_URL,
         dbName: config.DB_NAME,
@@ -39,7 +44,8 @@ export async function createJobRepository(config: AppConfig): Promise<Repository
     case 'embedded': {
       const embedded = await startEmbeddedDynamo({ dataDir: path.join(config.DATA_DIR, 'db') });
       const repository = new DynamoJobRepository({
-        client: createDynamoClient({ ...config, DYNAMODB_ENDPOINT: embedded.endpoint }),
+        // Only the loopback endpoint and dummy credentials: real AWS keys have no business here.
+        client: createDynamoClient({ AWS_REGION: config.AWS_REGION, DYNAMODB_ENDPOINT: embedded.endpoint }),
         tableName: config.DYNAMODB_TABLE,
         destroyClientOnClose: true,
       });
@@ -58,13 +64,14 @@ export async function createJobRepository(config: AppConfig): Promise<Repository
  * A client that gives up quickly: a few short attempts, so an outage
  * surfaces as DATABASE_ERROR within seconds instead of hanging a request.
  */
-export function createDynamoClient(settings: DynamoSettings): DynamoDBClient {
+export function createDynamoClient(settings: DynamoClientSettings): DynamoDBClient {
   const explicit =
     settings.AWS_ACCESS_KEY_ID && settings.AWS_SECRET_ACCESS_KEY
       ? { accessKeyId: settings.AWS_ACCESS_KEY_ID, secretAccessKey: settings.AWS_SECRET_ACCESS_KEY }
       : undefined;
   // DynamoDB Local and dynalite accept any credentials, but the SDK insists on having some.
-  const credentials = explicit ?? (settings.DYNAMODB_ENDPOINT ? { accessKeyId: 'local', secretAccessKey: 'local' } : undefined);
+  const credentials =
+    explicit ?? (settings.DYNAMODB_ENDPOINT ? { accessKeyId: 'local', secretAccessKey: 'local' } : undefined);
   return new DynamoDBClient({
     region: settings.AWS_REGION,
     ...(settings.DYNAMODB_ENDPOINT ? { endpoint: settings.DYNAMODB_ENDPOINT } : {}),

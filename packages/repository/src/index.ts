@@ -6,4 +6,4 @@ export type { DynamoJobRepositoryOptions } from './dynamo-job-repository';
 export { startEmbeddedDynamo } from './embedded';
 export type { EmbeddedDynamo, EmbeddedDynamoOptions } from './embedded';
 export { createDynamoClient, createJobRepository } from './factory';
-export type { RepositoryHandle } from './factory';
+export type { DynamoClientSettings, RepositoryHandle } from './factory';

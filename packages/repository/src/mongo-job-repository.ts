@@ -1,8 +1,10 @@
 import { MongoClient } from 'mongodb';
 import type { Collection, Filter, UpdateFilter } from 'mongodb';
+import { AppError } from '@mediaflow/domain';
 import type { Job } from '@mediaflow/domain';
-import { decodeCursor, encodeCursor } from './cursor';
-import { guarded } from './database-error';
+import { decodeListCursor, encodeListCursor } from './cursor';
+import { guarded, toDatabaseError } from './database-error';
+import { ClaimLedger, isDuplicateKey } from './mongo-claim-ledger';
 import { historyEntry, isClaimable, leaseUntil, newJobRecord } from './job-records';
 import { JobRepository } from './job-repository';
 import type {
@@ -21,11 +23,8 @@ type JobDocument = Job & { _id: string };
 type OptionalField = 'speed' | 'eta_seconds' | 'worker_id' | 'lease_expires_at' | 'log_path' | 'error';
 
 export type MongoJobRepositoryOptions = { dbName: string; collection: string } & (
-  | { url: string; client?: never }
-  | { client: MongoClient; url?: never }
+  { url: string; client?: never } | { client: MongoClient; url?: never }
 );
-
-const CURSOR_FIELDS = ['created_at', 'job_id'] as const;
 
 // Fail fast when the server is gone instead of queueing operations for the driver's 30 s default.
 const CLIENT_OPTIONS = {
@@ -38,12 +37,16 @@ const CLIENT_OPTIONS = {
 /**
  * MongoDB adapter. Every transition is one conditional findOneAndUpdate or
  * updateOne whose filter carries the ownership condition, so the database
- * decides who wins a race.
+ * decides who wins a race. Claims are additionally arbitrated by a claim
+ * ledger (see ClaimLedger) because FerretDB v1 does not apply update filters
+ * atomically; on that server the other transitions stay last-writer-wins
+ * when they race a takeover, which MongoDB itself rules out.
  */
 export class MongoJobRepository extends JobRepository {
   private readonly client: MongoClient;
   private readonly ownsClient: boolean;
   private readonly jobs: Collection<JobDocument>;
+  private readonly claims: ClaimLedger;
 
   constructor(options: MongoJobRepositoryOptions) {
     super();
@@ -54,15 +57,18 @@ export class MongoJobRepository extends JobRepository {
       this.client = new MongoClient(options.url, CLIENT_OPTIONS);
       this.ownsClient = true;
     }
-    this.jobs = this.client.db(options.dbName).collection<JobDocument>(options.collection);
+    const db = this.client.db(options.dbName);
+    this.jobs = db.collection<JobDocument>(options.collection);
+    this.claims = new ClaimLedger(db, `${options.collection}_claims`);
   }
 
   async init(): Promise<void> {
     await guarded('index creation', async () => {
-      await this.jobs.createIndexes([
-        { key: { created_at: -1, _id: -1 }, name: 'by_created' },
-        { key: { status: 1, lease_expires_at: 1 }, name: 'by_status_lease' },
-      ]);
+      // One index per command: FerretDB v1 drops the connection when a single
+      // createIndexes names two or more indexes that already exist.
+      await this.jobs.createIndex({ created_at: -1, _id: -1 }, { name: 'by_created' });
+      await this.jobs.createIndex({ status: 1, lease_expires_at: 1 }, { name: 'by_status_lease' });
+      await this.claims.init();
     });
   }
 
@@ -78,7 +84,12 @@ export class MongoJobRepository extends JobRepository {
 
   async create(job: NewJob): Promise<Job> {
     const record = newJobRecord(job);
-    await guarded('insert', async () => this.jobs.insertOne({ _id: record.job_id, ...record }));
+    try {
+      await this.jobs.insertOne({ _id: record.job_id, ...record });
+    } catch (error) {
+      if (isDuplicateKey(error)) throw new AppError('INTERNAL', `job ${job.job_id} already exists`);
+      throw toDatabaseError(error, 'insert');
+    }
     return record;
   }
 
@@ -88,7 +99,7 @@ export class MongoJobRepository extends JobRepository {
   }
 
   async list(query: ListJobsQuery): Promise<JobPage> {
-    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, CURSOR_FIELDS);
+    const after = query.cursor === undefined ? undefined : decodeListCursor(query.cursor);
     const filter: Filter<JobDocument> = after
       ? {
           $or: [
@@ -115,7 +126,7 @@ export class MongoJobRepository extends JobRepository {
     return {
       jobs,
       count,
-      ...(more ? { next_cursor: encodeCursor({ created_at: last.created_at, job_id: last.job_id }) } : {}),
+      ...(more ? { next_cursor: encodeListCursor(last) } : {}),
     };
   }
 
@@ -123,25 +134,35 @@ export class MongoJobRepository extends JobRepository {
     const current = await this.get(request.jobId);
     if (!current || !isClaimable(current, request.now)) return null;
     const now = request.now.toISOString();
-    const attempt = current.attempts + 1;
+    const lease = leaseUntil(request.now, request.leaseMs);
+    const attempt = await guarded('claim', async () =>
+      this.claims.reserve({
+        jobId: request.jobId,
+        attemptsSeen: current.attempts,
+        workerId: request.workerId,
+        now: request.now,
+        leaseExpiresAt: lease,
+      }),
+    );
+    if (attempt === null) return null;
     const update: UpdateFilter<JobDocument> = {
       $set: {
         status: 'processing',
         worker_id: request.workerId,
-        lease_expires_at: leaseUntil(request.now, request.leaseMs),
+        lease_expires_at: lease,
         started_at: now,
         updated_at: now,
         progress: 0,
+        attempts: attempt,
       },
       $unset: { speed: '', eta_seconds: '' },
-      $inc: { attempts: 1 },
       $push: { history: historyEntry({ status: 'processing', at: now, worker_id: request.workerId, attempt }) },
     };
     const claimed = await guarded('claim', async () =>
       this.jobs.findOneAndUpdate(
         {
           _id: request.jobId,
-          // The attempt count read above must still hold, so the history entry's attempt number is the true one.
+          // Unchanged since it was read: the attempt number reserved above is then the true next one.
           attempts: current.attempts,
           $or: [{ status: 'queued' }, { status: 'processing', lease_expires_at: { $lt: now } }],
         },
@@ -149,7 +170,11 @@ export class MongoJobRepository extends JobRepository {
         { returnDocument: 'after' },
       ),
     );
-    return claimed ? toJob(claimed) : null;
+    if (!claimed) {
+      await guarded('claim', async () => this.claims.forfeit(request.jobId, attempt));
+      return null;
+    }
+    return toJob(claimed);
   }
 
   async updateProgress(jobId: string, workerId: string, update: ProgressUpdate): Promise<boolean> {
@@ -163,7 +188,10 @@ export class MongoJobRepository extends JobRepository {
           lease_expires_at: update.leaseExpiresAt.toISOString(),
           updated_at: new Date().toISOString(),
         },
-        [...(update.speed === undefined ? ['speed' as const] : []), ...(update.eta_seconds === undefined ? ['eta_seconds' as const] : [])],
+        [
+          ...(update.speed === undefined ? ['speed' as const] : []),
+          ...(update.eta_seconds === undefined ? ['eta_seconds' as const] : []),
+        ],
       ),
     });
   }

@@ -19,7 +19,8 @@ export interface Infrastructure {
  * (table or indexes, buckets, topic). The processes only see the ports.
  */
 export async function createInfrastructure(config: AppConfig, logger: Logger): Promise<Infrastructure> {
-  const { repository, close: closeRepository } = await createJobRepository(config);
+  const database = await createJobRepository(config);
+  const { repository } = database;
   const store = createObjectStore(config);
   const queue = createJobQueue(config, logger);
 
@@ -38,7 +39,7 @@ export async function createInfrastructure(config: AppConfig, logger: Logger): P
     publisher: queue.publisher,
     createConsumer: () => queue.createConsumer(),
     close: async () => {
-      const results = await Promise.allSettled([queue.publisher.close(), closeRepository(), store.close()]);
+      const results = await Promise.allSettled([queue.publisher.close(), database.close(), store.close()]);
       const failed = results.find((result) => result.status === 'rejected');
       if (failed) throw failed.reason;
     },

@@ -73,6 +73,7 @@ export class LocalDiskObjectStore extends ObjectStore {
     const tmpFile = path.join(tmpDir, `${randomUUID()}.part`);
     const tmpSidecar = `${tmpFile}${META_SUFFIX}`;
     try {
+      await this.requireBucket(ref);
       await mkdir(tmpDir, { recursive: true });
       const source = Buffer.isBuffer(body) ? Readable.from([body]) : body;
       await pipeline(source, createWriteStream(tmpFile, { flags: 'wx' }), signal ? { signal } : {});
@@ -153,6 +154,15 @@ export class LocalDiskObjectStore extends ObjectStore {
 
   async close(): Promise<void> {
     return Promise.resolve();
+  }
+
+  /** As on S3, writing into a bucket nobody created is a deployment fault. */
+  private async requireBucket(ref: ObjectRef): Promise<void> {
+    const exists = await stat(this.bucketDir(ref.bucket)).then(
+      (stats) => stats.isDirectory(),
+      () => false,
+    );
+    if (!exists) throw new AppError('STORAGE_ERROR', `bucket "${ref.bucket}" does not exist`);
   }
 
   private bucketDir(bucket: string): string {

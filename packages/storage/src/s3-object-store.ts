@@ -106,6 +106,10 @@ export class S3ObjectStore extends ObjectStore {
       return await this.putStream(ref, body, options);
     } catch (error) {
       if (signal?.aborted) throw abortedError('upload', ref, signal);
+      // A write can only miss its bucket: a deployment fault, not a missing object.
+      if (isS3NotFound(error)) {
+        throw new AppError('STORAGE_ERROR', `bucket "${ref.bucket}" does not exist`, { cause: error });
+      }
       throw toStorageError(error, 'write', ref);
     }
   }

@@ -124,7 +124,7 @@ export class JobHandler {
         cwd: workDir,
         onProgress: (progress) => activeReporter.report(progress),
       });
-      ffmpegLog = result.log;
+      ffmpegLog = `${commandLine(config.FFMPEG_PATH, plan.args)}\n\n${result.log}`;
       await reporter.settle();
 
       const { size } = await stat(outputPath);
@@ -252,6 +252,11 @@ function logOf(error: unknown): string | undefined {
     return error.log;
   }
   return undefined;
+}
+
+/** The command as a reader of the log would retype it; only our own temp paths appear in it. */
+function commandLine(binary: string, args: readonly string[]): string {
+  return ['$', binary, ...args.map((arg) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`))].join(' ');
 }
 
 function safeExtension(key: string): string {

@@ -3,6 +3,7 @@ import type { PlanIo } from './plan-types';
 
 /** Global options and the one input, the same for every operation. */
 export function inputArgs(io: PlanIo): string[] {
+  // prettier-ignore
   return [
     '-hide_banner',
     '-y',

@@ -9,6 +9,7 @@ const MP4_AUDIO = ['aac', 'mp3', 'alac', 'ac3', 'eac3'];
  * of re-encoded. Deliberately conservative: a codec missing here is
  * re-encoded, which is slower but always plays.
  */
+// prettier-ignore
 const FITS: Record<VideoContainer, Record<StreamKind, readonly string[]>> = {
   mp4: { video: MP4_VIDEO, audio: MP4_AUDIO },
   mov: { video: [...MP4_VIDEO, 'prores', 'mjpeg'], audio: [...MP4_AUDIO, 'pcm_s16le'] },

@@ -13,7 +13,10 @@ describe('toEven', () => {
 
 describe('fitWithin', () => {
   it('fills the width of a wider box', () => {
-    expect(fitWithin({ width: 1920, height: 1080 }, { width: 1280, height: 720 })).toEqual({ width: 1280, height: 720 });
+    expect(fitWithin({ width: 1920, height: 1080 }, { width: 1280, height: 720 })).toEqual({
+      width: 1280,
+      height: 720,
+    });
     expect(fitWithin({ width: 1920, height: 800 }, { width: 1280, height: 720 })).toEqual({ width: 1280, height: 534 });
   });
 

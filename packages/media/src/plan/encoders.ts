@@ -17,6 +17,7 @@ export function x264Args(settings: X264Settings): string[] {
 
 /** VP9 in constant-quality mode with libvpx's realtime speed settings: quick rather than small. */
 export function vp9Args(): string[] {
+  // prettier-ignore
   return [
     '-c:v', 'libvpx-vp9',
     '-deadline', 'realtime',

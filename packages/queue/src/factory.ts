@@ -1,0 +1,41 @@
+import type { AppConfig, Logger } from '@mediaflow/domain';
+import { KafkaJobConsumer } from './kafka-consumer';
+import { KafkaJobPublisher } from './kafka-publisher';
+import type { JobConsumer, JobPublisher } from './job-queue';
+import { InProcessJobQueue } from './memory-queue';
+
+export interface JobQueue {
+  publisher: JobPublisher;
+  /** A new group member (Kafka) or another consumer of the same in-process queue. */
+  createConsumer(): JobConsumer;
+}
+
+/** The job queue the configuration selects. */
+export function createJobQueue(config: AppConfig, logger: Logger): JobQueue {
+  if (config.QUEUE_BACKEND === 'memory') {
+    const queue = new InProcessJobQueue({ logger });
+    return { publisher: queue.publisher, createConsumer: () => queue.createConsumer() };
+  }
+  const connection = {
+    brokers: config.KAFKA_BOOTSTRAP_SERVERS,
+    clientId: config.KAFKA_CLIENT_ID,
+    logger,
+  };
+  const topic = {
+    topic: config.KAFKA_TOPIC,
+    partitions: config.KAFKA_PARTITIONS,
+    replicationFactor: config.KAFKA_REPLICATION_FACTOR,
+  };
+  return {
+    publisher: new KafkaJobPublisher({ ...connection, ...topic }),
+    createConsumer: () =>
+      new KafkaJobConsumer({
+        ...connection,
+        ...topic,
+        groupId: config.KAFKA_CONSUMER_GROUP,
+        sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
+        rebalanceTimeoutMs: config.KAFKA_REBALANCE_TIMEOUT_MS,
+        heartbeatIntervalMs: config.KAFKA_HEARTBEAT_INTERVAL_MS,
+      }),
+  };
+}

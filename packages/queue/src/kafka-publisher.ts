@@ -1,0 +1,135 @@
+import { Partitioners } from 'kafkajs';
+import type { Admin, Producer } from 'kafkajs';
+import { AppError, errorMessage } from '@mediaflow/domain';
+import type { Logger } from '@mediaflow/domain';
+import { createKafkaClient } from './kafka-client';
+import type { KafkaConnectionOptions } from './kafka-client';
+import { ensureTopic } from './kafka-admin';
+import { encodeJobMessage } from './job-message-codec';
+import { JobPublisher } from './job-queue';
+import type { JobMessage } from './job-queue';
+import { withDeadline } from './timing';
+
+export interface KafkaJobPublisherOptions extends KafkaConnectionOptions {
+  topic: string;
+  /** Partitions for a topic this publisher creates; default 12. */
+  partitions?: number;
+  /** Default 1. */
+  replicationFactor?: number;
+  /** Upper bound on one publish, connecting included; default 10 s. */
+  publishTimeoutMs?: number;
+  /** Upper bound on ping; default 5 s. */
+  pingTimeoutMs?: number;
+}
+
+// Few, short retries: with the broker down, publish must fail within seconds.
+const PUBLISH_RETRY = { retries: 3, initialRetryTime: 200, maxRetryTime: 2_000 };
+const ALL_IN_SYNC_REPLICAS = -1;
+
+/**
+ * Puts job ids on a Kafka topic, keyed by job id so the partitions share the
+ * load. The producer is idempotent: a retried send is not written twice.
+ */
+export class KafkaJobPublisher extends JobPublisher {
+  private readonly producer: Producer;
+  private readonly admin: Admin;
+  private readonly logger: Logger;
+  private producerConnection: Promise<void> | undefined;
+  private adminConnection: Promise<void> | undefined;
+  private closed = false;
+
+  constructor(private readonly options: KafkaJobPublisherOptions) {
+    super();
+    const kafka = createKafkaClient(options, PUBLISH_RETRY);
+    this.logger = options.logger;
+    this.producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      retry: PUBLISH_RETRY,
+    });
+    this.admin = kafka.admin({ retry: PUBLISH_RETRY });
+  }
+
+  async init(): Promise<void> {
+    try {
+      await this.connectAdmin();
+      await ensureTopic(
+        this.admin,
+        {
+          topic: this.options.topic,
+          partitions: this.options.partitions ?? 12,
+          replicationFactor: this.options.replicationFactor ?? 1,
+        },
+        this.logger,
+      );
+      await this.connectProducer();
+    } catch (error) {
+      throw queueError(`could not prepare Kafka topic "${this.options.topic}"`, error);
+    }
+  }
+
+  async publish(message: JobMessage): Promise<void> {
+    if (this.closed) throw new AppError('QUEUE_ERROR', 'the job publisher is closed');
+    const send = async (): Promise<void> => {
+      await this.connectProducer();
+      await this.producer.send({
+        topic: this.options.topic,
+        acks: ALL_IN_SYNC_REPLICAS,
+        messages: [{ key: message.job_id, value: encodeJobMessage(message) }],
+      });
+    };
+    try {
+      await withDeadline(send(), this.options.publishTimeoutMs ?? 10_000, () => new Error('publish timed out'));
+    } catch (error) {
+      throw queueError(`could not publish job ${message.job_id}`, error);
+    }
+  }
+
+  async ping(): Promise<void> {
+    const check = async (): Promise<void> => {
+      await this.connectAdmin();
+      await this.admin.describeCluster();
+    };
+    try {
+      await withDeadline(check(), this.options.pingTimeoutMs ?? 5_000, () => new Error('ping timed out'));
+    } catch (error) {
+      throw queueError('Kafka is not reachable', error);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const results = await Promise.allSettled([this.producer.disconnect(), this.admin.disconnect()]);
+    for (const result of results) {
+      if (result.status === 'rejected') {
+        this.logger.warn('error while disconnecting from Kafka', { error: errorMessage(result.reason) });
+      }
+    }
+  }
+
+  /** Connects once; a failed attempt is forgotten so the next call tries again. */
+  private async connectProducer(): Promise<void> {
+    this.producerConnection ??= this.producer.connect().catch((error: unknown) => {
+      this.producerConnection = undefined;
+      throw error;
+    });
+    await this.producerConnection;
+  }
+
+  private async connectAdmin(): Promise<void> {
+    this.adminConnection ??= this.admin.connect().catch((error: unknown) => {
+      this.adminConnection = undefined;
+      throw error;
+    });
+    await this.adminConnection;
+  }
+}
+
+/** The cause's class names the failure (e.g. KafkaJSConnectionError) without echoing broker addresses. */
+function queueError(message: string, cause: unknown): AppError {
+  if (cause instanceof AppError) return cause;
+  const reason = cause instanceof Error ? cause.name : typeof cause;
+  return new AppError('QUEUE_ERROR', `${message} (${reason})`, { cause });
+}
