@@ -1,6 +1,6 @@
 /**
- * Three projects: unit tests sit beside the code; integration and end-to-end
- * tests live under test/ and talk to the real services that
+ * Four projects: unit tests sit beside the code; integration, end-to-end and
+ * fault-injection tests live under test/ and talk to the real services that
  * scripts/services.sh starts (see README, "Tests").
  * ts-jest only transpiles here; `npm run typecheck` type-checks everything.
  */
@@ -32,6 +32,13 @@ module.exports = {
       ...shared,
       displayName: 'e2e',
       testMatch: ['<rootDir>/test/e2e/**/*.test.ts'],
+      setupFiles: ['<rootDir>/test/support/require-services.ts'],
+    },
+    {
+      // Restarts Kafka and stops the database: run it alone (`--selectProjects fault --runInBand`).
+      ...shared,
+      displayName: 'fault',
+      testMatch: ['<rootDir>/test/fault/**/*.test.ts'],
       setupFiles: ['<rootDir>/test/support/require-services.ts'],
     },
   ],

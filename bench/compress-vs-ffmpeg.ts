@@ -35,7 +35,6 @@ async function main(): Promise<void> {
   const system = await startSystem({
     db: (process.env.BENCH_DB as 'mongodb' | 'dynamodb' | undefined) ?? 'mongodb',
     workers: 1,
-    env: { LOG_LEVEL: 'warn' },
   });
   const bare: number[] = [];
   const job: number[] = [];

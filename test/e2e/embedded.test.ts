@@ -78,23 +78,37 @@ describe('embedded mode (npm start): one process, no servers', () => {
     const interrupted = await submit({ source, method_name: 'compress', params: { preset: 'slow' } });
     const queued = await submit({ source, method_name: 'extract_audio' });
 
-    await waitFor('the first job to make progress', async () => {
-      const status = await client.request<StatusBody>('GET', `/status/${interrupted}`);
-      return status.body.status === 'processing' && status.body.progress > 0 ? true : undefined;
-    }, { timeoutMs: 60_000, intervalMs: 100 });
+    await waitFor(
+      'the first job to make progress',
+      async () => {
+        const status = await client.request<StatusBody>('GET', `/status/${interrupted}`);
+        return status.body.status === 'processing' && status.body.progress > 0 ? true : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 100 },
+    );
     await running.kill(); // a crash, not a clean shutdown
 
     running = await start();
     const finished = await Promise.all(
       [interrupted, queued].map(async (jobId) =>
-        waitFor(`job ${jobId} to complete after restart`, async () => {
-          const status = await client.request<StatusBody>('GET', `/status/${jobId}`);
-          return status.body.status === 'completed' ? status.body : undefined;
-        }, { timeoutMs: 180_000, intervalMs: 250 }),
+        waitFor(
+          `job ${jobId} to complete after restart`,
+          async () => {
+            const status = await client.request<StatusBody>('GET', `/status/${jobId}`);
+            return status.body.status === 'completed' ? status.body : undefined;
+          },
+          { timeoutMs: 180_000, intervalMs: 250 },
+        ),
       ),
     );
     expect(finished[0].attempts).toBe(2);
-    expect(finished[0].history.map((entry) => entry.status)).toEqual(['queued', 'processing', 'queued', 'processing', 'completed']);
+    expect(finished[0].history.map((entry) => entry.status)).toEqual([
+      'queued',
+      'processing',
+      'queued',
+      'processing',
+      'completed',
+    ]);
     expect(finished[1].attempts).toBe(1);
 
     const download = await client.download(`/download/${interrupted}`);

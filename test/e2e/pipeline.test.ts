@@ -4,53 +4,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { probeMedia } from '@mediaflow/media';
 import type { MediaProbe } from '@mediaflow/media';
-import type { ApiClient, JsonObject } from '../support/api-client';
+import type { JsonObject } from '../support/api-client';
+import { submitJob, waitForJob } from '../support/jobs';
+import type { StatusBody } from '../support/jobs';
 import { makeClip } from '../support/media-fixtures';
 import { measureChroma } from '../support/media-assertions';
-import { waitFor } from '../support/processes';
 import { startSystem } from '../support/system';
 import type { DbBackend, RunningSystem } from '../support/system';
 
 jest.setTimeout(300_000);
-
-interface StatusBody extends JsonObject {
-  job_id: string;
-  status: string;
-  progress: number;
-  error: { code: string; message: string } | null;
-  output_path: string | null;
-  log_path: string | null;
-  attempts: number;
-  outputs: { kind: string; path: string; content_type: string }[];
-}
-
-interface Watched {
-  final: StatusBody;
-  progress: number[];
-}
-
-/** Polls /status until the job ends, recording every progress value seen. */
-async function watchJob(client: ApiClient, jobId: string, timeoutMs = 120_000): Promise<Watched> {
-  const progress: number[] = [];
-  const final = await waitFor(
-    `job ${jobId} to finish`,
-    async () => {
-      const response = await client.request<StatusBody>('GET', `/status/${jobId}`);
-      expect(response.status).toBe(200);
-      progress.push(response.body.progress);
-      return ['completed', 'failed', 'cancelled'].includes(response.body.status) ? response.body : undefined;
-    },
-    { timeoutMs, intervalMs: 100 },
-  );
-  return { final, progress };
-}
-
-async function submit(client: ApiClient, body: JsonObject): Promise<string> {
-  const response = await client.postJson<{ job_id: string; status: string }>('/process', body);
-  expect(response.status).toBe(202);
-  expect(response.body.status).toBe('queued');
-  return response.body.job_id;
-}
 
 describe.each<DbBackend>(['mongodb', 'dynamodb'])('job pipeline end to end on %s', (db) => {
   let system: RunningSystem;
@@ -82,7 +44,10 @@ describe.each<DbBackend>(['mongodb', 'dynamodb'])('job pipeline end to end on %s
     if (state.assertionCalls !== state.numPassingAsserts) process.stderr.write(system.logs());
   });
 
-  async function downloadAndProbe(jobId: string, name: string): Promise<{ probe: MediaProbe; file: string; bytes: Buffer }> {
+  async function downloadAndProbe(
+    jobId: string,
+    name: string,
+  ): Promise<{ probe: MediaProbe; file: string; bytes: Buffer }> {
     const response = await system.client.download(`/download/${jobId}`);
     expect(response.status).toBe(200);
     expect(Number(response.headers.get('content-length'))).toBe(response.data.length);
@@ -105,11 +70,11 @@ describe.each<DbBackend>(['mongodb', 'dynamodb'])('job pipeline end to end on %s
       ['black_and_white', { source, method_name: 'black_and_white' }],
       ['slow_compress', { source: longSource, method_name: 'compress', params: { preset: 'medium', crf: 23 } }],
     ];
-    for (const [name, body] of requests) jobs.set(name, await submit(system.client, body));
+    for (const [name, body] of requests) jobs.set(name, await submitJob(system.client, body));
 
-    const watched = new Map<string, Watched>();
+    const watched = new Map<string, { final: StatusBody; progress: number[] }>();
     await Promise.all(
-      [...jobs].map(async ([name, jobId]) => watched.set(name, await watchJob(system.client, jobId))),
+      [...jobs].map(async ([name, jobId]) => watched.set(name, await waitForJob(system.client, jobId))),
     );
 
     for (const [name, { final, progress }] of watched) {
@@ -265,8 +230,8 @@ describe.each<DbBackend>(['mongodb', 'dynamodb'])('job pipeline end to end on %s
     const garbageFile = path.join(dir, 'garbage.mp4');
     await writeFile(garbageFile, randomBytes(64 * 1024));
     const garbage = await system.client.upload('garbage.mp4', garbageFile);
-    const badJob = await submit(system.client, { source: garbage, method_name: 'compress' });
-    const { final } = await watchJob(system.client, badJob);
+    const badJob = await submitJob(system.client, { source: garbage, method_name: 'compress' });
+    const { final } = await waitForJob(system.client, badJob);
     expect(final.status).toBe('failed');
     expect(final.error?.code).toBe('NOT_MEDIA');
     expect(final.attempts).toBe(1);
@@ -278,13 +243,13 @@ describe.each<DbBackend>(['mongodb', 'dynamodb'])('job pipeline end to end on %s
     const audioOnlyFile = path.join(dir, 'tone.m4a');
     await makeClip(audioOnlyFile, { video: false, seconds: 2 });
     const audioOnly = await system.client.upload('tone.m4a', audioOnlyFile, 'audio/mp4');
-    const grayJob = await submit(system.client, { source: audioOnly, method_name: 'grayscale' });
-    const gray = await watchJob(system.client, grayJob);
+    const grayJob = await submitJob(system.client, { source: audioOnly, method_name: 'grayscale' });
+    const gray = await waitForJob(system.client, grayJob);
     expect(gray.final.status).toBe('failed');
     expect(gray.final.error?.code).toBe('NO_VIDEO_STREAM');
 
-    const next = await submit(system.client, { source, method_name: 'extract_audio', output_format: 'm4a' });
-    const after = await watchJob(system.client, next);
+    const next = await submitJob(system.client, { source, method_name: 'extract_audio', output_format: 'm4a' });
+    const after = await waitForJob(system.client, next);
     expect(after.final.status).toBe('completed');
     const m4a = await downloadAndProbe(next, 'after.m4a');
     expect(m4a.probe.audio?.codec).toBe('aac');

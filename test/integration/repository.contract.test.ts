@@ -2,7 +2,9 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DeleteTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { MongoClient } from 'mongodb';
 import { AppError, loadConfig } from '@mediaflow/domain';
 import type { Job, Operation } from '@mediaflow/domain';
@@ -10,10 +12,12 @@ import {
   createDynamoClient,
   createJobRepository,
   DynamoJobRepository,
+  DynamoRateLimitStore,
   MongoJobRepository,
+  MongoRateLimitStore,
   startEmbeddedDynamo,
 } from '@mediaflow/repository';
-import type { EmbeddedDynamo, JobRepository, NewJob } from '@mediaflow/repository';
+import type { EmbeddedDynamo, JobRepository, NewJob, RateLimitStore } from '@mediaflow/repository';
 
 /**
  * One contract, three stores: FerretDB (MongoDB wire protocol), DynamoDB
@@ -28,11 +32,29 @@ const MONGO_DB = 'mediaflow_test';
 interface Store {
   /** Another repository instance on the same collection or table, as a second process would have. */
   open(): JobRepository;
+  /** A rate-limit store on the same database, as another API replica would have. */
+  openRateLimits(): RateLimitStore;
   drop(): Promise<void>;
+  /** Direct table access for DynamoDB stores, to stage what an earlier version of the adapter left behind. */
+  table?: TableTools;
+}
+
+interface TableTools {
+  name: string;
+  create(definition: CreateTableCommandInput): Promise<void>;
+  put(tableName: string, item: Record<string, unknown>): Promise<void>;
+  /** Index name -> status; undefined when the table does not exist. */
+  indexes(tableName: string): Promise<Record<string, string> | undefined>;
+  /** A repository on another table of the same server. */
+  repository(tableName: string): JobRepository;
 }
 
 interface Backend {
   name: string;
+  /** Whether jobs live in a DynamoDB table, which an earlier version may have created with fewer indexes. */
+  dynamo?: boolean;
+  /** Whether the server ignores adding an index to an existing table, so the adapter rebuilds the table. */
+  rebuildsTables?: boolean;
   start(): Promise<void>;
   stop(): Promise<void>;
   store(): Store;
@@ -53,44 +75,168 @@ function mongoBackend(): Backend {
       const collection = uniqueName('jobs');
       return {
         open: () => new MongoJobRepository({ url: MONGO_URL, dbName: MONGO_DB, collection }),
+        openRateLimits: () =>
+          new MongoRateLimitStore({ url: MONGO_URL, dbName: MONGO_DB, collection: `${collection}_rate_limits` }),
         drop: async () => dropMongoCollections(admin, collection),
       };
     },
   };
 }
 
-/** The jobs collection and the claim ledger the adapter keeps beside it. */
+/** The jobs collection and the collections the adapters keep beside it. */
 async function dropMongoCollections(client: MongoClient | undefined, collection: string): Promise<void> {
   const db = client?.db(MONGO_DB);
-  await db
-    ?.collection(collection)
-    .drop()
-    .catch(() => undefined);
-  await db
-    ?.collection(`${collection}_claims`)
-    .drop()
-    .catch(() => undefined);
+  for (const name of [collection, `${collection}_claims`, `${collection}_idempotency`, `${collection}_rate_limits`]) {
+    await db
+      ?.collection(name)
+      .drop()
+      .catch(() => undefined);
+  }
 }
 
-function dynamoStore(endpoint: () => string): Store {
+function dynamoStore(endpoint: () => string, rebuildTableToAddIndexes = false): Store {
   const tableName = uniqueName('mediaflow-jobs');
   const clientFor = () => createDynamoClient({ AWS_REGION: 'us-east-1', DYNAMODB_ENDPOINT: endpoint() });
+  async function withClient<T>(use: (client: ReturnType<typeof clientFor>) => Promise<T>): Promise<T> {
+    const client = clientFor();
+    try {
+      return await use(client);
+    } finally {
+      client.destroy();
+    }
+  }
   return {
-    open: () => new DynamoJobRepository({ client: clientFor(), tableName, destroyClientOnClose: true }),
-    drop: async () => {
-      const client = clientFor();
-      try {
-        await client.send(new DeleteTableCommand({ TableName: tableName })).catch(() => undefined);
-      } finally {
-        client.destroy();
-      }
+    open: () =>
+      new DynamoJobRepository({ client: clientFor(), tableName, destroyClientOnClose: true, rebuildTableToAddIndexes }),
+    openRateLimits: () =>
+      new DynamoRateLimitStore({
+        client: clientFor(),
+        tableName,
+        destroyClientOnClose: true,
+        rebuildTableToAddIndexes,
+      }),
+    drop: async () =>
+      withClient(async (client) => {
+        // The staging table exists only when a test interrupted a rebuild on purpose.
+        for (const name of [tableName, `${tableName}.rebuild`]) {
+          await client.send(new DeleteTableCommand({ TableName: name })).catch(() => undefined);
+        }
+      }),
+    table: {
+      name: tableName,
+      create: async (definition) =>
+        withClient(async (client) => {
+          await client.send(new CreateTableCommand(definition));
+          // dynalite creates tables with several indexes asynchronously, even with createTableMs: 0.
+          for (let polls = 0; polls < 100; polls += 1) {
+            const described = await client.send(new DescribeTableCommand({ TableName: definition.TableName }));
+            if (described.Table?.TableStatus === 'ACTIVE') return;
+            await new Promise((resolve) => setTimeout(resolve, 50));
+          }
+          throw new Error(`table ${definition.TableName} did not become ACTIVE`);
+        }),
+      put: async (name, item) =>
+        withClient(async (client) => {
+          await DynamoDBDocumentClient.from(client).send(new PutCommand({ TableName: name, Item: item }));
+        }),
+      indexes: async (name) =>
+        withClient(async (client) => {
+          const described = await client.send(new DescribeTableCommand({ TableName: name })).catch((error: unknown) => {
+            if (error instanceof Error && error.name === 'ResourceNotFoundException') return undefined;
+            throw error;
+          });
+          if (!described?.Table) return undefined;
+          return Object.fromEntries(
+            (described.Table.GlobalSecondaryIndexes ?? []).map((index) => [index.IndexName, index.IndexStatus]),
+          ) as Record<string, string>;
+        }),
+      repository: (name) =>
+        new DynamoJobRepository({ client: clientFor(), tableName: name, destroyClientOnClose: true }),
     },
   };
+}
+
+/**
+ * The table as earlier versions of the adapter created it: without the owner
+ * indexes, and two versions back also without `by_dead_letter`.
+ */
+function previousTableDefinition(tableName: string, withDeadLetterIndex = false): CreateTableCommandInput {
+  const index = (name: string, partitionKey: string, sortKey: string) => ({
+    IndexName: name,
+    KeySchema: [
+      { AttributeName: partitionKey, KeyType: 'HASH' as const },
+      { AttributeName: sortKey, KeyType: 'RANGE' as const },
+    ],
+    Projection: { ProjectionType: 'ALL' as const },
+  });
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [
+      'job_id',
+      'list_pk',
+      'created_sort',
+      'status',
+      'lease_sort',
+      ...(withDeadLetterIndex ? ['dlq_pk', 'dead_letter_sort'] : []),
+    ].map((name) => ({
+      AttributeName: name,
+      AttributeType: 'S' as const,
+    })),
+    KeySchema: [{ AttributeName: 'job_id', KeyType: 'HASH' }],
+    GlobalSecondaryIndexes: [
+      index('by_created', 'list_pk', 'created_sort'),
+      index('by_status', 'status', 'lease_sort'),
+      ...(withDeadLetterIndex ? [index('by_dead_letter', 'dlq_pk', 'dead_letter_sort')] : []),
+    ],
+  };
+}
+
+/** A queued job as the previous version stored it: its status sort key a bare creation time. */
+function previousQueuedItem(job: NewJob): Record<string, unknown> {
+  return {
+    job_id: job.job_id,
+    status: 'queued',
+    method_name: job.operation.method_name,
+    output_format: job.operation.output_format,
+    params: job.operation.params,
+    source: job.source,
+    progress: 0,
+    attempts: 0,
+    created_at: job.created_at,
+    updated_at: job.created_at,
+    outputs: [],
+    history: [{ status: 'queued', at: job.created_at }],
+    list_pk: 'JOB',
+    created_sort: `${job.created_at}#${job.job_id}`,
+    lease_sort: job.created_at,
+    ...(job.owner === undefined ? {} : { owner: job.owner }),
+  };
+}
+
+/** A job as the previous version stored it in another status: owner kept, but no `active_owner`. */
+function previousItemIn(job: NewJob, status: 'processing' | 'completed', now: Date): Record<string, unknown> {
+  const queued = previousQueuedItem(job);
+  if (status === 'processing') {
+    const lease = at(now, LEASE_MS).toISOString();
+    return {
+      ...queued,
+      status,
+      attempts: 1,
+      worker_id: 'worker-old',
+      started_at: now.toISOString(),
+      lease_expires_at: lease,
+      lease_sort: lease,
+    };
+  }
+  const rest = Object.fromEntries(Object.entries(queued).filter(([name]) => name !== 'lease_sort'));
+  return { ...rest, status, attempts: 1, progress: 100, completed_at: now.toISOString() };
 }
 
 function dynamoLocalBackend(): Backend {
   return {
     name: 'dynamodb (DynamoDB Local)',
+    dynamo: true,
     start: async () => Promise.resolve(),
     stop: async () => Promise.resolve(),
     store: () => dynamoStore(() => DYNAMODB_ENDPOINT),
@@ -102,6 +248,8 @@ function dynaliteBackend(): Backend {
   let embedded: EmbeddedDynamo | undefined;
   return {
     name: 'embedded (dynalite)',
+    dynamo: true,
+    rebuildsTables: true,
     start: async () => {
       dataDir = await mkdtemp(path.join(os.tmpdir(), 'mediaflow-dynalite-'));
       embedded = await startEmbeddedDynamo({ dataDir });
@@ -114,7 +262,7 @@ function dynaliteBackend(): Backend {
       dynamoStore(() => {
         if (!embedded) throw new Error('dynalite is not running');
         return embedded.endpoint;
-      }),
+      }, true),
   };
 }
 
@@ -132,6 +280,14 @@ function newJob(overrides: Partial<NewJob> = {}): NewJob {
 
 const LEASE_MS = 60_000;
 const at = (base: Date, offsetMs: number): Date => new Date(base.getTime() + offsetMs);
+
+const ALL_INDEXES_ACTIVE = {
+  by_created: 'ACTIVE',
+  by_status: 'ACTIVE',
+  by_dead_letter: 'ACTIVE',
+  by_owner: 'ACTIVE',
+  by_active_owner: 'ACTIVE',
+};
 
 describe.each([mongoBackend(), dynamoLocalBackend(), dynaliteBackend()])('JobRepository contract: $name', (backend) => {
   let store: Store;
@@ -625,10 +781,953 @@ describe.each([mongoBackend(), dynamoLocalBackend(), dynaliteBackend()])('JobRep
       await expect(repository.findRecoverable(now, 2)).resolves.toHaveLength(2);
     });
   });
+
+  describe('retries', () => {
+    it('keeps a job released with retryAt from being claimed until then', async () => {
+      const now = new Date();
+      const job = await claimed('worker-a', now);
+      const retryAt = at(now, 30_000);
+      await expect(
+        repository.release(job.job_id, 'worker-a', at(now, 1000), 'retry after FFMPEG_FAILED', retryAt),
+      ).resolves.toBe(true);
+      const released = await repository.get(job.job_id);
+      expect(released).toMatchObject({ status: 'queued', retry_at: retryAt.toISOString(), attempts: 1 });
+      expect(released?.history.at(-1)).toMatchObject({ status: 'queued', note: 'retry after FFMPEG_FAILED' });
+
+      await expect(
+        repository.claim({ jobId: job.job_id, workerId: 'worker-b', now: at(now, 29_999), leaseMs: LEASE_MS }),
+      ).resolves.toBeNull();
+      const retried = await repository.claim({
+        jobId: job.job_id,
+        workerId: 'worker-b',
+        now: retryAt,
+        leaseMs: LEASE_MS,
+      });
+      expect(retried).toMatchObject({ status: 'processing', worker_id: 'worker-b', attempts: 2 });
+      expect(retried).not.toHaveProperty('retry_at');
+      await expect(repository.get(job.job_id)).resolves.toEqual(retried);
+    });
+
+    it('clears an earlier retry time on a release without one', async () => {
+      const now = new Date();
+      const job = await claimed('worker-a', now);
+      await repository.release(job.job_id, 'worker-a', now, 'retry later', at(now, 1000));
+      await repository.claim({ jobId: job.job_id, workerId: 'worker-b', now: at(now, 2000), leaseMs: LEASE_MS });
+      await expect(repository.release(job.job_id, 'worker-b', at(now, 3000), 'shutting down')).resolves.toBe(true);
+      const released = await repository.get(job.job_id);
+      expect(released).toMatchObject({ status: 'queued' });
+      expect(released).not.toHaveProperty('retry_at');
+      await expect(
+        repository.claim({ jobId: job.job_id, workerId: 'worker-c', now: at(now, 3000), leaseMs: LEASE_MS }),
+      ).resolves.toMatchObject({ worker_id: 'worker-c', attempts: 3 });
+    });
+  });
+
+  describe('cancellation', () => {
+    it('cancels a queued job at once', async () => {
+      const job = await createQueued();
+      const now = new Date();
+      const cancelled = await repository.requestCancel(job.job_id, now);
+      expect(cancelled).toMatchObject({ job_id: job.job_id, status: 'cancelled', completed_at: now.toISOString() });
+      expect(cancelled).not.toHaveProperty('cancel_requested');
+      expect(cancelled?.history.at(-1)).toMatchObject({ status: 'cancelled', at: now.toISOString() });
+      await expect(repository.get(job.job_id)).resolves.toEqual(cancelled);
+      await expect(
+        repository.claim({ jobId: job.job_id, workerId: 'worker-a', now: at(now, 1000), leaseMs: LEASE_MS }),
+      ).resolves.toBeNull();
+      await expect(repository.findRecoverable(at(now, 1000), 10)).resolves.toEqual([]);
+      // Asking again changes nothing.
+      await expect(repository.requestCancel(job.job_id, at(now, 5000))).resolves.toEqual(cancelled);
+    });
+
+    it('asks the worker of a processing job to stop, and refuses its progress and completion meanwhile', async () => {
+      const now = new Date();
+      const job = await claimed('worker-a', now);
+      const requested = await repository.requestCancel(job.job_id, at(now, 1000));
+      expect(requested).toMatchObject({ status: 'processing', worker_id: 'worker-a', cancel_requested: true });
+      await expect(repository.get(job.job_id)).resolves.toEqual(requested);
+      await expect(repository.requestCancel(job.job_id, at(now, 2000))).resolves.toEqual(requested);
+
+      await expect(
+        repository.updateProgress(job.job_id, 'worker-a', { progress: 50, leaseExpiresAt: at(now, LEASE_MS) }),
+      ).resolves.toBe(false);
+      await expect(
+        repository.complete(job.job_id, 'worker-a', { now: at(now, 3000), outputs: [], output_path: 's3://out/x.mp4' }),
+      ).resolves.toBe(false);
+      await expect(repository.markCancelled(job.job_id, 'worker-b', at(now, 3000))).resolves.toBe(false);
+      await expect(repository.get(job.job_id)).resolves.toEqual(requested);
+
+      await expect(repository.markCancelled(job.job_id, 'worker-a', at(now, 4000))).resolves.toBe(true);
+      const cancelled = await repository.get(job.job_id);
+      expect(cancelled).toMatchObject({ status: 'cancelled', completed_at: at(now, 4000).toISOString(), attempts: 1 });
+      for (const field of ['worker_id', 'lease_expires_at', 'speed', 'eta_seconds', 'cancel_requested']) {
+        expect(cancelled).not.toHaveProperty(field);
+      }
+      expect(cancelled?.history.at(-1)).toMatchObject({ status: 'cancelled', worker_id: 'worker-a' });
+      await expect(repository.markCancelled(job.job_id, 'worker-a', at(now, 5000))).resolves.toBe(false);
+    });
+
+    it('still lets the worker fail the job after a cancel request', async () => {
+      const now = new Date();
+      const job = await claimed('worker-a', now);
+      await repository.requestCancel(job.job_id, now);
+      await expect(
+        repository.fail(job.job_id, 'worker-a', { now, error: { code: 'FFMPEG_FAILED', message: 'boom' } }),
+      ).resolves.toBe(true);
+      await expect(repository.get(job.job_id)).resolves.toMatchObject({ status: 'failed' });
+    });
+
+    it('turns a release after a cancel request into the cancellation', async () => {
+      const now = new Date();
+      const job = await claimed('worker-a', now);
+      await repository.requestCancel(job.job_id, now);
+      await expect(repository.release(job.job_id, 'worker-a', at(now, 1000), 'worker shutting down')).resolves.toBe(
+        true,
+      );
+      const stored = await repository.get(job.job_id);
+      expect(stored).toMatchObject({ status: 'cancelled' });
+      expect(stored).not.toHaveProperty('cancel_requested');
+      expect(stored).not.toHaveProperty('worker_id');
+      await expect(repository.findRecoverable(at(now, 10 * LEASE_MS), 10)).resolves.toEqual([]);
+    });
+
+    it('returns finished jobs unchanged and null for unknown ones', async () => {
+      const now = new Date();
+      const job = await claimed('worker-a', now);
+      await repository.complete(job.job_id, 'worker-a', { now, outputs: [], output_path: 's3://out/c.mp4' });
+      const completed = await repository.get(job.job_id);
+      await expect(repository.requestCancel(job.job_id, at(now, 1000))).resolves.toEqual(completed);
+      await expect(repository.get(job.job_id)).resolves.toEqual(completed);
+      await expect(repository.requestCancel(randomUUID(), now)).resolves.toBeNull();
+      await expect(repository.markCancelled(randomUUID(), 'worker-a', now)).resolves.toBe(false);
+    });
+  });
+
+  describe('requeue', () => {
+    it('puts a failed job back as new, and it can be claimed and requeued again', async () => {
+      const now = new Date();
+      const job = await claimed('worker-a', now);
+      await repository.updateProgress(job.job_id, 'worker-a', {
+        progress: 40,
+        speed: 1,
+        eta_seconds: 5,
+        leaseExpiresAt: at(now, LEASE_MS),
+      });
+      await repository.fail(job.job_id, 'worker-a', {
+        now: at(now, 1000),
+        error: { code: 'FFMPEG_FAILED', message: 'boom' },
+        log_path: 's3://mediaflow-output/outputs/x.log',
+        deadLetter: true,
+      });
+      const requeuedAt = at(now, 2000);
+      const requeued = await repository.requeue(job.job_id, requeuedAt, 'operator retry');
+      expect(requeued).toMatchObject({
+        status: 'queued',
+        attempts: 0,
+        progress: 0,
+        outputs: [],
+        updated_at: requeuedAt.toISOString(),
+      });
+      for (const field of [
+        'error',
+        'output_path',
+        'log_path',
+        'completed_at',
+        'started_at',
+        'dead_lettered_at',
+        'cancel_requested',
+        'retry_at',
+        'worker_id',
+        'lease_expires_at',
+        'speed',
+        'eta_seconds',
+      ]) {
+        expect(requeued).not.toHaveProperty(field);
+      }
+      expect(requeued?.history.at(-1)).toEqual({
+        status: 'queued',
+        at: requeuedAt.toISOString(),
+        note: 'operator retry',
+      });
+      await expect(repository.get(job.job_id)).resolves.toEqual(requeued);
+
+      // The new life counts attempts from 1 again, also where a claim ledger remembers the old one.
+      for (let life = 1; life <= 2; life += 1) {
+        const later = at(now, life * 10_000);
+        const reclaimed = await repository.claim({
+          jobId: job.job_id,
+          workerId: `worker-${life}`,
+          now: later,
+          leaseMs: LEASE_MS,
+        });
+        expect(reclaimed).toMatchObject({ status: 'processing', attempts: 1, worker_id: `worker-${life}` });
+        await repository.fail(job.job_id, `worker-${life}`, {
+          now: later,
+          error: { code: 'FFMPEG_FAILED', message: 'again' },
+        });
+        await expect(repository.requeue(job.job_id, at(later, 1000), 'again')).resolves.toMatchObject({
+          status: 'queued',
+          attempts: 0,
+        });
+      }
+    });
+
+    it('puts a cancelled job back', async () => {
+      const now = new Date();
+      const job = await claimed('worker-a', now);
+      await repository.requestCancel(job.job_id, now);
+      await repository.markCancelled(job.job_id, 'worker-a', now);
+      const requeued = await repository.requeue(job.job_id, at(now, 1000), 'operator retry');
+      expect(requeued).toMatchObject({ status: 'queued', attempts: 0 });
+      expect(requeued).not.toHaveProperty('cancel_requested');
+      expect(requeued).not.toHaveProperty('completed_at');
+      const queuedCancelled = await createQueued();
+      await repository.requestCancel(queuedCancelled.job_id, now);
+      await expect(repository.requeue(queuedCancelled.job_id, now, 'retry')).resolves.toMatchObject({
+        status: 'queued',
+      });
+    });
+
+    it('refuses completed, queued, processing and unknown jobs', async () => {
+      const now = new Date();
+      const done = await claimed('worker-a', now);
+      await repository.complete(done.job_id, 'worker-a', { now, outputs: [], output_path: 's3://out/d.mp4' });
+      const completed = await repository.get(done.job_id);
+      const queued = await createQueued();
+      const processing = await claimed('worker-b', now);
+      await expect(repository.requeue(done.job_id, now, 'retry')).resolves.toBeNull();
+      await expect(repository.requeue(queued.job_id, now, 'retry')).resolves.toBeNull();
+      await expect(repository.requeue(processing.job_id, now, 'retry')).resolves.toBeNull();
+      await expect(repository.requeue(randomUUID(), now, 'retry')).resolves.toBeNull();
+      await expect(repository.get(done.job_id)).resolves.toEqual(completed);
+      await expect(repository.get(queued.job_id)).resolves.toEqual(queued);
+      await expect(repository.get(processing.job_id)).resolves.toEqual(processing);
+    });
+  });
+
+  describe('dead letters', () => {
+    /** Fails `total` jobs for good, the first two at the same instant so the id tie-break is exercised too. */
+    async function deadLetter(total: number): Promise<Job[]> {
+      const base = Date.parse('2025-06-01T00:00:00.000Z');
+      for (let index = 0; index < total; index += 1) {
+        const failedAt = new Date(base + Math.max(0, index - 1) * 1000);
+        const job = await claimed('worker-a', failedAt);
+        await repository.fail(job.job_id, 'worker-a', {
+          now: failedAt,
+          error: { code: 'NOT_MEDIA', message: 'not media' },
+          deadLetter: true,
+        });
+      }
+      const all = await repository.list({ limit: 100, skip: 0 });
+      return all.jobs
+        .filter((job) => job.dead_lettered_at !== undefined)
+        .sort((a, b) =>
+          a.dead_lettered_at === b.dead_lettered_at
+            ? b.job_id.localeCompare(a.job_id)
+            : (b.dead_lettered_at ?? '').localeCompare(a.dead_lettered_at ?? ''),
+        );
+    }
+
+    const ids = (jobs: readonly Job[]): string[] => jobs.map((job) => job.job_id);
+
+    it('is empty when nothing was dead-lettered', async () => {
+      const job = await claimed('worker-a');
+      await repository.fail(job.job_id, 'worker-a', { now: new Date(), error: { code: 'NOT_MEDIA', message: 'x' } });
+      await expect(repository.get(job.job_id)).resolves.not.toHaveProperty('dead_lettered_at');
+      await expect(repository.listDeadLetters({ limit: 10 })).resolves.toEqual({ jobs: [] });
+    });
+
+    it('lists dead letters newest first, page by page, each exactly once', async () => {
+      const expected = await deadLetter(7);
+      expect(expected).toHaveLength(7);
+      // Neither an ordinary failure nor a live job is a dead letter.
+      const ordinary = await claimed('worker-a');
+      await repository.fail(ordinary.job_id, 'worker-a', {
+        now: new Date(),
+        error: { code: 'INTERNAL', message: 'x' },
+      });
+      await createQueued();
+
+      const seen: Job[] = [];
+      const sizes: number[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await repository.listDeadLetters({ limit: 3, ...(cursor ? { cursor } : {}) });
+        sizes.push(page.jobs.length);
+        seen.push(...page.jobs);
+        cursor = page.next_cursor;
+      } while (cursor);
+      expect(sizes).toEqual([3, 3, 1]);
+      expect(ids(seen)).toEqual(ids(expected));
+      expect(seen[0]).toEqual(expected[0]);
+      expect(seen[0]).toMatchObject({ status: 'failed', dead_lettered_at: expected[0].dead_lettered_at });
+      expect(seen[0]).not.toHaveProperty('dlq_pk');
+      expect(seen[0]).not.toHaveProperty('dead_letter_sort');
+    });
+
+    it('drops a job from the dead letters when it is requeued', async () => {
+      const expected = await deadLetter(3);
+      await repository.requeue(expected[1].job_id, new Date(), 'replay');
+      const page = await repository.listDeadLetters({ limit: 10 });
+      expect(ids(page.jobs)).toEqual([expected[0].job_id, expected[2].job_id]);
+      expect(page.next_cursor).toBeUndefined();
+    });
+
+    it.each([
+      ['garbage', 'not a cursor!'],
+      ['a listing cursor', Buffer.from('{"created_at":"2025-01-01T00:00:00.000Z","job_id":"x"}').toString('base64url')],
+      ['wrong types', Buffer.from('{"dead_lettered_at":1,"job_id":"x"}').toString('base64url')],
+      ['an empty string', ''],
+    ])('rejects a cursor that is %s with INVALID_CURSOR', async (_label, cursor) => {
+      await deadLetter(1);
+      const attempt = repository.listDeadLetters({ limit: 10, cursor });
+      await expect(attempt).rejects.toBeInstanceOf(AppError);
+      await expect(attempt).rejects.toMatchObject({ code: 'INVALID_CURSOR' });
+    });
+  });
+
+  describe('needs publish', () => {
+    it('flags and unflags a queued job only', async () => {
+      const now = new Date();
+      const job = await createQueued();
+      await expect(repository.setNeedsPublish(job.job_id, true, now)).resolves.toBe(true);
+      await expect(repository.get(job.job_id)).resolves.toMatchObject({
+        status: 'queued',
+        needs_publish: true,
+        updated_at: now.toISOString(),
+      });
+      await expect(repository.setNeedsPublish(job.job_id, false, at(now, 1000))).resolves.toBe(true);
+      await expect(repository.get(job.job_id)).resolves.not.toHaveProperty('needs_publish');
+
+      const processing = await claimed('worker-a', now);
+      await expect(repository.setNeedsPublish(processing.job_id, true, now)).resolves.toBe(false);
+      await expect(repository.get(processing.job_id)).resolves.not.toHaveProperty('needs_publish');
+      await expect(repository.setNeedsPublish(randomUUID(), true, now)).resolves.toBe(false);
+    });
+
+    it('is cleared by a claim', async () => {
+      const now = new Date();
+      const job = await createQueued();
+      await repository.setNeedsPublish(job.job_id, true, now);
+      const result = await repository.claim({ jobId: job.job_id, workerId: 'worker-a', now, leaseMs: LEASE_MS });
+      expect(result).toMatchObject({ status: 'processing' });
+      expect(result).not.toHaveProperty('needs_publish');
+    });
+  });
+
+  describe('findRecoverable order', () => {
+    it('returns flagged and due jobs ahead of a long backlog', async () => {
+      const now = new Date();
+      const base = now.getTime() - 60 * 60_000;
+      const backlog: Job[] = [];
+      for (let index = 0; index < 6; index += 1) {
+        backlog.push(await createQueued({ created_at: new Date(base + index * 1000).toISOString() }));
+      }
+      const expired = await claimed('worker-gone', at(now, -2 * LEASE_MS));
+      const unpublished = await createQueued({ created_at: at(now, -1000).toISOString() });
+      await repository.setNeedsPublish(unpublished.job_id, true, at(now, -500));
+      const dueRetry = await claimed('worker-a', at(now, -20_000));
+      await repository.release(dueRetry.job_id, 'worker-a', at(now, -19_000), 'retry', at(now, -1));
+      const laterRetry = await claimed('worker-a', at(now, -20_000));
+      await repository.release(laterRetry.job_id, 'worker-a', at(now, -19_000), 'retry', at(now, 60_000));
+
+      const urgent = await repository.findRecoverable(now, 3);
+      expect(urgent.map((job) => job.job_id)).toEqual([expired.job_id, unpublished.job_id, dueRetry.job_id]);
+      expect(urgent[1]).toMatchObject({ status: 'queued', needs_publish: true });
+      expect(urgent[2]).toMatchObject({ status: 'queued', retry_at: at(now, -1).toISOString() });
+
+      const all = await repository.findRecoverable(now, 100);
+      expect(all.map((job) => job.job_id)).toEqual([
+        expired.job_id,
+        unpublished.job_id,
+        dueRetry.job_id,
+        ...backlog.map((job) => job.job_id),
+        laterRetry.job_id,
+      ]);
+      expect(all.at(-1)).toMatchObject({ retry_at: at(now, 60_000).toISOString() });
+
+      // Once the later retry is due it moves up with the other due retry, earliest first.
+      const afterwards = await repository.findRecoverable(at(now, 60_000), 4);
+      expect(afterwards.map((job) => job.job_id)).toEqual([
+        expired.job_id,
+        unpublished.job_id,
+        dueRetry.job_id,
+        laterRetry.job_id,
+      ]);
+    });
+  });
+
+  describe('idempotency keys', () => {
+    const reservation = (overrides: Partial<Parameters<JobRepository['reserveIdempotencyKey']>[0]> = {}) => ({
+      scope: 'key-1',
+      key: 'request-1',
+      fingerprint: 'fp-1',
+      jobId: randomUUID(),
+      now: new Date(),
+      ...overrides,
+    });
+
+    it('reserves a key once and returns the reservation afterwards, unchanged', async () => {
+      const first = reservation();
+      await expect(repository.reserveIdempotencyKey(first)).resolves.toBeNull();
+      await expect(repository.reserveIdempotencyKey(reservation())).resolves.toEqual({
+        job_id: first.jobId,
+        fingerprint: 'fp-1',
+      });
+      await expect(repository.reserveIdempotencyKey(reservation({ fingerprint: 'fp-other' }))).resolves.toEqual({
+        job_id: first.jobId,
+        fingerprint: 'fp-1',
+      });
+      // Another repository instance sees the same reservation.
+      await expect(open().reserveIdempotencyKey(reservation())).resolves.toEqual({
+        job_id: first.jobId,
+        fingerprint: 'fp-1',
+      });
+    });
+
+    it('lets exactly one of ten concurrent reservations of a key win', async () => {
+      const instances = [repository, open(), open()];
+      const attempts = Array.from({ length: 10 }, () => reservation({ key: 'contended' }));
+      const results = await Promise.all(
+        attempts.map(async (attempt, index) => instances[index % instances.length].reserveIdempotencyKey(attempt)),
+      );
+      const winners = attempts.filter((_, index) => results[index] === null);
+      expect(winners).toHaveLength(1);
+      for (const result of results) {
+        if (result !== null) expect(result).toEqual({ job_id: winners[0].jobId, fingerprint: 'fp-1' });
+      }
+    });
+
+    it('keeps scopes apart', async () => {
+      await expect(repository.reserveIdempotencyKey(reservation({ scope: 'key-a' }))).resolves.toBeNull();
+      await expect(repository.reserveIdempotencyKey(reservation({ scope: 'key-b' }))).resolves.toBeNull();
+      await expect(repository.reserveIdempotencyKey(reservation({ scope: '' }))).resolves.toBeNull();
+      // Scope and key are not simply concatenated.
+      await expect(repository.reserveIdempotencyKey(reservation({ scope: 'ab', key: 'c' }))).resolves.toBeNull();
+      await expect(repository.reserveIdempotencyKey(reservation({ scope: 'a', key: 'bc' }))).resolves.toBeNull();
+    });
+
+    it('treats a reservation older than a day as absent', async () => {
+      const now = new Date();
+      const old = reservation({ now: at(now, -25 * 60 * 60_000) });
+      await expect(repository.reserveIdempotencyKey(old)).resolves.toBeNull();
+      const fresh = reservation({ now, fingerprint: 'fp-2' });
+      await expect(repository.reserveIdempotencyKey(fresh)).resolves.toBeNull();
+      await expect(repository.reserveIdempotencyKey(reservation({ now: at(now, 1000) }))).resolves.toEqual({
+        job_id: fresh.jobId,
+        fingerprint: 'fp-2',
+      });
+      // Still valid just before its day is up.
+      await expect(
+        repository.reserveIdempotencyKey(reservation({ now: at(now, 24 * 60 * 60_000 - 1) })),
+      ).resolves.toEqual({ job_id: fresh.jobId, fingerprint: 'fp-2' });
+    });
+
+    it('never shows reservations as jobs', async () => {
+      const job = await createQueued({ owner: 'key-1', idempotency_key: 'request-1' });
+      expect(job).toMatchObject({ owner: 'key-1', idempotency_key: 'request-1' });
+      for (let index = 0; index < 3; index += 1) {
+        await repository.reserveIdempotencyKey(reservation({ key: `request-${index}`, jobId: job.job_id }));
+      }
+      const page = await repository.list({ limit: 10, skip: 0 });
+      expect(page.jobs.map((listed) => listed.job_id)).toEqual([job.job_id]);
+      expect(page.count).toBe(1);
+      const recoverable = await repository.findRecoverable(new Date('9999-12-31T23:59:59.999Z'), 100);
+      expect(recoverable.map((listed) => listed.job_id)).toEqual([job.job_id]);
+      await expect(repository.listDeadLetters({ limit: 10 })).resolves.toEqual({ jobs: [] });
+    });
+  });
+
+  describe('listing by owner', () => {
+    const ids = (jobs: readonly Job[]): string[] => jobs.map((job) => job.job_id);
+    const newestFirst = (a: Job, b: Job): number =>
+      a.created_at === b.created_at ? b.job_id.localeCompare(a.job_id) : b.created_at.localeCompare(a.created_at);
+
+    /** Jobs of owners a and b and some without an owner, interleaved in time, two per timestamp. */
+    async function seedOwners(perOwner: number): Promise<{ a: Job[]; b: Job[]; none: Job[] }> {
+      const base = Date.parse('2025-03-01T00:00:00.000Z');
+      const seeded = { a: [] as Job[], b: [] as Job[], none: [] as Job[] };
+      for (let index = 0; index < perOwner; index += 1) {
+        const created_at = new Date(base + Math.floor(index / 2) * 1000).toISOString();
+        seeded.a.push(await createQueued({ created_at, owner: 'key-a' }));
+        seeded.b.push(await createQueued({ created_at, owner: 'key-b' }));
+        if (index % 3 === 0) seeded.none.push(await createQueued({ created_at }));
+      }
+      for (const jobs of Object.values(seeded)) jobs.sort(newestFirst);
+      return seeded;
+    }
+
+    it("lists only the owner's jobs, newest first, counting only them", async () => {
+      const { a, b, none } = await seedOwners(5);
+      const pageA = await repository.list({ limit: 10, skip: 0, owner: 'key-a' });
+      expect(ids(pageA.jobs)).toEqual(ids(a));
+      expect(pageA.count).toBe(5);
+      expect(pageA.next_cursor).toBeUndefined();
+      expect(pageA.jobs[0]).toEqual(a[0]);
+      expect(pageA.jobs.every((job) => job.owner === 'key-a')).toBe(true);
+      expect(pageA.jobs[0]).not.toHaveProperty('active_owner');
+
+      const pageB = await repository.list({ limit: 10, skip: 0, owner: 'key-b' });
+      expect(ids(pageB.jobs)).toEqual(ids(b));
+
+      const everybody = await repository.list({ limit: 100, skip: 0 });
+      expect(everybody.count).toBe(10 + none.length);
+      await expect(repository.list({ limit: 10, skip: 0, owner: 'key-unknown' })).resolves.toEqual({
+        jobs: [],
+        count: 0,
+      });
+      await expect(repository.list({ limit: 10, skip: 0, owner: '' })).resolves.toEqual({ jobs: [], count: 0 });
+    });
+
+    it('pages with a cursor, each of the owner’s jobs exactly once, and skips by offset', async () => {
+      const { a } = await seedOwners(12);
+      const seen: Job[] = [];
+      const sizes: number[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await repository.list({ limit: 5, skip: 0, owner: 'key-a', ...(cursor ? { cursor } : {}) });
+        expect(page.count).toBe(12);
+        sizes.push(page.jobs.length);
+        seen.push(...page.jobs);
+        cursor = page.next_cursor;
+      } while (cursor);
+      expect(sizes).toEqual([5, 5, 2]);
+      expect(ids(seen)).toEqual(ids(a));
+
+      const skipped = await repository.list({ limit: 4, skip: 4, owner: 'key-a' });
+      expect(ids(skipped.jobs)).toEqual(ids(a.slice(4, 8)));
+      expect(skipped.count).toBe(12);
+      const next = await repository.list({ limit: 4, skip: 0, owner: 'key-a', cursor: skipped.next_cursor });
+      expect(ids(next.jobs)).toEqual(ids(a.slice(8, 12)));
+      expect(next.next_cursor).toBeUndefined();
+      await expect(repository.list({ limit: 4, skip: 40, owner: 'key-a' })).resolves.toEqual({ jobs: [], count: 12 });
+    });
+
+    it("refuses a cursor from another owner's listing, or from the unfiltered one, and the other way round", async () => {
+      await seedOwners(6);
+      const fromA = await repository.list({ limit: 2, skip: 0, owner: 'key-a' });
+      const fromEverybody = await repository.list({ limit: 2, skip: 0 });
+      if (!fromA.next_cursor || !fromEverybody.next_cursor) throw new Error('expected further pages');
+      const attempts = [
+        repository.list({ limit: 10, skip: 0, owner: 'key-b', cursor: fromA.next_cursor }),
+        repository.list({ limit: 10, skip: 0, owner: 'key-b', cursor: fromEverybody.next_cursor }),
+        repository.list({ limit: 10, skip: 0, cursor: fromA.next_cursor }),
+        repository.listDeadLetters({ limit: 10, cursor: fromA.next_cursor }),
+      ];
+      for (const attempt of attempts) {
+        await expect(attempt).rejects.toBeInstanceOf(AppError);
+        await expect(attempt).rejects.toMatchObject({ code: 'INVALID_CURSOR' });
+      }
+      // Owner a's cursor still works for owner a, also on another instance.
+      await expect(
+        open().list({ limit: 10, skip: 0, owner: 'key-a', cursor: fromA.next_cursor }),
+      ).resolves.toMatchObject({ count: 6 });
+    });
+
+    it('refuses to store a job with an empty owner', async () => {
+      const attempt = repository.create(newJob({ owner: '' }));
+      await expect(attempt).rejects.toBeInstanceOf(AppError);
+      await expect(repository.list({ limit: 10, skip: 0 })).resolves.toMatchObject({ count: 0 });
+    });
+  });
+
+  describe('active jobs per owner', () => {
+    async function expectActive(expected: Record<string, number>): Promise<void> {
+      const counted = Object.fromEntries(
+        await Promise.all(Object.keys(expected).map(async (owner) => [owner, await repository.countActive(owner)])),
+      ) as Record<string, number>;
+      expect(counted).toEqual(expected);
+    }
+
+    it('counts queued and processing jobs through every transition', async () => {
+      const now = new Date();
+      await expectActive({ 'key-a': 0, 'key-b': 0, '': 0 });
+      const first = await createQueued({ owner: 'key-a' });
+      const second = await createQueued({ owner: 'key-a' });
+      await createQueued({ owner: 'key-b' });
+      await createQueued();
+      await expectActive({ 'key-a': 2, 'key-b': 1 });
+
+      // Claimed, released, claimed again: active all along.
+      await repository.claim({ jobId: first.job_id, workerId: 'worker-a', now, leaseMs: LEASE_MS });
+      await expectActive({ 'key-a': 2 });
+      await repository.release(first.job_id, 'worker-a', at(now, 1), 'retry', at(now, 2));
+      await expectActive({ 'key-a': 2 });
+      await repository.claim({ jobId: first.job_id, workerId: 'worker-b', now: at(now, 3), leaseMs: LEASE_MS });
+      await repository.setNeedsPublish(second.job_id, true, now);
+      await expectActive({ 'key-a': 2 });
+
+      // Completed: no longer active.
+      await repository.complete(first.job_id, 'worker-b', { now, outputs: [], output_path: 's3://out/a.mp4' });
+      await expectActive({ 'key-a': 1, 'key-b': 1 });
+
+      // Failed (dead-lettered) and requeued.
+      await repository.claim({ jobId: second.job_id, workerId: 'worker-a', now, leaseMs: LEASE_MS });
+      await repository.fail(second.job_id, 'worker-a', {
+        now,
+        error: { code: 'NOT_MEDIA', message: 'x' },
+        deadLetter: true,
+      });
+      await expectActive({ 'key-a': 0 });
+      await repository.requeue(second.job_id, at(now, 10), 'operator retry');
+      await expectActive({ 'key-a': 1 });
+
+      // Cancelled while processing: active until the worker acknowledges.
+      await repository.claim({ jobId: second.job_id, workerId: 'worker-c', now: at(now, 20), leaseMs: LEASE_MS });
+      await repository.requestCancel(second.job_id, at(now, 21));
+      await expectActive({ 'key-a': 1 });
+      await repository.markCancelled(second.job_id, 'worker-c', at(now, 22));
+      await expectActive({ 'key-a': 0 });
+
+      // Requeued after a cancel, cancelled while queued.
+      await repository.requeue(second.job_id, at(now, 30), 'again');
+      await expectActive({ 'key-a': 1 });
+      await repository.requestCancel(second.job_id, at(now, 31));
+      await expectActive({ 'key-a': 0 });
+
+      // A release after a cancel request cancels; a plain failure ends it too.
+      const third = await createQueued({ owner: 'key-a' });
+      await repository.claim({ jobId: third.job_id, workerId: 'worker-a', now, leaseMs: LEASE_MS });
+      await repository.requestCancel(third.job_id, now);
+      await repository.release(third.job_id, 'worker-a', at(now, 1), 'shutting down');
+      await expectActive({ 'key-a': 0 });
+      await repository.requeue(third.job_id, at(now, 2), 'retry');
+      await repository.claim({ jobId: third.job_id, workerId: 'worker-a', now: at(now, 3), leaseMs: LEASE_MS });
+      await repository.fail(third.job_id, 'worker-a', { now, error: { code: 'FFMPEG_FAILED', message: 'x' } });
+      await expectActive({ 'key-a': 0, 'key-b': 1 });
+
+      // Finished jobs keep their owner: they still list, they just no longer count.
+      await expect(repository.list({ limit: 10, skip: 0, owner: 'key-a' })).resolves.toMatchObject({ count: 3 });
+      const stored = await repository.get(third.job_id);
+      expect(stored).toMatchObject({ owner: 'key-a', status: 'failed' });
+      expect(stored).not.toHaveProperty('active_owner');
+    });
+
+    it('requeues a job without an owner without counting it for anybody', async () => {
+      const job = await claimed('worker-a');
+      await repository.fail(job.job_id, 'worker-a', { now: new Date(), error: { code: 'NOT_MEDIA', message: 'x' } });
+      await expect(repository.requeue(job.job_id, new Date(), 'retry')).resolves.toMatchObject({ status: 'queued' });
+      await expect(repository.get(job.job_id)).resolves.not.toHaveProperty('owner');
+      await expect(repository.countActive('key-a')).resolves.toBe(0);
+    });
+  });
+
+  describe('rate limits', () => {
+    let limits: RateLimitStore;
+    const openedLimits: RateLimitStore[] = [];
+    const openLimits = (): RateLimitStore => {
+      const instance = store.openRateLimits();
+      openedLimits.push(instance);
+      return instance;
+    };
+
+    beforeEach(async () => {
+      limits = openLimits();
+      await limits.init();
+    });
+
+    afterEach(async () => {
+      await Promise.all(openedLimits.splice(0).map(async (instance) => instance.close()));
+    });
+
+    const start = new Date('2025-05-01T12:00:00.000Z');
+    const bucket = { key: 'submit:key-a', capacity: 5, refillPerSecond: 1 };
+
+    it('allows a full bucket, then refuses with a sensible Retry-After', async () => {
+      for (let index = 4; index >= 0; index -= 1) {
+        await expect(limits.take({ ...bucket, now: start })).resolves.toEqual({
+          allowed: true,
+          remaining: index,
+          retryAfterMs: 0,
+        });
+      }
+      await expect(limits.take({ ...bucket, now: start })).resolves.toEqual({
+        allowed: false,
+        remaining: 0,
+        retryAfterMs: 1000,
+      });
+      // A refused take takes nothing: 400 ms later the next token is 600 ms away.
+      await expect(limits.take({ ...bucket, now: at(start, 400) })).resolves.toEqual({
+        allowed: false,
+        remaining: 0,
+        retryAfterMs: 600,
+      });
+      // Another replica sees the same bucket.
+      await expect(openLimits().take({ ...bucket, now: at(start, 500) })).resolves.toMatchObject({
+        allowed: false,
+        retryAfterMs: 500,
+      });
+    });
+
+    it('refills over time, never beyond capacity', async () => {
+      for (let index = 0; index < 5; index += 1) await limits.take({ ...bucket, now: start });
+      // 2.5 s later: two tokens and a half.
+      const later = at(start, 2500);
+      await expect(limits.take({ ...bucket, now: later })).resolves.toMatchObject({ allowed: true, remaining: 1 });
+      await expect(limits.take({ ...bucket, now: later })).resolves.toMatchObject({ allowed: true, remaining: 0 });
+      await expect(limits.take({ ...bucket, now: later })).resolves.toEqual({
+        allowed: false,
+        remaining: 0,
+        retryAfterMs: 500,
+      });
+      await expect(limits.take({ ...bucket, now: at(later, 500) })).resolves.toMatchObject({ allowed: true });
+
+      // A day idle refills to capacity and no further.
+      const muchLater = at(start, 24 * 60 * 60_000);
+      let allowed = 0;
+      for (let index = 0; index < 7; index += 1) {
+        if ((await limits.take({ ...bucket, now: muchLater })).allowed) allowed += 1;
+      }
+      expect(allowed).toBe(5);
+    });
+
+    it('takes a cost of several tokens at once', async () => {
+      const costly = { ...bucket, capacity: 10, refillPerSecond: 2, now: start };
+      await expect(limits.take({ ...costly, cost: 7 })).resolves.toEqual({
+        allowed: true,
+        remaining: 3,
+        retryAfterMs: 0,
+      });
+      await expect(limits.take({ ...costly, cost: 4 })).resolves.toEqual({
+        allowed: false,
+        remaining: 3,
+        retryAfterMs: 500,
+      });
+      await expect(limits.take({ ...costly, cost: 3 })).resolves.toMatchObject({ allowed: true, remaining: 0 });
+    });
+
+    it('keeps keys apart', async () => {
+      for (let index = 0; index < 5; index += 1) await limits.take({ ...bucket, now: start });
+      await expect(limits.take({ ...bucket, now: start })).resolves.toMatchObject({ allowed: false });
+      await expect(limits.take({ ...bucket, key: 'submit:key-b', now: start })).resolves.toMatchObject({
+        allowed: true,
+        remaining: 4,
+      });
+      await expect(limits.take({ ...bucket, key: 'upload:key-a', now: start })).resolves.toMatchObject({
+        allowed: true,
+        remaining: 4,
+      });
+    });
+
+    it('lets exactly capacity of 20 concurrent takes through, across replicas', async () => {
+      const replicas = [limits, openLimits(), openLimits()];
+      await Promise.all(replicas.map(async (replica) => replica.init()));
+      // Next to no refill, so the real time the race takes cannot add a token.
+      const contended = { key: 'submit:contended', capacity: 5, refillPerSecond: 0.001 };
+      const results = await Promise.all(
+        Array.from({ length: 20 }, async (_, index) =>
+          replicas[index % replicas.length].take({ ...contended, now: at(start, index) }),
+        ),
+      );
+      expect(results.filter((result) => result.allowed)).toHaveLength(5);
+      for (const refused of results.filter((result) => !result.allowed)) {
+        expect(refused.retryAfterMs).toBeGreaterThan(0);
+      }
+      await expect(limits.take({ ...contended, now: at(start, 100) })).resolves.toMatchObject({
+        allowed: false,
+        remaining: 0,
+      });
+    });
+
+    it('holds under heavier contention: 60 concurrent takes on capacity 10, then a refill', async () => {
+      const replicas = [limits, openLimits(), openLimits()];
+      const contended = { key: 'upload:contended', capacity: 10, refillPerSecond: 0.001 };
+      const race = async (now: Date): Promise<number> => {
+        const results = await Promise.all(
+          Array.from({ length: 60 }, async (_, index) => replicas[index % replicas.length].take({ ...contended, now })),
+        );
+        return results.filter((result) => result.allowed).length;
+      };
+      await expect(race(start)).resolves.toBe(10);
+      // 4000 s at 0.001 tokens/s: four tokens for sixty takers.
+      await expect(race(at(start, 4_000_000))).resolves.toBe(4);
+    }, 30_000);
+
+    it('counts right over many takes of one bucket', async () => {
+      const many = { key: 'submit:many', capacity: 40, refillPerSecond: 0.001, now: start };
+      for (let index = 39; index >= 0; index -= 1) {
+        await expect(limits.take(many)).resolves.toMatchObject({ allowed: true, remaining: index });
+      }
+      await expect(limits.take(many)).resolves.toMatchObject({ allowed: false, remaining: 0 });
+    });
+
+    it('rejects limits that cannot work as INTERNAL', async () => {
+      for (const wrong of [{ capacity: 0 }, { refillPerSecond: 0 }, { cost: 6 }, { cost: 0 }]) {
+        await expect(limits.take({ ...bucket, now: start, ...wrong })).rejects.toMatchObject({ code: 'INTERNAL' });
+      }
+    });
+
+    it('never shows buckets as jobs', async () => {
+      const job = await createQueued({ owner: 'key-a' });
+      await limits.take({ ...bucket, now: start });
+      await limits.take({ ...bucket, key: 'upload:key-a', now: start });
+      const page = await repository.list({ limit: 10, skip: 0 });
+      expect(page.jobs.map((listed) => listed.job_id)).toEqual([job.job_id]);
+      expect(page.count).toBe(1);
+      await expect(repository.countActive('key-a')).resolves.toBe(1);
+      const recoverable = await repository.findRecoverable(new Date('9999-12-31T23:59:59.999Z'), 100);
+      expect(recoverable.map((listed) => listed.job_id)).toEqual([job.job_id]);
+    });
+  });
+
+  describe('tables created by the previous version', () => {
+    // MongoDB's init() simply creates whatever index is missing; DynamoDB tables need migrating.
+    const dynamoOnly = backend.dynamo ? it : it.skip;
+    // Servers that cannot add an index online (dynalite) get their tables rebuilt instead.
+    const rebuildOnly = backend.rebuildsTables ? it : it.skip;
+
+    dynamoOnly(
+      'init adds the dead-letter index and keeps the jobs',
+      async () => {
+        const fresh = backend.store();
+        const freshTools = fresh.table;
+        if (!freshTools) throw new Error('a DynamoDB store has table tools');
+        try {
+          await freshTools.create(previousTableDefinition(freshTools.name));
+          const legacy = newJob({ created_at: '2025-01-01T00:00:00.000Z' });
+          await freshTools.put(freshTools.name, previousQueuedItem(legacy));
+          await expect(freshTools.indexes(freshTools.name)).resolves.not.toHaveProperty('by_dead_letter');
+
+          const instances = [open(fresh), open(fresh), open(fresh)];
+          await Promise.all(instances.map(async (instance) => instance.init()));
+          await expect(freshTools.indexes(freshTools.name)).resolves.toEqual(ALL_INDEXES_ACTIVE);
+          await instances[0].init();
+
+          const migrated = instances[0];
+          await expect(migrated.get(legacy.job_id)).resolves.toMatchObject({ job_id: legacy.job_id, status: 'queued' });
+          await expect(migrated.list({ limit: 10, skip: 0 })).resolves.toMatchObject({ count: 1 });
+          const recoverable = await migrated.findRecoverable(new Date(), 10);
+          expect(recoverable.map((job) => job.job_id)).toEqual([legacy.job_id]);
+
+          const now = new Date();
+          await migrated.claim({ jobId: legacy.job_id, workerId: 'worker-a', now, leaseMs: LEASE_MS });
+          await migrated.fail(legacy.job_id, 'worker-a', {
+            now,
+            error: { code: 'NOT_MEDIA', message: 'x' },
+            deadLetter: true,
+          });
+          const deadLetters = await migrated.listDeadLetters({ limit: 10 });
+          expect(deadLetters.jobs.map((job) => job.job_id)).toEqual([legacy.job_id]);
+        } finally {
+          await Promise.all(opened.splice(1).map(async (instance) => instance.close()));
+          await fresh.drop();
+        }
+      },
+      60_000,
+    );
+
+    dynamoOnly(
+      'init adds the owner indexes to a table of the previous version, counting its active jobs',
+      async () => {
+        const fresh = backend.store();
+        const tools = fresh.table;
+        if (!tools) throw new Error('a DynamoDB store has table tools');
+        try {
+          await tools.create(previousTableDefinition(tools.name, true));
+          const now = new Date();
+          const base = Date.parse('2025-02-01T00:00:00.000Z');
+          const legacy = (index: number, owner?: string): NewJob =>
+            newJob({ created_at: new Date(base + index * 1000).toISOString(), ...(owner ? { owner } : {}) });
+          const queued = legacy(0, 'key-a');
+          const processing = legacy(1, 'key-a');
+          const completed = legacy(2, 'key-a');
+          const otherOwner = legacy(3, 'key-b');
+          const ownerless = legacy(4);
+          await tools.put(tools.name, previousQueuedItem(queued));
+          await tools.put(tools.name, previousItemIn(processing, 'processing', now));
+          await tools.put(tools.name, previousItemIn(completed, 'completed', now));
+          await tools.put(tools.name, previousQueuedItem(otherOwner));
+          await tools.put(tools.name, previousQueuedItem(ownerless));
+          await expect(tools.indexes(tools.name)).resolves.toEqual({
+            by_created: 'ACTIVE',
+            by_status: 'ACTIVE',
+            by_dead_letter: 'ACTIVE',
+          });
+
+          const instances = [open(fresh), open(fresh), open(fresh)];
+          await Promise.all(instances.map(async (instance) => instance.init()));
+          await expect(tools.indexes(tools.name)).resolves.toEqual(ALL_INDEXES_ACTIVE);
+          const migrated = instances[0];
+          await migrated.init();
+
+          const listed = await migrated.list({ limit: 10, skip: 0, owner: 'key-a' });
+          expect(listed.jobs.map((job) => job.job_id)).toEqual([completed.job_id, processing.job_id, queued.job_id]);
+          expect(listed.count).toBe(3);
+          await expect(migrated.list({ limit: 10, skip: 0 })).resolves.toMatchObject({ count: 5 });
+          await expect(migrated.countActive('key-a')).resolves.toBe(2);
+          await expect(migrated.countActive('key-b')).resolves.toBe(1);
+          await expect(migrated.get(queued.job_id)).resolves.not.toHaveProperty('active_owner');
+
+          // The backfilled jobs leave the count like new ones.
+          await migrated.claim({
+            jobId: processing.job_id,
+            workerId: 'worker-new',
+            now: at(now, 2 * LEASE_MS),
+            leaseMs: LEASE_MS,
+          });
+          await migrated.complete(processing.job_id, 'worker-new', { now, outputs: [], output_path: 's3://out/p.mp4' });
+          await migrated.requestCancel(queued.job_id, now);
+          await expect(migrated.countActive('key-a')).resolves.toBe(0);
+          await expect(migrated.requeue(queued.job_id, now, 'retry')).resolves.toMatchObject({ status: 'queued' });
+          await expect(migrated.countActive('key-a')).resolves.toBe(1);
+          // Rate-limit buckets live in the same table.
+          const limits = fresh.openRateLimits();
+          try {
+            await limits.init();
+            await expect(
+              limits.take({ key: 'submit:key-a', capacity: 1, refillPerSecond: 1, now }),
+            ).resolves.toMatchObject({ allowed: true });
+          } finally {
+            await limits.close();
+          }
+        } finally {
+          await Promise.all(opened.splice(1).map(async (instance) => instance.close()));
+          await fresh.drop();
+        }
+      },
+      60_000,
+    );
+
+    rebuildOnly(
+      'init resumes a table rebuild that a crash interrupted',
+      async () => {
+        const fresh = backend.store();
+        const tools = fresh.table;
+        if (!tools) throw new Error('a DynamoDB store has table tools');
+        try {
+          // The crash came after the jobs were copied to the staging table and the original was dropped.
+          const staging = `${tools.name}.rebuild`;
+          const stagingRepository = tools.repository(staging);
+          opened.push(stagingRepository);
+          await stagingRepository.init();
+          const survivor = await stagingRepository.create(newJob());
+          await tools.put(staging, { job_id: '#rebuild-copy-complete' });
+
+          const resumed = open(fresh);
+          await resumed.init();
+          await expect(resumed.get(survivor.job_id)).resolves.toEqual(survivor);
+          await expect(resumed.list({ limit: 10, skip: 0 })).resolves.toMatchObject({ count: 1 });
+          await expect(tools.indexes(staging)).resolves.toBeUndefined();
+        } finally {
+          await Promise.all(opened.splice(1).map(async (instance) => instance.close()));
+          await fresh.drop();
+        }
+      },
+      60_000,
+    );
+  });
 });
 
 describe('createJobRepository', () => {
   const baseEnv = { NODE_ENV: 'test' } as const;
+
+  /** The rate limits share the repository's database and client. */
+  async function expectWorkingRateLimits(limits: RateLimitStore): Promise<void> {
+    await limits.init();
+    const request = { key: `submit:${randomUUID()}`, capacity: 1, refillPerSecond: 0.01, now: new Date() };
+    await expect(limits.take(request)).resolves.toMatchObject({ allowed: true });
+    await expect(limits.take(request)).resolves.toMatchObject({ allowed: false });
+  }
 
   it('builds a working MongoDB repository from configuration', async () => {
     const collection = uniqueName('jobs');
@@ -639,6 +1738,7 @@ describe('createJobRepository', () => {
       await handle.repository.init();
       const job = await handle.repository.create(newJob());
       await expect(handle.repository.get(job.job_id)).resolves.toEqual(job);
+      await expectWorkingRateLimits(handle.rateLimits);
     } finally {
       const admin = new MongoClient(MONGO_URL);
       await dropMongoCollections(admin, collection);
@@ -656,6 +1756,7 @@ describe('createJobRepository', () => {
       await handle.repository.init();
       const job = await handle.repository.create(newJob());
       await expect(handle.repository.get(job.job_id)).resolves.toEqual(job);
+      await expectWorkingRateLimits(handle.rateLimits);
     } finally {
       const client = createDynamoClient({ AWS_REGION: 'us-east-1', DYNAMODB_ENDPOINT });
       await client.send(new DeleteTableCommand({ TableName: table })).catch(() => undefined);
@@ -674,6 +1775,7 @@ describe('createJobRepository', () => {
       try {
         await first.repository.init();
         job = await first.repository.create(newJob());
+        await expectWorkingRateLimits(first.rateLimits);
       } finally {
         await first.close();
       }

@@ -39,7 +39,10 @@ export class ApiClient {
     return response.body.source;
   }
 
-  async download(path: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; data: Buffer }> {
+  async download(
+    path: string,
+    headers: Record<string, string> = {},
+  ): Promise<{ status: number; headers: Headers; data: Buffer }> {
     const response = await fetch(`${this.baseUrl}${path}`, { headers });
     return { status: response.status, headers: response.headers, data: Buffer.from(await response.arrayBuffer()) };
   }

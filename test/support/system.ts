@@ -58,10 +58,14 @@ export async function startSystem(options: {
     [api, ...workers].map((service) => `----- ${service.name}\n${service.output().slice(-20_000)}`).join('\n');
 
   try {
-    await waitFor('the API to be ready', async () => {
-      const response = await client.request('GET', '/readyz');
-      return response.status === 200 ? true : undefined;
-    }, { timeoutMs: 60_000 });
+    await waitFor(
+      'the API to be ready',
+      async () => {
+        const response = await client.request('GET', '/readyz');
+        return response.status === 200 ? true : undefined;
+      },
+      { timeoutMs: 60_000 },
+    );
     await Promise.all(Array.from({ length: options.workers }, async (_, index) => startWorker(`worker${index + 1}`)));
   } catch (error) {
     const output = logs();

@@ -29,8 +29,19 @@ describe('loadConfig', () => {
   });
 
   it('treats empty strings as unset', () => {
-    const config = loadConfig({ MONGO_URL: '', S3_ENDPOINT: ' ', KAFKA_BOOTSTRAP_SERVERS: '', DB_BACKEND: '', PORT: '' });
-    expect(config).toMatchObject({ DB_BACKEND: 'embedded', STORAGE_BACKEND: 'local', QUEUE_BACKEND: 'memory', PORT: 8000 });
+    const config = loadConfig({
+      MONGO_URL: '',
+      S3_ENDPOINT: ' ',
+      KAFKA_BOOTSTRAP_SERVERS: '',
+      DB_BACKEND: '',
+      PORT: '',
+    });
+    expect(config).toMatchObject({
+      DB_BACKEND: 'embedded',
+      STORAGE_BACKEND: 'local',
+      QUEUE_BACKEND: 'memory',
+      PORT: 8000,
+    });
   });
 
   it('normalises the output prefix to end with a slash', () => {

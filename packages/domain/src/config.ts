@@ -64,6 +64,7 @@ export const configSchema = z
     KAFKA_BOOTSTRAP_SERVERS: csv,
     KAFKA_CLIENT_ID: z.string().min(1).default('mediaflow'),
     KAFKA_TOPIC: z.string().min(1).max(249).default('mediaflow.jobs'),
+    KAFKA_DEAD_LETTER_TOPIC: z.string().min(1).max(249).optional(),
     KAFKA_CONSUMER_GROUP: z.string().min(1).default('mediaflow-workers'),
     KAFKA_PARTITIONS: int(12, 1, 1000),
     KAFKA_REPLICATION_FACTOR: int(1, 1, 10),
@@ -80,8 +81,60 @@ export const configSchema = z
     PROGRESS_INTERVAL_MS: int(1000, 100, 60_000),
     SHUTDOWN_TIMEOUT_MS: int(30_000, 1000, 600_000),
     MAX_ATTEMPTS: int(3, 1, 100),
-    REAPER_INTERVAL_SECONDS: int(30, 1, 3600),
+    // --- begin hostile-input limits (packages/media/src/limits-config.ts) ---
+    MAX_MEDIA_DURATION_SECONDS: int(4 * 3600, 1, 7 * 86_400),
+    // 8192x4320; FFmpeg itself refuses frames above 16384x16384.
+    MAX_VIDEO_PIXELS: int(8192 * 4320, 1, 16384 * 16384),
+    MAX_STREAMS: int(16, 1, 1000),
+    // Even a small encode needs a few hundred MiB.
+    FFMPEG_MEMORY_LIMIT_MB: int(4096, 256, 1_048_576),
+    // 0: scale with the input (packages/media/src/limits-config.ts).
+    FFMPEG_CPU_TIME_LIMIT_SECONDS: int(0, 0, 31 * 86_400),
+    // --- end hostile-input limits ---
+    RETRY_BASE_DELAY_MS: int(2_000, 0, 3_600_000),
+    RETRY_MAX_DELAY_MS: int(60_000, 0, 86_400_000),
+    FFMPEG_STALL_TIMEOUT: int(120, 1, 86_400),
+    JOB_TIMEOUT_FACTOR: int(10, 1, 1000),
+    JOB_TIMEOUT_MIN_SECONDS: int(300, 1, 86_400),
+    REAPER_INTERVAL_SECONDS: int(5, 1, 3600),
     REQUEUE_QUEUED_AFTER_SECONDS: int(300, 5, 86_400),
+    // --- transcription ---
+    // Resolved into faster-whisper settings by services/worker/src/transcription-settings.ts.
+    // Where scripts/whisper/install.sh keeps its venv and models; the two
+    // settings below default to places inside it.
+    MEDIAFLOW_CACHE_DIR: z
+      .string()
+      .min(1)
+      .default(path.join(os.homedir(), '.cache', 'mediaflow')),
+    WHISPER_PYTHON: optionalString,
+    WHISPER_MODEL_DIR: optionalString,
+    // A model name (a directory under WHISPER_MODEL_DIR) or an absolute path
+    // to a model directory: the operator's choice, so paths are allowed here
+    // and only here (a job's params.model must be a known name).
+    WHISPER_MODEL: z
+      .string()
+      .trim()
+      .default('base')
+      .refine(
+        (model) => path.isAbsolute(model) || (/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(model) && !model.includes('..')),
+        'must be a model name such as "base" or an absolute path to a model directory',
+      ),
+    WHISPER_COMPUTE_TYPE: z
+      .enum([
+        'int8',
+        'int8_float32',
+        'int8_float16',
+        'int8_bfloat16',
+        'int16',
+        'float16',
+        'bfloat16',
+        'float32',
+        'auto',
+      ])
+      .default('int8'),
+    WHISPER_CPU_THREADS: int(os.availableParallelism(), 1, 1024),
+    TRANSCRIBE_CONCURRENCY: int(1, 1, 64),
+    // --- end transcription ---
   })
   .transform((env) => {
     const dbBackend = env.DB_BACKEND ?? (env.MONGO_URL ? 'mongodb' : env.DYNAMODB_ENDPOINT ? 'dynamodb' : 'embedded');
@@ -94,6 +147,7 @@ export const configSchema = z
       STORAGE_BACKEND: storageBackend,
       DATA_DIR: path.resolve(env.DATA_DIR),
       WORKER_ID: env.WORKER_ID ?? `${os.hostname()}-${process.pid}`,
+      KAFKA_DEAD_LETTER_TOPIC: env.KAFKA_DEAD_LETTER_TOPIC ?? `${env.KAFKA_TOPIC}.dead-letter`,
     };
   })
   .superRefine((env, ctx) => {
@@ -121,7 +175,9 @@ export class ConfigError extends Error {
 /** Parses the environment; throws a ConfigError naming each bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   // `VAR=` in an env file means "not set", not "set to nothing".
-  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ''));
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ''),
+  );
   const result = configSchema.safeParse(present);
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {

@@ -18,6 +18,9 @@ export const ErrorCodes = {
   JOB_NOT_FOUND: { status: 404, retryable: false },
   METHOD_NOT_ALLOWED: { status: 405, retryable: false },
   JOB_NOT_COMPLETED: { status: 409, retryable: false },
+  JOB_NOT_CANCELLABLE: { status: 409, retryable: false },
+  JOB_NOT_RETRYABLE: { status: 409, retryable: false },
+  IDEMPOTENCY_KEY_REUSED: { status: 422, retryable: false },
   PAYLOAD_TOO_LARGE: { status: 413, retryable: false },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, retryable: false },
   RANGE_NOT_SATISFIABLE: { status: 416, retryable: false },
@@ -34,8 +37,19 @@ export const ErrorCodes = {
   OPERATION_NOT_AVAILABLE: { status: 501, retryable: false },
   FFMPEG_FAILED: { status: 500, retryable: false },
   JOB_ABORTED: { status: 503, retryable: true },
+  FFMPEG_STALLED: { status: 503, retryable: true },
+  WORKER_LOST: { status: 503, retryable: true },
+  JOB_TIMEOUT: { status: 504, retryable: false },
+  JOB_CANCELLED: { status: 409, retryable: false },
   // Programmer errors and the unknown
   INTERNAL: { status: 500, retryable: false },
+  // Transcription (worker)
+  MODEL_NOT_FOUND: { status: 422, retryable: false },
+  UNSUPPORTED_LANGUAGE: { status: 422, retryable: false },
+  TRANSCRIPTION_FAILED: { status: 500, retryable: false },
+  // Hostile-input limits (worker)
+  MEDIA_LIMIT_EXCEEDED: { status: 422, retryable: false },
+  RESOURCE_LIMIT_EXCEEDED: { status: 422, retryable: false },
 } as const satisfies Record<string, { status: number; retryable: boolean }>;
 
 export type ErrorCode = keyof typeof ErrorCodes;

@@ -51,6 +51,18 @@ export interface Job {
   log_path?: string;
   outputs: JobOutput[];
   history: JobHistoryEntry[];
+  /** Set when a worker handed the job back for a later retry: no claim may take it before this instant. */
+  retry_at?: string;
+  /** A client asked to cancel while a worker held the job; the worker acknowledges by cancelling it. */
+  cancel_requested?: boolean;
+  /** When the job failed for good and joined the dead letters, which an operator may replay. */
+  dead_lettered_at?: string;
+  /** The job is stored but its queue message may never have been sent; recovery publishes it. */
+  needs_publish?: boolean;
+  /** The client's Idempotency-Key the job was created under. */
+  idempotency_key?: string;
+  /** Id of the API key that created the job. */
+  owner?: string;
 }
 
 export function isTerminal(status: JobStatus): boolean {

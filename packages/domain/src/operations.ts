@@ -19,7 +19,31 @@ export const X264_PRESETS = [
   'slower',
   'veryslow',
 ] as const;
-export const WHISPER_MODELS = ['tiny', 'base', 'small', 'medium', 'large-v3'] as const;
+/**
+ * The Whisper models a job may name: the CTranslate2 conversions published as
+ * Systran/faster-whisper-<name>. The worker resolves a name to a directory
+ * under WHISPER_MODEL_DIR (@mediaflow/media re-exports this list as
+ * KNOWN_WHISPER_MODELS). A path is never accepted from a job: which files a
+ * worker loads is the operator's choice (the WHISPER_MODEL setting).
+ */
+export const WHISPER_MODELS = [
+  'tiny',
+  'tiny.en',
+  'base',
+  'base.en',
+  'small',
+  'small.en',
+  'medium',
+  'medium.en',
+  'large-v1',
+  'large-v2',
+  'large-v3',
+] as const;
+export type WhisperModelName = (typeof WHISPER_MODELS)[number];
+
+export function isWhisperModelName(value: string): value is WhisperModelName {
+  return (WHISPER_MODELS as readonly string[]).includes(value);
+}
 
 export type VideoContainer = (typeof VIDEO_CONTAINERS)[number];
 export type AudioFormat = (typeof AUDIO_FORMATS)[number];
@@ -38,7 +62,7 @@ export const resizeParams = z.strictObject({
 });
 
 export const transcribeParams = z.strictObject({
-  model: z.string().min(1).max(200).optional(),
+  model: z.enum(WHISPER_MODELS, { error: () => `model must be one of ${WHISPER_MODELS.join(', ')}` }).optional(),
   language: z
     .string()
     .regex(/^[a-z]{2,3}$/, 'language must be an ISO 639-1/639-3 code such as "en"')

@@ -8,6 +8,11 @@ export interface ObjectRef {
 // S3 bucket naming rules (lower-case, digits, dots, hyphens; 3-63 chars).
 const BUCKET_PATTERN = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const MAX_KEY_BYTES = 1024;
+// Each segment becomes a file or directory name in filesystem-backed stores
+// (local disk, posix S3 gateways), whose names stop at 255 bytes.
+const MAX_SEGMENT_BYTES = 255;
+// A UTF-16 surrogate without its partner: no UTF-8 encoding, so no S3 key.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /**
  * Parses an `s3://bucket/key` URI. Anything else is refused: local paths and
@@ -40,9 +45,15 @@ export function assertSafeKey(key: string): void {
   if (/[\u0000-\u001f\u007f\\]/.test(key)) {
     throw new AppError('INVALID_SOURCE', 'object key contains control characters or backslashes');
   }
+  if (LONE_SURROGATE.test(key)) {
+    throw new AppError('INVALID_SOURCE', 'object key is not well-formed Unicode');
+  }
   const segments = key.split('/');
   if (segments.some((segment) => segment === '' || segment === '.' || segment === '..')) {
     throw new AppError('INVALID_SOURCE', 'object key must not contain empty, "." or ".." segments');
+  }
+  if (segments.some((segment) => Buffer.byteLength(segment, 'utf8') > MAX_SEGMENT_BYTES)) {
+    throw new AppError('INVALID_SOURCE', `object key segments must not exceed ${MAX_SEGMENT_BYTES} bytes`);
   }
 }
 

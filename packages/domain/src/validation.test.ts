@@ -1,4 +1,5 @@
 import { AppError } from './errors';
+import { WHISPER_MODELS } from './operations';
 import { validateSubmission } from './validation';
 
 const SOURCE = 's3://mediaflow-input/uploads/a/clip.mp4';
@@ -68,6 +69,34 @@ describe('validateSubmission', () => {
   ])('refuses %p with %s', (body, code) => {
     expect(codeOf(body)).toBe(code);
   });
+
+  it('accepts every known Whisper model name for transcribe', () => {
+    for (const model of WHISPER_MODELS) {
+      const { operation } = validateSubmission(
+        { source: SOURCE, method_name: 'transcribe', params: { model } },
+        BUCKETS,
+      );
+      expect(operation).toMatchObject({ method_name: 'transcribe', params: { model } });
+    }
+    expect(WHISPER_MODELS).toEqual(expect.arrayContaining(['tiny', 'tiny.en', 'base', 'small', 'medium', 'large-v3']));
+  });
+
+  it.each(['huge', 'BASE', 'base ', '', '/models/base', './base', '../../etc/passwd', 'C:\\models\\base', 'base/..'])(
+    'refuses transcribe with params.model %p: only known names, never paths, come from a job',
+    (model) => {
+      let thrown: unknown;
+      try {
+        validateSubmission({ source: SOURCE, method_name: 'transcribe', params: { model } }, BUCKETS);
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).toBeInstanceOf(AppError);
+      expect(thrown).toMatchObject({ code: 'VALIDATION_FAILED', status: 400 });
+      const details = (thrown as AppError).toBody().error.details as { path: string; message: string }[];
+      expect(details.map((detail) => detail.path)).toEqual(['params.model']);
+      expect(details[0]?.message).toContain('large-v3');
+    },
+  );
 
   it('lists the problems as details', () => {
     try {

@@ -2,8 +2,11 @@ import { spawn } from 'node:child_process';
 import { abortedError, spawnError } from './capture-process';
 import { BoundedLog } from './bounded-log';
 import { FfmpegFailure, lastMeaningfulLines } from './ffmpeg-failure';
+import { limitedCommand, resourceLimitError, wrappedExecError } from './process-limits';
+import type { ProcessLimits } from './process-limits';
 import { etaSeconds, ProgressParser, toPercent } from './progress';
 import type { ProgressSnapshot } from './progress';
+import { ffmpegPathLabels, redactPaths } from './redact-paths';
 
 export interface FfmpegProgress {
   percent: number;
@@ -24,6 +27,16 @@ export interface RunFfmpegOptions {
   onProgress?: (progress: FfmpegProgress) => void;
   cwd?: string;
   stderrLimitBytes?: number;
+  /**
+   * Memory, CPU-time and priority limits, enforced by the kernel. Hitting
+   * one rejects with RESOURCE_LIMIT_EXCEEDED.
+   */
+  limits?: ProcessLimits;
+  /**
+   * How long FFmpeg gets after SIGTERM before SIGKILL (default 2 s). A caller
+   * that throws the output away on abort (a cancelled job) can pass 0.
+   */
+  abortGraceMs?: number;
 }
 
 export interface FfmpegRunResult {
@@ -34,7 +47,7 @@ export interface FfmpegRunResult {
 }
 
 /** How long FFmpeg gets to finish its file after SIGTERM before it is killed outright. */
-const KILL_GRACE_MS = 2000;
+const DEFAULT_ABORT_GRACE_MS = 2000;
 
 /**
  * Runs one FFmpeg process: progress from stdout, stderr kept as the log,
@@ -42,11 +55,22 @@ const KILL_GRACE_MS = 2000;
  * so the caller may delete or upload its files straight away.
  */
 export async function runFfmpeg(options: RunFfmpegOptions): Promise<FfmpegRunResult> {
-  const { ffmpegPath = 'ffmpeg', args, durationSec, signal, onProgress, cwd, stderrLimitBytes = 1024 * 1024 } = options;
+  const {
+    ffmpegPath = 'ffmpeg',
+    args,
+    durationSec,
+    signal,
+    onProgress,
+    cwd,
+    stderrLimitBytes = 1024 * 1024,
+    limits,
+    abortGraceMs = DEFAULT_ABORT_GRACE_MS,
+  } = options;
   if (signal?.aborted) throw abortedError('ffmpeg');
 
   const startedAt = Date.now();
-  const child = spawn(ffmpegPath, ['-progress', 'pipe:1', '-nostats', ...args], {
+  const command = limitedCommand(ffmpegPath, ['-progress', 'pipe:1', '-nostats', ...args], limits);
+  const child = spawn(command.command, command.args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     ...(cwd === undefined ? {} : { cwd }),
   });
@@ -64,7 +88,7 @@ export async function runFfmpeg(options: RunFfmpegOptions): Promise<FfmpegRunRes
     child.kill(firstSignal);
     killTimer = setTimeout(() => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    }, KILL_GRACE_MS);
+    }, abortGraceMs);
   };
 
   const report = (snapshots: ProgressSnapshot[]): void => {
@@ -80,7 +104,8 @@ export async function runFfmpeg(options: RunFfmpegOptions): Promise<FfmpegRunRes
     }
   };
 
-  const onAbort = (): void => stop(abortedError('ffmpeg', signal?.reason), 'SIGTERM');
+  const onAbort = (): void =>
+    stop(abortedError('ffmpeg', signal?.reason), abortGraceMs === 0 ? 'SIGKILL' : 'SIGTERM');
   signal?.addEventListener('abort', onAbort, { once: true });
 
   child.stdout.setEncoding('utf8');
@@ -102,11 +127,25 @@ export async function runFfmpeg(options: RunFfmpegOptions): Promise<FfmpegRunRes
       }
       const text = log.toString();
       if (exitCode !== 0) {
+        const end = { exitCode, exitSignal, stderr: log.tailText() };
+        const limitError = resourceLimitError('ffmpeg', end, limits, command.enforced);
+        const execError = limitError ? undefined : wrappedExecError(ffmpegPath, end, command.command !== ffmpegPath);
+        if (execError) {
+          reject(execError);
+          return;
+        }
+        // Job errors reach API clients; the worker's paths stay in the log.
+        const labels = ffmpegPathLabels(args, cwd);
+        const message = redactPaths(
+          limitError?.message ?? failureMessage(end.stderr, exitCode, exitSignal),
+          labels,
+        ).slice(0, 1000);
         reject(
-          new FfmpegFailure(failureMessage(log.tailText(), exitCode, exitSignal), {
+          new FfmpegFailure(message, {
             log: text,
             exitCode,
             exitSignal,
+            ...(limitError ? { code: 'RESOURCE_LIMIT_EXCEEDED' as const } : {}),
           }),
         );
         return;
@@ -135,5 +174,5 @@ function failureMessage(tail: string, exitCode: number | null, exitSignal: NodeJ
   const how = exitSignal ? `was killed by ${exitSignal}` : `exited with code ${exitCode}`;
   const lines = lastMeaningfulLines(tail);
   const reason = lines.length > 0 ? `: ${lines.join(' | ')}` : '';
-  return `ffmpeg ${how}${reason}`.slice(0, 1000);
+  return `ffmpeg ${how}${reason}`;
 }

@@ -5,6 +5,10 @@ export type { ProbeOptions } from './probe';
 export type { FfmpegPlan, PlanIo, StreamKind } from './plan/plan-types';
 export { planOperation } from './plan';
 export { outputExtensionFor, contentTypeFor } from './plan/formats';
+export { TRANSCRIPTION_SAMPLE_RATE, planTranscriptionAudio } from './plan/transcription-audio';
+export { planSubtitleMux } from './plan/subtitle-mux';
+export type { SubtitleMuxIo, SubtitleMuxOptions } from './plan/subtitle-mux';
+export { subtitleLanguageCode } from './plan/subtitle-language';
 export { codecFitsContainer } from './plan/container-codecs';
 export { DEFAULT_RESIZE_BOX, displaySize, fitWithin, targetDimensions, toEven } from './plan/dimensions';
 export type { Size } from './plan/dimensions';
@@ -15,3 +19,54 @@ export type { FfmpegProgress, FfmpegRunResult, RunFfmpegOptions } from './ffmpeg
 export { FfmpegFailure } from './ffmpeg-failure';
 export { REQUIRED_ENCODERS, checkFfmpeg, parseEncoders, parseVersion } from './ffmpeg-capabilities';
 export type { FfmpegCapabilities } from './ffmpeg-capabilities';
+export { Transcriber } from './transcription/transcriber';
+export type {
+  Transcript,
+  TranscriptSegment,
+  TranscriptionProgress,
+  TranscriptionRequest,
+} from './transcription/transcriber';
+export { FasterWhisperTranscriber } from './transcription/faster-whisper-transcriber';
+export type {
+  FasterWhisperOptions,
+  FasterWhisperStats,
+  TranscriberLog,
+} from './transcription/faster-whisper-transcriber';
+export {
+  KNOWN_WHISPER_MODELS,
+  isKnownWhisperModel,
+  locateWhisperModel,
+  resolveWhisperModelDir,
+} from './transcription/whisper-models';
+export {
+  DEFAULT_TRANSCRIBE_SCRIPT,
+  DEFAULT_WHISPER_MODEL,
+  whisperSettingsFromEnv,
+} from './transcription/whisper-settings';
+export type { WhisperSettings } from './transcription/whisper-settings';
+export { formatTimestamp, parseSrt, toCues, toSrt, toTranscriptJson, toWebVtt } from './transcription/subtitles';
+export type { Cue, SrtCue } from './transcription/subtitles';
+export { normaliseWords, wordErrorDetails, wordErrorRate } from './transcription/wer';
+export type { WerResult } from './transcription/wer';
+export {
+  ALLOWED_AUDIO_CODECS,
+  ALLOWED_CONTAINERS,
+  ALLOWED_VIDEO_CODECS,
+  FORMAT_WHITELIST,
+  isAllowedContainer,
+} from './allow-lists';
+export { DEFAULT_MEDIA_LIMITS, assertMediaWithinLimits } from './limits';
+export type { MediaLimits } from './limits';
+export {
+  CPU_SECONDS_PER_MEDIA_SECOND,
+  FFMPEG_NICENESS,
+  MIN_CPU_SECONDS,
+  PROBE_CPU_SECONDS,
+  UNKNOWN_DURATION_ASSUMED_SEC,
+  ffmpegProcessLimits,
+  mediaLimitsFromConfig,
+  probeProcessLimits,
+  scaledCpuSeconds,
+} from './limits-config';
+export type { MediaLimitsConfig } from './limits-config';
+export type { ProcessLimits } from './process-limits';

@@ -1,5 +1,6 @@
 import { AppError, operationSchema } from '@mediaflow/domain';
 import type { Operation } from '@mediaflow/domain';
+import { FORMAT_WHITELIST } from './allow-lists';
 import { planOperation } from './plan';
 import { outputExtensionFor } from './plan/formats';
 import type { MediaProbe } from './probe-types';
@@ -69,7 +70,10 @@ describe('planOperation: shared rules', () => {
       expect(args.slice(0, 3)).toEqual(['-hide_banner', '-y', '-nostdin']);
       // The whitelist is an input option: it must come before -i.
       expect(args.indexOf('-protocol_whitelist')).toBeLessThan(args.indexOf('-i'));
-      expect(valueOf(args, '-protocol_whitelist')).toBe('file,pipe');
+      expect(valueOf(args, '-protocol_whitelist')).toBe('file');
+      expect(args.indexOf('-format_whitelist')).toBeLessThan(args.indexOf('-i'));
+      expect(valueOf(args, '-format_whitelist')).toBe(FORMAT_WHITELIST);
+      expect(valueOf(args, '-format_whitelist')).not.toMatch(/hls|concat|image2|avi/);
       expect(valueOf(args, '-i')).toBe('file:/work/in/-input.mov');
       expect(valuesOf(args, '-map').length).toBeGreaterThan(0);
       expect(valueOf(args, '-threads')).toBe('0');

@@ -1,10 +1,14 @@
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { AppError } from '@mediaflow/domain';
 import { makeTestClip } from '../../../test/support/media-clips';
 import { probeMedia } from './probe';
+
+const execFileAsync = promisify(execFile);
 
 // Runs the real ffprobe against files generated here.
 describe('probeMedia (real ffprobe)', () => {
@@ -59,6 +63,20 @@ describe('probeMedia (real ffprobe)', () => {
     expect(error.message).not.toContain(dir);
   });
 
+  it('rejects a headerless raw stream, which noise also probes as, as NOT_MEDIA', async () => {
+    const file = path.join(dir, 'raw.mp4');
+    // prettier-ignore
+    await execFileAsync('ffmpeg', [
+      '-hide_banner', '-loglevel', 'error', '-y',
+      '-f', 'lavfi', '-i', 'testsrc=size=352x288:rate=25', '-t', '0.2', '-c:v', 'h263', '-f', 'h263', `file:${file}`,
+    ]);
+    const error = await probeError(file);
+    expect(error.code).toBe('NOT_MEDIA');
+    expect(error.message).toBe(
+      'The file is not a readable media file: it has no supported container (FFmpeg\'s best guess was a raw "h263" stream)',
+    );
+  });
+
   it('rejects a 0-byte file as NOT_MEDIA', async () => {
     const file = path.join(dir, 'empty.mp4');
     await writeFile(file, '');
@@ -67,12 +85,22 @@ describe('probeMedia (real ffprobe)', () => {
     expect(error.message).toMatch(/moov atom not found|Invalid data/);
   });
 
-  it('rejects a readable file without audio or video (subtitles) as NOT_MEDIA', async () => {
-    const file = path.join(dir, 'subs.srt');
-    await writeFile(file, '1\n00:00:01,000 --> 00:00:02,000\nhello\n');
+  it('rejects a readable file without audio or video (subtitles in Matroska) as NOT_MEDIA', async () => {
+    const srt = path.join(dir, 'subs.srt');
+    await writeFile(srt, '1\n00:00:01,000 --> 00:00:02,000\nhello\n');
+    const file = path.join(dir, 'subs.mkv');
+    await execFileAsync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-i', `file:${srt}`, `file:${file}`]);
     const error = await probeError(file);
     expect(error.code).toBe('NOT_MEDIA');
     expect(error.message).toMatch(/neither an audio nor a video stream/);
+  });
+
+  it('rejects a container outside the allow-list (a bare .srt) as UNSUPPORTED_MEDIA', async () => {
+    const file = path.join(dir, 'bare.srt');
+    await writeFile(file, '1\n00:00:01,000 --> 00:00:02,000\nhello\n');
+    const error = await probeError(file);
+    expect(error.code).toBe('UNSUPPORTED_MEDIA');
+    expect(error.message).toMatch(/^The file's container format "srt" is not supported; supported: mov, matroska, /);
   });
 
   it('rejects a missing file as NOT_MEDIA', async () => {

@@ -27,7 +27,7 @@ export function createJobQueue(config: AppConfig, logger: Logger): JobQueue {
     replicationFactor: config.KAFKA_REPLICATION_FACTOR,
   };
   return {
-    publisher: new KafkaJobPublisher({ ...connection, ...topic }),
+    publisher: new KafkaJobPublisher({ ...connection, ...topic, deadLetterTopic: config.KAFKA_DEAD_LETTER_TOPIC }),
     createConsumer: () =>
       new KafkaJobConsumer({
         ...connection,

@@ -19,10 +19,23 @@ export type DeliveryOutcome = 'done' | 'retry';
 
 export type MessageHandler = (message: JobMessage, context: DeliveryContext) => Promise<DeliveryOutcome>;
 
+/** What a dead-letter topic carries: the job and why it was given up on. */
+export interface DeadLetterRecord {
+  job_id: string;
+  error: { code: string; message: string };
+  attempts: number;
+  failed_at: string;
+}
+
 export abstract class JobPublisher {
   /** Creates the topic if missing. */
   abstract init(): Promise<void>;
   abstract publish(message: JobMessage): Promise<void>;
+  /**
+   * Announces a job that exhausted its attempts, for operators and other
+   * systems. The job record (status failed, dead_lettered_at) stays the truth.
+   */
+  abstract publishDeadLetter(record: DeadLetterRecord): Promise<void>;
   /** Throws when the broker cannot be reached. */
   abstract ping(): Promise<void>;
   abstract close(): Promise<void>;

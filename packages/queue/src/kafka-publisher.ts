@@ -7,11 +7,13 @@ import type { KafkaConnectionOptions } from './kafka-client';
 import { ensureTopic } from './kafka-admin';
 import { encodeJobMessage } from './job-message-codec';
 import { JobPublisher } from './job-queue';
-import type { JobMessage } from './job-queue';
+import type { DeadLetterRecord, JobMessage } from './job-queue';
 import { withDeadline } from './timing';
 
 export interface KafkaJobPublisherOptions extends KafkaConnectionOptions {
   topic: string;
+  /** Where jobs that exhausted their attempts are announced. */
+  deadLetterTopic?: string;
   /** Partitions for a topic this publisher creates; default 12. */
   partitions?: number;
   /** Default 1. */
@@ -64,6 +66,17 @@ export class KafkaJobPublisher extends JobPublisher {
         },
         this.logger,
       );
+      if (this.options.deadLetterTopic) {
+        await ensureTopic(
+          this.admin,
+          {
+            topic: this.options.deadLetterTopic,
+            partitions: 1,
+            replicationFactor: this.options.replicationFactor ?? 1,
+          },
+          this.logger,
+        );
+      }
       await this.connectProducer();
     } catch (error) {
       throw queueError(`could not prepare Kafka topic "${this.options.topic}"`, error);
@@ -71,19 +84,24 @@ export class KafkaJobPublisher extends JobPublisher {
   }
 
   async publish(message: JobMessage): Promise<void> {
+    await this.send(this.options.topic, message.job_id, encodeJobMessage(message));
+  }
+
+  async publishDeadLetter(record: DeadLetterRecord): Promise<void> {
+    if (!this.options.deadLetterTopic) return;
+    await this.send(this.options.deadLetterTopic, record.job_id, JSON.stringify(record));
+  }
+
+  private async send(topic: string, key: string, value: string): Promise<void> {
     if (this.closed) throw new AppError('QUEUE_ERROR', 'the job publisher is closed');
     const send = async (): Promise<void> => {
       await this.connectProducer();
-      await this.producer.send({
-        topic: this.options.topic,
-        acks: ALL_IN_SYNC_REPLICAS,
-        messages: [{ key: message.job_id, value: encodeJobMessage(message) }],
-      });
+      await this.producer.send({ topic, acks: ALL_IN_SYNC_REPLICAS, messages: [{ key, value }] });
     };
     try {
       await withDeadline(send(), this.options.publishTimeoutMs ?? 10_000, () => new Error('publish timed out'));
     } catch (error) {
-      throw queueError(`could not publish job ${message.job_id}`, error);
+      throw queueError(`could not publish job ${key} to ${topic}`, error);
     }
   }
 

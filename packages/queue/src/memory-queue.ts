@@ -1,7 +1,7 @@
 import { AppError, errorMessage } from '@mediaflow/domain';
 import type { Logger } from '@mediaflow/domain';
 import { JobConsumer, JobPublisher } from './job-queue';
-import type { DeliveryOutcome, JobMessage, MessageHandler } from './job-queue';
+import type { DeliveryOutcome, JobMessage, MessageHandler, DeadLetterRecord } from './job-queue';
 
 export interface InProcessJobQueueOptions {
   /** Pause before a message that failed or asked for a retry is queued again; default 1 s. */
@@ -19,6 +19,8 @@ type Waiter = (message: JobMessage | undefined) => void;
  */
 export class InProcessJobQueue {
   readonly publisher: JobPublisher;
+  /** The most recent dead-letter announcements, newest last. */
+  readonly deadLetters: DeadLetterRecord[] = [];
   private readonly pending: JobMessage[] = [];
   private readonly waiters: Waiter[] = [];
   readonly retryDelayMs: number;
@@ -84,6 +86,14 @@ class InProcessJobPublisher extends JobPublisher {
   async publish(message: JobMessage): Promise<void> {
     if (this.closed) throw new AppError('QUEUE_ERROR', 'the job publisher is closed');
     this.queue.enqueue(message);
+    return Promise.resolve();
+  }
+
+  async publishDeadLetter(record: DeadLetterRecord): Promise<void> {
+    // The in-process mode has no topic to announce to; the job record
+    // already says it is dead-lettered.
+    this.queue.deadLetters.push(record);
+    if (this.queue.deadLetters.length > 1000) this.queue.deadLetters.shift();
     return Promise.resolve();
   }
 

@@ -1,5 +1,5 @@
 import { AppError } from '@mediaflow/domain';
-import { decodeListCursor, encodeListCursor } from './cursor';
+import { decodeDeadLetterCursor, decodeListCursor, encodeDeadLetterCursor, encodeListCursor } from './cursor';
 
 const encode = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
 
@@ -33,5 +33,53 @@ describe('list cursors', () => {
     }
     expect(thrown).toBeInstanceOf(AppError);
     expect(thrown).toMatchObject({ code: 'INVALID_CURSOR', status: 400 });
+  });
+});
+
+describe('dead-letter cursors', () => {
+  it('round-trips a position', () => {
+    const position = { dead_lettered_at: '2025-01-01T00:00:00.000Z', job_id: 'x' };
+    expect(decodeDeadLetterCursor(encodeDeadLetterCursor(position))).toEqual(position);
+  });
+
+  it('does not accept a listing cursor, nor a listing cursor a dead-letter one', () => {
+    const listCursor = encodeListCursor({ created_at: '2025-01-01T00:00:00.000Z', job_id: 'x' });
+    const deadLetterCursor = encodeDeadLetterCursor({ dead_lettered_at: '2025-01-01T00:00:00.000Z', job_id: 'x' });
+    expect(() => decodeDeadLetterCursor(listCursor)).toThrow(AppError);
+    expect(() => decodeListCursor(deadLetterCursor)).toThrow(AppError);
+  });
+});
+
+describe('owner-scoped list cursors', () => {
+  const position = { created_at: '2025-01-01T00:00:00.000Z', job_id: 'job-1' };
+
+  it('round-trips for the same owner', () => {
+    const cursor = encodeListCursor(position, 'key-a');
+    expect(cursor).toMatch(/^[A-Za-z0-9_-]+$/);
+    expect(decodeListCursor(cursor, 'key-a')).toEqual(position);
+  });
+
+  it('does not spell out the owner id', () => {
+    const cursor = encodeListCursor(position, 'key-a-secretive-name');
+    expect(Buffer.from(cursor, 'base64url').toString('utf8')).not.toContain('key-a-secretive-name');
+  });
+
+  it.each([
+    ['another owner', encodeListCursor(position, 'key-a'), 'key-b'],
+    ['the unfiltered listing', encodeListCursor(position, 'key-a'), undefined],
+    ['an owner, when it came from the unfiltered listing', encodeListCursor(position), 'key-a'],
+    ['an owner, when forged with a raw owner id', encode({ ...position, owner: 'key-a' }), 'key-a'],
+  ])('is rejected by %s', (_label, cursor, owner) => {
+    let thrown: unknown;
+    try {
+      decodeListCursor(cursor, owner);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toMatchObject({ code: 'INVALID_CURSOR' });
+  });
+
+  it('is no dead-letter cursor', () => {
+    expect(() => decodeDeadLetterCursor(encodeListCursor(position, 'key-a'))).toThrow(AppError);
   });
 });

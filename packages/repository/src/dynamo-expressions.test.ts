@@ -16,7 +16,10 @@ describe('buildUpdate', () => {
       remove: ['eta_seconds'],
       append: { history: [{ status: 'processing' }] },
       condition: {
-        and: [{ equals: ['status', 'queued'] }, { or: [{ notExists: 'worker_id' }, { lessThan: ['lease', 'x'] }] }],
+        and: [
+          { equals: ['status', 'queued'] },
+          { or: [{ notExists: 'worker_id' }, { lessThan: ['lease', 'x'] }, { atMost: ['retry_at', 'y'] }] },
+        ],
       },
     });
     expect(resolve(expression, expression.UpdateExpression)).toBe(
@@ -24,7 +27,7 @@ describe('buildUpdate', () => {
         'history = list_append(history, [{"status":"processing"}]) REMOVE eta_seconds',
     );
     expect(resolve(expression, expression.ConditionExpression)).toBe(
-      '(status = "queued" AND (attribute_not_exists(worker_id) OR lease < "x"))',
+      '(status = "queued" AND (attribute_not_exists(worker_id) OR lease < "x" OR retry_at <= "y"))',
     );
     expect(Object.values(expression.ExpressionAttributeNames)).not.toContain('speed');
     // Reserved words never appear bare.

@@ -13,6 +13,7 @@ export interface DynamoExpression {
 export type Condition =
   | { equals: [attribute: string, value: unknown] }
   | { lessThan: [attribute: string, value: unknown] }
+  | { atMost: [attribute: string, value: unknown] }
   | { exists: string }
   | { notExists: string }
   | { and: Condition[] }
@@ -63,6 +64,7 @@ export function buildUpdate(spec: UpdateSpec): DynamoExpression {
   const render = (condition: Condition): string => {
     if ('equals' in condition) return `${name(condition.equals[0])} = ${value(condition.equals[1])}`;
     if ('lessThan' in condition) return `${name(condition.lessThan[0])} < ${value(condition.lessThan[1])}`;
+    if ('atMost' in condition) return `${name(condition.atMost[0])} <= ${value(condition.atMost[1])}`;
     if ('exists' in condition) return `attribute_exists(${name(condition.exists)})`;
     if ('notExists' in condition) return `attribute_not_exists(${name(condition.notExists)})`;
     if ('and' in condition) return `(${condition.and.map(render).join(' AND ')})`;

@@ -2,20 +2,28 @@ import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { QueryCommandInput } from '@aws-sdk/lib-dynamodb';
-import { AppError } from '@mediaflow/domain';
+import { AppError, isTerminal } from '@mediaflow/domain';
 import type { Job } from '@mediaflow/domain';
-import { decodeListCursor, encodeListCursor } from './cursor';
-import type { ListPosition } from './cursor';
+import { decodeDeadLetterCursor, decodeListCursor, encodeDeadLetterCursor, encodeListCursor } from './cursor';
+import type { DeadLetterPosition, ListPosition } from './cursor';
+import { backfillActiveOwners } from './dynamo-active-owner-backfill';
 import { buildUpdate } from './dynamo-expressions';
 import type { Condition, UpdateSpec } from './dynamo-expressions';
+import { IDEMPOTENCY_PREFIX, isJobId } from './dynamo-item-ids';
 import { ensureJobTable, JOB_TABLE } from './dynamo-job-table';
+import { queuedRanges, queuedSortKey } from './dynamo-recovery-order';
 import { guarded } from './database-error';
+import { idempotencyHash } from './idempotency-records';
 import { historyEntry, isClaimable, leaseUntil, newJobRecord } from './job-records';
-import { JobRepository } from './job-repository';
+import { ACTIVE_STATUSES, IDEMPOTENCY_TTL_MS, JobRepository } from './job-repository';
 import type {
   ClaimRequest,
   CompletionUpdate,
+  DeadLetterPage,
+  DeadLetterQuery,
   FailureUpdate,
+  IdempotencyRecord,
+  IdempotencyReservation,
   JobPage,
   ListJobsQuery,
   NewJob,
@@ -27,6 +35,12 @@ export interface DynamoJobRepositoryOptions {
   tableName: string;
   /** Destroy `client` on close(); leave false when the client is shared. */
   destroyClientOnClose?: boolean;
+  /**
+   * For dynalite (the embedded mode): it accepts but ignores adding an index
+   * to an existing table, so init() rebuilds a table that an earlier version
+   * created without one. Only safe while no other process uses the table.
+   */
+  rebuildTableToAddIndexes?: boolean;
 }
 
 /** Index keys stored beside the job's own fields; never part of a returned Job. */
@@ -34,17 +48,48 @@ interface IndexKeys {
   list_pk: typeof JOB_TABLE.listPartition;
   created_sort: string;
   lease_sort?: string;
+  dlq_pk?: typeof JOB_TABLE.deadLetterPartition;
+  dead_letter_sort?: string;
+  /** The job's `owner`, while the job is queued or processing (`by_active_owner`). */
+  active_owner?: string;
+}
+
+/** An idempotency reservation as stored: deliberately without any index key (nor `status`). */
+interface IdempotencyItem {
+  job_id: string;
+  reserved_job_id: string;
+  fingerprint: string;
+  scope: string;
+  idempotency_key: string;
+  created_at: string;
+  expires_at: string;
+  /** Epoch seconds, for DynamoDB's time-to-live. */
+  [JOB_TABLE.timeToLiveAttribute]: number;
 }
 
 type ItemKey = Record<string, string>;
 
-const INDEX_ATTRIBUTES: readonly string[] = ['list_pk', 'created_sort', 'lease_sort'];
+const INDEX_ATTRIBUTES: readonly string[] = [
+  'list_pk',
+  'created_sort',
+  'lease_sort',
+  'dlq_pk',
+  'dead_letter_sort',
+  'active_owner',
+];
+const DEAD_LETTER_ATTRIBUTES: readonly string[] = ['dead_lettered_at', 'dlq_pk', 'dead_letter_sort'];
 // Queries read at most this many items per request when paging for a caller.
 const MAX_PAGE_ITEMS = 1000;
+// Read-then-write transitions start over when the job changed in between; more rounds than this means a storm.
+const MAX_ROUNDS = 5;
 
 const OWNED_BY = (workerId: string): Condition => ({
   and: [{ equals: ['status', 'processing'] }, { equals: ['worker_id', workerId] }],
 });
+
+const NO_CANCEL_REQUESTED: Condition = {
+  or: [{ notExists: 'cancel_requested' }, { equals: ['cancel_requested', false] }],
+};
 
 /**
  * DynamoDB adapter. Every transition is one UpdateItem whose
@@ -56,19 +101,24 @@ export class DynamoJobRepository extends JobRepository {
   private readonly documents: DynamoDBDocumentClient;
   private readonly tableName: string;
   private readonly destroyClientOnClose: boolean;
+  private readonly rebuildTableToAddIndexes: boolean;
 
   constructor(options: DynamoJobRepositoryOptions) {
     super();
     this.client = options.client;
     this.tableName = options.tableName;
     this.destroyClientOnClose = options.destroyClientOnClose ?? false;
+    this.rebuildTableToAddIndexes = options.rebuildTableToAddIndexes ?? false;
     this.documents = DynamoDBDocumentClient.from(options.client, {
       marshallOptions: { removeUndefinedValues: true },
     });
   }
 
   async init(): Promise<void> {
-    await guarded('table creation', async () => ensureJobTable(this.client, this.tableName));
+    await guarded('table creation', async () =>
+      ensureJobTable(this.client, this.tableName, { rebuildToAddIndexes: this.rebuildTableToAddIndexes }),
+    );
+    await guarded('active-owner backfill', async () => backfillActiveOwners(this.documents, this.tableName));
   }
 
   async ping(): Promise<void> {
@@ -81,12 +131,14 @@ export class DynamoJobRepository extends JobRepository {
   }
 
   async create(job: NewJob): Promise<Job> {
+    if (!isJobId(job.job_id)) throw new AppError('INTERNAL', `job id ${job.job_id} is reserved for other items`);
     const record = newJobRecord(job);
     const item: Job & IndexKeys = {
       ...record,
       list_pk: JOB_TABLE.listPartition,
       created_sort: createdSort(record),
-      lease_sort: record.created_at,
+      lease_sort: queuedSortKey({ queuedAt: record.created_at }),
+      ...(record.owner === undefined ? {} : { active_owner: record.owner }),
     };
     const stored = await this.conditional('insert', async () =>
       this.documents.send(
@@ -102,6 +154,8 @@ export class DynamoJobRepository extends JobRepository {
   }
 
   async get(jobId: string): Promise<Job | null> {
+    // Idempotency reservations and rate-limit buckets share the table but are no jobs.
+    if (!isJobId(jobId)) return null;
     const result = await guarded('read', async () =>
       this.documents.send(new GetCommand({ TableName: this.tableName, Key: { job_id: jobId }, ConsistentRead: true })),
     );
@@ -109,11 +163,19 @@ export class DynamoJobRepository extends JobRepository {
   }
 
   async list(query: ListJobsQuery): Promise<JobPage> {
-    const after = query.cursor === undefined ? undefined : decodeListCursor(query.cursor);
+    const after = query.cursor === undefined ? undefined : decodeListCursor(query.cursor, query.owner);
+    // No job has an empty owner (create refuses one), and DynamoDB refuses to look one up.
+    if (query.owner === '') return { jobs: [], count: 0 };
+    const listing = this.listQuery(query.owner);
     const [items, count] = await guarded('list', async () =>
       Promise.all([
-        this.readListPage(after ? listKey(after) : undefined, after ? 0 : query.skip, query.limit),
-        this.countAll(),
+        this.readListPage(
+          listing,
+          after ? listKey(after, query.owner) : undefined,
+          after ? 0 : query.skip,
+          query.limit,
+        ),
+        this.count(listing),
       ]),
     );
     const jobs = items.slice(0, query.limit).map(toJob);
@@ -122,8 +184,24 @@ export class DynamoJobRepository extends JobRepository {
     return {
       jobs,
       count,
-      ...(more ? { next_cursor: encodeListCursor(last) } : {}),
+      ...(more ? { next_cursor: encodeListCursor(last, query.owner) } : {}),
     };
+  }
+
+  async countActive(owner: string): Promise<number> {
+    if (owner === '') return 0;
+    const statuses = Object.fromEntries(ACTIVE_STATUSES.map((status, index) => [`:s${index}`, status]));
+    return guarded('active count', async () =>
+      this.count({
+        TableName: this.tableName,
+        IndexName: JOB_TABLE.activeOwnerIndex,
+        KeyConditionExpression: 'active_owner = :owner',
+        // Belt and braces: a job finished by a process of an earlier version keeps its active_owner.
+        FilterExpression: `#status IN (${Object.keys(statuses).join(', ')})`,
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':owner': owner, ...statuses },
+      }),
+    );
   }
 
   async claim(request: ClaimRequest): Promise<Job | null> {
@@ -143,7 +221,7 @@ export class DynamoJobRepository extends JobRepository {
         progress: 0,
         attempts: attempt,
       },
-      remove: ['speed', 'eta_seconds'],
+      remove: ['speed', 'eta_seconds', 'retry_at', 'needs_publish'],
       append: { history: [historyEntry({ status: 'processing', at: now, worker_id: request.workerId, attempt })] },
       condition: {
         and: [
@@ -151,7 +229,12 @@ export class DynamoJobRepository extends JobRepository {
           { equals: ['attempts', current.attempts] },
           {
             or: [
-              { equals: ['status', 'queued'] },
+              {
+                and: [
+                  { equals: ['status', 'queued'] },
+                  { or: [{ notExists: 'retry_at' }, { atMost: ['retry_at', now] }] },
+                ],
+              },
               { and: [{ equals: ['status', 'processing'] }, { lessThan: ['lease_expires_at', now] }] },
             ],
           },
@@ -177,7 +260,7 @@ export class DynamoJobRepository extends JobRepository {
         ...(update.speed === undefined ? ['speed'] : []),
         ...(update.eta_seconds === undefined ? ['eta_seconds'] : []),
       ],
-      condition: OWNED_BY(workerId),
+      condition: { and: [OWNED_BY(workerId), NO_CANCEL_REQUESTED] },
     });
     return result !== undefined;
   }
@@ -194,9 +277,9 @@ export class DynamoJobRepository extends JobRepository {
         completed_at: now,
         updated_at: now,
       },
-      remove: ['speed', 'eta_seconds', 'lease_expires_at', 'lease_sort', 'error'],
+      remove: ['speed', 'eta_seconds', 'lease_expires_at', 'lease_sort', 'error', 'active_owner'],
       append: { history: [historyEntry({ status: 'completed', at: now, worker_id: workerId })] },
-      condition: OWNED_BY(workerId),
+      condition: { and: [OWNED_BY(workerId), NO_CANCEL_REQUESTED] },
     });
     return result !== undefined;
   }
@@ -210,8 +293,23 @@ export class DynamoJobRepository extends JobRepository {
         log_path: update.log_path,
         completed_at: now,
         updated_at: now,
+        ...(update.deadLetter
+          ? {
+              dead_lettered_at: now,
+              dlq_pk: JOB_TABLE.deadLetterPartition,
+              dead_letter_sort: deadLetterSort({ dead_lettered_at: now, job_id: jobId }),
+            }
+          : {}),
       },
-      remove: ['speed', 'eta_seconds', 'lease_expires_at', 'lease_sort'],
+      remove: [
+        'speed',
+        'eta_seconds',
+        'lease_expires_at',
+        'lease_sort',
+        'cancel_requested',
+        'active_owner',
+        ...(update.deadLetter ? [] : DEAD_LETTER_ATTRIBUTES),
+      ],
       append: {
         history: [historyEntry({ status: 'failed', at: now, worker_id: workerId, note: update.error.code })],
       },
@@ -220,51 +318,231 @@ export class DynamoJobRepository extends JobRepository {
     return result !== undefined;
   }
 
-  async release(jobId: string, workerId: string, now: Date, note: string): Promise<boolean> {
+  async release(jobId: string, workerId: string, now: Date, note: string, retryAt?: Date): Promise<boolean> {
     const at = now.toISOString();
-    const result = await this.update(jobId, 'release', {
-      set: { status: 'queued', progress: 0, updated_at: at },
-      // Queued jobs sort by creation time in the status index, oldest first.
-      copy: { lease_sort: 'created_at' },
-      remove: ['worker_id', 'lease_expires_at', 'speed', 'eta_seconds'],
+    const retry = retryAt?.toISOString();
+    const released = await this.update(jobId, 'release', {
+      set: {
+        status: 'queued',
+        progress: 0,
+        updated_at: at,
+        retry_at: retry,
+        lease_sort: queuedSortKey({ retry_at: retry, queuedAt: at }),
+      },
+      remove: ['worker_id', 'lease_expires_at', 'speed', 'eta_seconds', ...(retry === undefined ? ['retry_at'] : [])],
       append: { history: [historyEntry({ status: 'queued', at, worker_id: workerId, note })] },
-      condition: OWNED_BY(workerId),
+      condition: { and: [OWNED_BY(workerId), NO_CANCEL_REQUESTED] },
     });
-    return result !== undefined;
+    if (released) return true;
+    // A cancel was requested: the job is handed back for good.
+    const cancelled = await this.update(
+      jobId,
+      'release',
+      cancellation(at, workerId, `cancelled on release: ${note}`, {
+        and: [OWNED_BY(workerId), { equals: ['cancel_requested', true] }],
+      }),
+    );
+    return cancelled !== undefined;
   }
 
   async findRecoverable(now: Date, limit: number): Promise<Job[]> {
-    const expired = await this.queryStatus(
-      {
-        KeyConditionExpression: '#status = :status AND lease_sort < :now',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':status': 'processing', ':now': now.toISOString() },
-      },
-      limit,
-    );
-    const queued = await this.queryStatus(
-      {
-        KeyConditionExpression: '#status = :status',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':status': 'queued' },
-      },
-      limit - expired.length,
-    );
-    return [...expired, ...queued].map(toJob);
+    const at = now.toISOString();
+    const found = await this.queryStatus('processing', { condition: 'lease_sort < :to', values: { ':to': at } }, limit);
+    for (const range of queuedRanges(at)) {
+      const wanted = limit - found.length;
+      if (wanted <= 0) break;
+      const items = await this.queryStatus('queued', range, range.exclude === undefined ? wanted : wanted + 1);
+      found.push(...items.filter((item) => item.lease_sort !== range.exclude).slice(0, wanted));
+    }
+    return found.map(toJob);
   }
 
-  /** Walks the status index oldest first; index reads are eventually consistent, which recovery tolerates. */
+  async requestCancel(jobId: string, now: Date): Promise<Job | null> {
+    const at = now.toISOString();
+    // Read, then write conditionally on what was read; when the job moved on in between, look again.
+    for (let round = 0; round < MAX_ROUNDS; round += 1) {
+      const job = await this.get(jobId);
+      if (!job || isTerminal(job.status) || job.cancel_requested === true) return job;
+      const changed =
+        job.status === 'queued'
+          ? await this.update(
+              jobId,
+              'cancellation',
+              cancellation(at, undefined, 'cancel requested', { equals: ['status', 'queued'] }),
+            )
+          : await this.update(jobId, 'cancel request', {
+              set: { cancel_requested: true, updated_at: at },
+              condition: { equals: ['status', 'processing'] },
+            });
+      if (changed) return changed;
+    }
+    throw new AppError('DATABASE_ERROR', `job ${jobId} kept changing while it was being cancelled`);
+  }
+
+  async markCancelled(jobId: string, workerId: string, now: Date): Promise<boolean> {
+    const at = now.toISOString();
+    const result = await this.update(
+      jobId,
+      'cancellation',
+      cancellation(at, workerId, 'cancel acknowledged by the worker', OWNED_BY(workerId)),
+    );
+    return result !== undefined;
+  }
+
+  async requeue(jobId: string, now: Date, note: string): Promise<Job | null> {
+    const at = now.toISOString();
+    // Read first for the owner, which the job becomes active for again; an owner never changes.
+    const current = await this.get(jobId);
+    if (!current || (current.status !== 'failed' && current.status !== 'cancelled')) return null;
+    const result = await this.update(jobId, 'requeue', {
+      set: {
+        status: 'queued',
+        attempts: 0,
+        progress: 0,
+        outputs: [],
+        updated_at: at,
+        lease_sort: queuedSortKey({ queuedAt: at }),
+        active_owner: current.owner,
+      },
+      remove: [
+        'error',
+        'output_path',
+        'log_path',
+        'completed_at',
+        'started_at',
+        'cancel_requested',
+        'retry_at',
+        'needs_publish',
+        'worker_id',
+        'lease_expires_at',
+        'speed',
+        'eta_seconds',
+        ...DEAD_LETTER_ATTRIBUTES,
+      ],
+      append: { history: [historyEntry({ status: 'queued', at, note })] },
+      condition: { or: [{ equals: ['status', 'failed'] }, { equals: ['status', 'cancelled'] }] },
+    });
+    return result ?? null;
+  }
+
+  async listDeadLetters(query: DeadLetterQuery): Promise<DeadLetterPage> {
+    const after = query.cursor === undefined ? undefined : decodeDeadLetterCursor(query.cursor);
+    const items = await guarded('dead-letter listing', async () =>
+      this.collect(
+        {
+          TableName: this.tableName,
+          IndexName: JOB_TABLE.deadLetterIndex,
+          KeyConditionExpression: 'dlq_pk = :dlq',
+          ExpressionAttributeValues: { ':dlq': JOB_TABLE.deadLetterPartition },
+          ScanIndexForward: false,
+        },
+        after ? deadLetterKey(after) : undefined,
+        query.limit + 1,
+      ),
+    );
+    const jobs = items.slice(0, query.limit).map(toJob);
+    const last = jobs.at(-1);
+    const position =
+      items.length > query.limit && last?.dead_lettered_at !== undefined
+        ? { dead_lettered_at: last.dead_lettered_at, job_id: last.job_id }
+        : undefined;
+    return { jobs, ...(position ? { next_cursor: encodeDeadLetterCursor(position) } : {}) };
+  }
+
+  async setNeedsPublish(jobId: string, needsPublish: boolean, now: Date): Promise<boolean> {
+    const at = now.toISOString();
+    // The recovery sort key depends on retry_at, so the write is conditional on the retry_at read.
+    for (let round = 0; round < MAX_ROUNDS; round += 1) {
+      const job = await this.get(jobId);
+      if (!job || job.status !== 'queued') return false;
+      const result = await this.update(jobId, 'publish flag', {
+        set: {
+          needs_publish: needsPublish ? true : undefined,
+          updated_at: at,
+          lease_sort: queuedSortKey({ needs_publish: needsPublish, retry_at: job.retry_at, queuedAt: at }),
+        },
+        remove: needsPublish ? [] : ['needs_publish'],
+        condition: {
+          and: [
+            { equals: ['status', 'queued'] },
+            job.retry_at === undefined ? { notExists: 'retry_at' } : { equals: ['retry_at', job.retry_at] },
+          ],
+        },
+      });
+      if (result) return true;
+    }
+    throw new AppError('DATABASE_ERROR', `job ${jobId} kept changing while its publish flag was being set`);
+  }
+
+  async reserveIdempotencyKey(input: IdempotencyReservation): Promise<IdempotencyRecord | null> {
+    const id = `${IDEMPOTENCY_PREFIX}${idempotencyHash(input.scope, input.key)}`;
+    const now = input.now.toISOString();
+    const expires = new Date(input.now.getTime() + IDEMPOTENCY_TTL_MS);
+    const item: IdempotencyItem = {
+      job_id: id,
+      reserved_job_id: input.jobId,
+      fingerprint: input.fingerprint,
+      scope: input.scope,
+      idempotency_key: input.key,
+      created_at: now,
+      expires_at: expires.toISOString(),
+      [JOB_TABLE.timeToLiveAttribute]: Math.ceil(expires.getTime() / 1000),
+    };
+    for (let round = 0; round < MAX_ROUNDS; round += 1) {
+      // Time-to-live deletes late, so an expired reservation may still be there: it counts as absent.
+      const created = await this.conditional('idempotency reservation', async () =>
+        this.documents.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: item,
+            ConditionExpression: 'attribute_not_exists(job_id) OR expires_at <= :now',
+            ExpressionAttributeValues: { ':now': now },
+          }),
+        ),
+      );
+      if (created) return null;
+      const existing = await guarded('idempotency read', async () =>
+        this.documents.send(new GetCommand({ TableName: this.tableName, Key: { job_id: id }, ConsistentRead: true })),
+      );
+      const record = existing.Item;
+      if (
+        record &&
+        typeof record.expires_at === 'string' &&
+        record.expires_at > now &&
+        typeof record.reserved_job_id === 'string' &&
+        typeof record.fingerprint === 'string'
+      ) {
+        return { job_id: record.reserved_job_id, fingerprint: record.fingerprint };
+      }
+      // It expired or was deleted since the write failed: try to take it again.
+    }
+    throw new AppError('DATABASE_ERROR', `idempotency key could not be reserved or read`);
+  }
+
+  /** Walks one status partition in sort-key order; index reads are eventually consistent, which recovery tolerates. */
   private async queryStatus(
-    input: Pick<QueryCommandInput, 'KeyConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'>,
+    status: 'queued' | 'processing',
+    range: { condition: string; values: Record<string, string> },
     limit: number,
   ): Promise<Record<string, unknown>[]> {
     return guarded('recovery scan', async () =>
-      this.collect({ TableName: this.tableName, IndexName: JOB_TABLE.statusIndex, ...input }, undefined, limit),
+      this.collect(
+        {
+          TableName: this.tableName,
+          IndexName: JOB_TABLE.statusIndex,
+          KeyConditionExpression: `#status = :status AND ${range.condition}`,
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':status': status, ...range.values },
+        },
+        undefined,
+        limit,
+      ),
     );
   }
 
-  /** Reads up to limit + 1 items of the newest-first listing, after `start` or after skipping `skip` items. */
+  /** Reads up to limit + 1 items of a newest-first listing, after `start` or after skipping `skip` items. */
   private async readListPage(
+    listing: QueryCommandInput,
     start: ItemKey | undefined,
     skip: number,
     limit: number,
@@ -275,7 +553,7 @@ export class DynamoJobRepository extends JobRepository {
       // Counting moves the position without shipping the skipped items.
       const page = await this.documents.send(
         new QueryCommand({
-          ...this.listQuery(),
+          ...listing,
           Select: 'COUNT',
           Limit: Math.min(remaining, MAX_PAGE_ITEMS),
           ExclusiveStartKey: from,
@@ -285,30 +563,38 @@ export class DynamoJobRepository extends JobRepository {
       if (!page.LastEvaluatedKey) return [];
       from = page.LastEvaluatedKey as ItemKey;
     }
-    return this.collect(this.listQuery(), from, limit + 1);
+    return this.collect(listing, from, limit + 1);
   }
 
-  private async countAll(): Promise<number> {
+  /** The items a query matches (after its filter), counted page by page without shipping them. */
+  private async count(input: QueryCommandInput): Promise<number> {
     let count = 0;
     let from: ItemKey | undefined;
     do {
-      const page = await this.documents.send(
-        new QueryCommand({ ...this.listQuery(), Select: 'COUNT', ExclusiveStartKey: from }),
-      );
+      const page = await this.documents.send(new QueryCommand({ ...input, Select: 'COUNT', ExclusiveStartKey: from }));
       count += page.Count ?? 0;
       from = page.LastEvaluatedKey as ItemKey | undefined;
     } while (from);
     return count;
   }
 
-  private listQuery(): QueryCommandInput {
-    return {
-      TableName: this.tableName,
-      IndexName: JOB_TABLE.createdIndex,
-      KeyConditionExpression: 'list_pk = :list',
-      ExpressionAttributeValues: { ':list': JOB_TABLE.listPartition },
-      ScanIndexForward: false,
-    };
+  /** Everybody's jobs (`by_created`), or one owner's (`by_owner`), newest first. */
+  private listQuery(owner: string | undefined): QueryCommandInput {
+    const common = { TableName: this.tableName, ScanIndexForward: false };
+    return owner === undefined
+      ? {
+          ...common,
+          IndexName: JOB_TABLE.createdIndex,
+          KeyConditionExpression: 'list_pk = :list',
+          ExpressionAttributeValues: { ':list': JOB_TABLE.listPartition },
+        }
+      : {
+          ...common,
+          IndexName: JOB_TABLE.ownerIndex,
+          KeyConditionExpression: '#owner = :owner',
+          ExpressionAttributeNames: { '#owner': 'owner' },
+          ExpressionAttributeValues: { ':owner': owner },
+        };
   }
 
   private async collect(
@@ -364,9 +650,43 @@ function createdSort(job: ListPosition): string {
   return `${job.created_at}#${job.job_id}`;
 }
 
-/** The index position just after a listed job, usable as ExclusiveStartKey. */
-function listKey(position: ListPosition): ItemKey {
-  return { job_id: position.job_id, list_pk: JOB_TABLE.listPartition, created_sort: createdSort(position) };
+function deadLetterSort(position: DeadLetterPosition): string {
+  return `${position.dead_lettered_at}#${position.job_id}`;
+}
+
+/** The index position just after a listed dead letter, usable as ExclusiveStartKey. */
+function deadLetterKey(position: DeadLetterPosition): ItemKey {
+  return {
+    job_id: position.job_id,
+    dlq_pk: JOB_TABLE.deadLetterPartition,
+    dead_letter_sort: deadLetterSort(position),
+  };
+}
+
+/** A transition to `cancelled`, which drops the job out of recovery and clears what only a live job has. */
+function cancellation(at: string, workerId: string | undefined, note: string, condition: Condition): UpdateSpec {
+  return {
+    set: { status: 'cancelled', completed_at: at, updated_at: at },
+    remove: [
+      'worker_id',
+      'lease_expires_at',
+      'lease_sort',
+      'speed',
+      'eta_seconds',
+      'cancel_requested',
+      'retry_at',
+      'needs_publish',
+      'active_owner',
+    ],
+    append: { history: [historyEntry({ status: 'cancelled', at, worker_id: workerId, note })] },
+    condition,
+  };
+}
+
+/** The index position just after a listed job, usable as ExclusiveStartKey on the listing's index. */
+function listKey(position: ListPosition, owner: string | undefined): ItemKey {
+  const partition: ItemKey = owner === undefined ? { list_pk: JOB_TABLE.listPartition } : { owner };
+  return { job_id: position.job_id, ...partition, created_sort: createdSort(position) };
 }
 
 function toJob(item: Record<string, unknown>): Job {

@@ -1,110 +1,247 @@
-import { CreateTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
-import type { DynamoDBClient, TableDescription } from '@aws-sdk/client-dynamodb';
+import { DescribeTimeToLiveCommand, UpdateTableCommand, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import type {
+  AttributeDefinition,
+  CreateTableCommandInput,
+  DynamoDBClient,
+  GlobalSecondaryIndex,
+  Projection,
+  TableDescription,
+} from '@aws-sdk/client-dynamodb';
 import { AppError } from '@mediaflow/domain';
+import { createTable, describeTable, errorName, indexNames, pause, waitUntilReady } from './dynamo-table-admin';
+import { rebuildTable, resumeRebuild } from './dynamo-table-rebuild';
 
 /**
- * Layout of the jobs table. Both access paths other than by id go through a
- * global secondary index, so nothing ever scans the table:
+ * Layout of the jobs table. Every access path other than by id goes through
+ * a global secondary index, so nothing ever scans the table:
  * - `by_created`: every job under one partition, sorted by creation time and
  *   id, for newest-first listing;
- * - `by_status`: jobs by status, sorted by lease expiry (processing) or
- *   creation time (queued), for recovery. Finished jobs drop out of this
- *   index because their `lease_sort` is removed.
+ * - `by_status`: jobs by status, for recovery. Processing jobs sort by lease
+ *   expiry; queued jobs by the keys of queuedSortKey() (dynamo-recovery-order.ts).
+ *   Finished jobs drop out of this index because their `lease_sort` is removed;
+ * - `by_dead_letter`: sparse, only dead-lettered jobs carry its keys, sorted
+ *   by when they were dead-lettered and id;
+ * - `by_owner`: sparse, jobs by their `owner` (the API key that created
+ *   them; jobs without one are not in it), sorted like `by_created`;
+ * - `by_active_owner`: sparse, keyed by `active_owner`, a copy of `owner`
+ *   that a job carries only while it is queued or processing, for counting
+ *   each key's work in flight.
+ * Idempotency reservations (`idem#` ids) and rate-limit buckets (`rate#` ids)
+ * live in the same table and carry none of the index keys, so no index ever
+ * returns them. They expire through the table's time-to-live attribute.
  */
 export const JOB_TABLE = {
   partitionKey: 'job_id',
   createdIndex: 'by_created',
   statusIndex: 'by_status',
+  deadLetterIndex: 'by_dead_letter',
+  ownerIndex: 'by_owner',
+  activeOwnerIndex: 'by_active_owner',
   listPartition: 'JOB',
+  deadLetterPartition: 'DLQ',
+  timeToLiveAttribute: 'expires_epoch',
 } as const;
 
-const TABLE_READY_TIMEOUT_MS = 60_000;
-const POLL_INTERVAL_MS = 200;
+export interface EnsureJobTableOptions {
+  /** Add missing indexes by rebuilding the table (see dynamo-table-rebuild.ts); for dynalite only. */
+  rebuildToAddIndexes?: boolean;
+}
 
-/** Creates the table if missing and waits until it and its indexes are usable. */
-export async function ensureJobTable(client: DynamoDBClient, tableName: string): Promise<void> {
-  let table = await describe(client, tableName);
-  if (!table) {
-    try {
-      await client.send(new CreateTableCommand(tableDefinition(tableName)));
-    } catch (error) {
-      // Another process created it between our describe and create.
-      if (!(error instanceof Error && error.name === 'ResourceInUseException')) throw error;
-    }
-  }
-  const deadline = Date.now() + TABLE_READY_TIMEOUT_MS;
-  for (;;) {
-    table = await describe(client, tableName);
-    if (table && isReady(table)) {
-      assertIndexes(table, tableName);
-      return;
-    }
-    if (Date.now() > deadline) {
-      throw new AppError(
-        'DATABASE_ERROR',
-        `table ${tableName} did not become ACTIVE within ${TABLE_READY_TIMEOUT_MS} ms`,
-      );
-    }
-    await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
+interface IndexLayout {
+  index: GlobalSecondaryIndex;
+  attributes: AttributeDefinition[];
+}
+
+const INDEXES: readonly IndexLayout[] = [
+  indexLayout(JOB_TABLE.createdIndex, 'list_pk', 'created_sort'),
+  indexLayout(JOB_TABLE.statusIndex, 'status', 'lease_sort'),
+  indexLayout(JOB_TABLE.deadLetterIndex, 'dlq_pk', 'dead_letter_sort'),
+  indexLayout(JOB_TABLE.ownerIndex, 'owner', 'created_sort'),
+  // Only counted, never read: keys and the status that the count double-checks.
+  indexLayout(JOB_TABLE.activeOwnerIndex, 'active_owner', undefined, {
+    ProjectionType: 'INCLUDE',
+    NonKeyAttributes: ['status'],
+  }),
+];
+
+const TABLE_READY_TIMEOUT_MS = 60_000;
+// Adding an index to a big table means backfilling it, which DynamoDB may take many minutes over.
+const INDEX_BUILD_TIMEOUT_MS = 30 * 60_000;
+const INDEX_ADD_RETRY_MS = 1_000;
+
+// One rebuild at a time per table within this process; rebuilds assume nobody else touches the table.
+const rebuilds = new Map<string, Promise<void>>();
+
+/**
+ * Creates the table if missing, adds any index that a table created by an
+ * earlier version lacks, waits until all of it is usable, and turns on
+ * time-to-live for idempotency reservations and rate-limit buckets. Safe to run from several
+ * processes at once (the rebuild path: from several callers in one process).
+ */
+export async function ensureJobTable(
+  client: DynamoDBClient,
+  tableName: string,
+  options: EnsureJobTableOptions = {},
+): Promise<void> {
+  if (!options.rebuildToAddIndexes) return ensureTable(client, tableName, false);
+  const previous = rebuilds.get(tableName) ?? Promise.resolve();
+  const next = previous.catch(() => undefined).then(async () => ensureTable(client, tableName, true));
+  rebuilds.set(tableName, next);
+  try {
+    await next;
+  } finally {
+    if (rebuilds.get(tableName) === next) rebuilds.delete(tableName);
   }
 }
 
-async function describe(client: DynamoDBClient, tableName: string): Promise<TableDescription | undefined> {
+async function ensureTable(client: DynamoDBClient, tableName: string, rebuild: boolean): Promise<void> {
+  if (rebuild) await resumeRebuild(client, tableName, tableDefinition);
+  if (!(await describeTable(client, tableName))) await createTable(client, tableDefinition(tableName));
+  let table = await waitUntilReady(client, tableName, TABLE_READY_TIMEOUT_MS);
+  const missing = missingIndexes(table);
+  if (missing.length > 0) {
+    if (rebuild) {
+      await rebuildTable(client, tableName, tableDefinition);
+    } else {
+      for (const layout of missing) await addIndex(client, tableName, layout);
+    }
+    table = await waitUntilReady(client, tableName, INDEX_BUILD_TIMEOUT_MS);
+  }
+  const stillMissing = missingIndexes(table).map((layout) => layout.index.IndexName);
+  if (stillMissing.length > 0) {
+    throw new AppError('DATABASE_ERROR', `table ${tableName} exists without the indexes ${stillMissing.join(', ')}`);
+  }
+  await enableTimeToLive(client, tableName);
+}
+
+function missingIndexes(table: TableDescription): IndexLayout[] {
+  const present = indexNames(table);
+  return INDEXES.filter((layout) => !present.has(layout.index.IndexName ?? ''));
+}
+
+/**
+ * Asks DynamoDB to build one index (it takes one per UpdateTable) and returns
+ * once the index exists, possibly still backfilling. Racing processes: the
+ * losers see the index appear, or the table busy with the winner's update.
+ */
+async function addIndex(client: DynamoDBClient, tableName: string, layout: IndexLayout): Promise<void> {
+  const deadline = Date.now() + INDEX_BUILD_TIMEOUT_MS;
+  for (;;) {
+    const table = await describeTable(client, tableName);
+    if (!table) throw new AppError('DATABASE_ERROR', `table ${tableName} disappeared while adding indexes`);
+    if (indexNames(table).has(layout.index.IndexName ?? '')) return;
+    if (table.TableStatus === 'ACTIVE') {
+      try {
+        await client.send(
+          new UpdateTableCommand({
+            TableName: tableName,
+            AttributeDefinitions: layout.attributes,
+            GlobalSecondaryIndexUpdates: [{ Create: { ...layout.index, ...provisionedLike(table) } }],
+          }),
+        );
+        const updated = await describeTable(client, tableName);
+        if (updated && !indexNames(updated).has(layout.index.IndexName ?? '') && updated.TableStatus === 'ACTIVE') {
+          throw new AppError(
+            'DATABASE_ERROR',
+            `the server accepted but ignored adding index ${layout.index.IndexName} to table ${tableName}` +
+              ' (dynalite does); such a server needs the table rebuilt instead',
+          );
+        }
+        return;
+      } catch (error) {
+        const name = errorName(error);
+        // Another process's update is in flight: the index may be about to appear.
+        if (name !== 'ResourceInUseException' && name !== 'LimitExceededException' && name !== 'ValidationException') {
+          throw error;
+        }
+        const now = await describeTable(client, tableName);
+        if (now && indexNames(now).has(layout.index.IndexName ?? '')) return;
+        if (name === 'ValidationException') {
+          throw new AppError(
+            'DATABASE_ERROR',
+            `could not add index ${layout.index.IndexName} to table ${tableName}: ${error instanceof Error ? error.message : String(error)}` +
+              ' (a server that cannot add indexes online, such as dynalite, needs rebuildTableToAddIndexes)',
+            { cause: error },
+          );
+        }
+      }
+    }
+    if (Date.now() > deadline) {
+      throw new AppError('DATABASE_ERROR', `could not add index ${layout.index.IndexName} to table ${tableName}`);
+    }
+    await pause(INDEX_ADD_RETRY_MS);
+  }
+}
+
+/** An index on a table with provisioned capacity needs capacity of its own; on-demand tables must not give any. */
+function provisionedLike(table: TableDescription): Pick<GlobalSecondaryIndex, 'ProvisionedThroughput'> {
+  if (table.BillingModeSummary?.BillingMode === 'PAY_PER_REQUEST') return {};
+  const read = table.ProvisionedThroughput?.ReadCapacityUnits ?? 0;
+  const write = table.ProvisionedThroughput?.WriteCapacityUnits ?? 0;
+  if (read < 1 || write < 1) return {};
+  return { ProvisionedThroughput: { ReadCapacityUnits: read, WriteCapacityUnits: write } };
+}
+
+/**
+ * Lets DynamoDB delete expired idempotency reservations and idle rate-limit
+ * buckets. Readers check the expiry themselves, since deletion may lag by days, so a server without
+ * time-to-live (dynalite) only keeps expired reservations around longer.
+ */
+async function enableTimeToLive(client: DynamoDBClient, tableName: string): Promise<void> {
   try {
-    const result = await client.send(new DescribeTableCommand({ TableName: tableName }));
-    return result.Table;
+    const described = await client.send(new DescribeTimeToLiveCommand({ TableName: tableName }));
+    const status = described.TimeToLiveDescription?.TimeToLiveStatus;
+    // Enabled (maybe on an attribute an operator chose), or in transition: leave it be.
+    if (status !== undefined && status !== 'DISABLED') return;
+    await client.send(
+      new UpdateTimeToLiveCommand({
+        TableName: tableName,
+        TimeToLiveSpecification: { Enabled: true, AttributeName: JOB_TABLE.timeToLiveAttribute },
+      }),
+    );
   } catch (error) {
-    if (error instanceof Error && error.name === 'ResourceNotFoundException') return undefined;
+    const name = errorName(error);
+    if (name === 'UnknownOperationException') return;
+    // Another process enabled it between our describe and update.
+    if (name === 'ValidationException' && error instanceof Error && /already enabled/i.test(error.message)) return;
     throw error;
   }
 }
 
-function isReady(table: TableDescription): boolean {
-  return (
-    table.TableStatus === 'ACTIVE' &&
-    (table.GlobalSecondaryIndexes ?? []).every(
-      (index) => index.IndexStatus === undefined || index.IndexStatus === 'ACTIVE',
-    )
-  );
-}
-
-function assertIndexes(table: TableDescription, tableName: string): void {
-  const present = new Set((table.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
-  const missing = [JOB_TABLE.createdIndex, JOB_TABLE.statusIndex].filter((name) => !present.has(name));
-  if (missing.length > 0) {
-    throw new AppError('DATABASE_ERROR', `table ${tableName} exists without the indexes ${missing.join(', ')}`);
-  }
-}
-
-function tableDefinition(tableName: string): ConstructorParameters<typeof CreateTableCommand>[0] {
+export function tableDefinition(tableName: string): CreateTableCommandInput {
   return {
     TableName: tableName,
     BillingMode: 'PAY_PER_REQUEST',
-    AttributeDefinitions: [
-      { AttributeName: 'job_id', AttributeType: 'S' },
-      { AttributeName: 'list_pk', AttributeType: 'S' },
-      { AttributeName: 'created_sort', AttributeType: 'S' },
-      { AttributeName: 'status', AttributeType: 'S' },
-      { AttributeName: 'lease_sort', AttributeType: 'S' },
-    ],
-    KeySchema: [{ AttributeName: 'job_id', KeyType: 'HASH' }],
-    GlobalSecondaryIndexes: [
-      {
-        IndexName: JOB_TABLE.createdIndex,
-        KeySchema: [
-          { AttributeName: 'list_pk', KeyType: 'HASH' },
-          { AttributeName: 'created_sort', KeyType: 'RANGE' },
-        ],
-        Projection: { ProjectionType: 'ALL' },
-      },
-      {
-        IndexName: JOB_TABLE.statusIndex,
-        KeySchema: [
-          { AttributeName: 'status', KeyType: 'HASH' },
-          { AttributeName: 'lease_sort', KeyType: 'RANGE' },
-        ],
-        Projection: { ProjectionType: 'ALL' },
-      },
-    ],
+    AttributeDefinitions: uniqueAttributes([
+      { AttributeName: JOB_TABLE.partitionKey, AttributeType: 'S' },
+      ...INDEXES.flatMap((layout) => layout.attributes),
+    ]),
+    KeySchema: [{ AttributeName: JOB_TABLE.partitionKey, KeyType: 'HASH' }],
+    GlobalSecondaryIndexes: INDEXES.map((layout) => layout.index),
+  };
+}
+
+/** Indexes may share key attributes (`created_sort`), which CreateTable wants defined once. */
+function uniqueAttributes(attributes: AttributeDefinition[]): AttributeDefinition[] {
+  return [...new Map(attributes.map((attribute) => [attribute.AttributeName, attribute])).values()];
+}
+
+function indexLayout(
+  name: string,
+  partitionKey: string,
+  sortKey?: string,
+  projection: Projection = { ProjectionType: 'ALL' },
+): IndexLayout {
+  const keys = [
+    { AttributeName: partitionKey, KeyType: 'HASH' as const },
+    ...(sortKey === undefined ? [] : [{ AttributeName: sortKey, KeyType: 'RANGE' as const }]),
+  ];
+  return {
+    index: {
+      IndexName: name,
+      KeySchema: keys,
+      Projection: projection,
+    },
+    attributes: keys.map((key) => ({ AttributeName: key.AttributeName, AttributeType: 'S' })),
   };
 }

@@ -3,13 +3,23 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { AppError } from '@mediaflow/domain';
 import type { AppConfig } from '@mediaflow/domain';
 import { DynamoJobRepository } from './dynamo-job-repository';
+import { DynamoRateLimitStore } from './dynamo-rate-limit-store';
 import { startEmbeddedDynamo } from './embedded';
 import { JobRepository } from './job-repository';
+import { createMongoClient } from './mongo-client';
 import { MongoJobRepository } from './mongo-job-repository';
+import { MongoRateLimitStore } from './mongo-rate-limit-store';
+import { RateLimitStore } from './rate-limit-store';
 
 export interface RepositoryHandle {
   repository: JobRepository;
-  /** Closes the repository and anything started for it (the embedded database). */
+  /**
+   * Rate-limit buckets in the same database, over the same client (embedded:
+   * the same in-process server). Call its init() too; it is cheap after the
+   * repository's.
+   */
+  rateLimits: RateLimitStore;
+  /** Closes the repository, the rate limits, their client and anything started for them (the embedded database). */
   close(): Promise<void>;
 }
 
@@ -21,43 +31,73 @@ export interface DynamoClientSettings {
   AWS_SECRET_ACCESS_KEY?: string;
 }
 
-/** Builds the repository the configuration selects. Does not call init(). */
+/** Builds the repository and rate-limit store the configuration selects. Does not call init(). */
 export async function createJobRepository(config: AppConfig): Promise<RepositoryHandle> {
   switch (config.DB_BACKEND) {
     case 'mongodb': {
       if (!config.MONGO_URL) throw new AppError('INTERNAL', 'MONGO_URL is required when DB_BACKEND=mongodb');
+      const client = createMongoClient(config.MONGO_URL);
       const repository = new MongoJobRepository({
-        url: config.MONGO_URL,
+        client,
         dbName: config.DB_NAME,
         collection: config.MONGO_JOBS_COLLECTION,
       });
-      return { repository, close: async () => repository.close() };
-    }
-    case 'dynamodb': {
-      const repository = new DynamoJobRepository({
-        client: createDynamoClient(config),
-        tableName: config.DYNAMODB_TABLE,
-        destroyClientOnClose: true,
-      });
-      return { repository, close: async () => repository.close() };
-    }
-    case 'embedded': {
-      const embedded = await startEmbeddedDynamo({ dataDir: path.join(config.DATA_DIR, 'db') });
-      const repository = new DynamoJobRepository({
-        // Only the loopback endpoint and dummy credentials: real AWS keys have no business here.
-        client: createDynamoClient({ AWS_REGION: config.AWS_REGION, DYNAMODB_ENDPOINT: embedded.endpoint }),
-        tableName: config.DYNAMODB_TABLE,
-        destroyClientOnClose: true,
+      const rateLimits = new MongoRateLimitStore({
+        client,
+        dbName: config.DB_NAME,
+        collection: `${config.MONGO_JOBS_COLLECTION}_rate_limits`,
       });
       return {
         repository,
-        close: async () => {
-          await repository.close();
-          await embedded.close();
-        },
+        rateLimits,
+        close: async () => closeAll(repository, rateLimits, async () => client.close()),
+      };
+    }
+    case 'dynamodb': {
+      const client = createDynamoClient(config);
+      const shared = { client, tableName: config.DYNAMODB_TABLE };
+      const repository = new DynamoJobRepository(shared);
+      const rateLimits = new DynamoRateLimitStore(shared);
+      return {
+        repository,
+        rateLimits,
+        close: async () => closeAll(repository, rateLimits, () => client.destroy()),
+      };
+    }
+    case 'embedded': {
+      const embedded = await startEmbeddedDynamo({ dataDir: path.join(config.DATA_DIR, 'db') });
+      const shared = {
+        // Only the loopback endpoint and dummy credentials: real AWS keys have no business here.
+        client: createDynamoClient({ AWS_REGION: config.AWS_REGION, DYNAMODB_ENDPOINT: embedded.endpoint }),
+        tableName: config.DYNAMODB_TABLE,
+        // dynalite ignores requests to add an index; only this process can reach it, so a rebuild is safe.
+        rebuildTableToAddIndexes: true,
+      };
+      const repository = new DynamoJobRepository(shared);
+      const rateLimits = new DynamoRateLimitStore(shared);
+      return {
+        repository,
+        rateLimits,
+        close: async () =>
+          closeAll(repository, rateLimits, async () => {
+            shared.client.destroy();
+            await embedded.close();
+          }),
       };
     }
   }
+}
+
+/** Closes both stores, then what they share, even when one of them fails to close. */
+async function closeAll(
+  repository: JobRepository,
+  rateLimits: RateLimitStore,
+  closeShared: () => Promise<void> | void,
+): Promise<void> {
+  const results = await Promise.allSettled([repository.close(), rateLimits.close()]);
+  await closeShared();
+  const failed = results.find((result) => result.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 /**

@@ -1,8 +1,15 @@
 export * from './job-repository';
+export { RateLimitStore } from './rate-limit-store';
+export type { RateLimitDecision, RateLimitRequest } from './rate-limit-store';
 export { MongoJobRepository } from './mongo-job-repository';
 export type { MongoJobRepositoryOptions } from './mongo-job-repository';
+export { MongoRateLimitStore } from './mongo-rate-limit-store';
+export type { MongoRateLimitStoreOptions } from './mongo-rate-limit-store';
+export { createMongoClient } from './mongo-client';
 export { DynamoJobRepository } from './dynamo-job-repository';
 export type { DynamoJobRepositoryOptions } from './dynamo-job-repository';
+export { DynamoRateLimitStore } from './dynamo-rate-limit-store';
+export type { DynamoRateLimitStoreOptions } from './dynamo-rate-limit-store';
 export { startEmbeddedDynamo } from './embedded';
 export type { EmbeddedDynamo, EmbeddedDynamoOptions } from './embedded';
 export { createDynamoClient, createJobRepository } from './factory';

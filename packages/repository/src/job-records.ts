@@ -1,8 +1,11 @@
+import { AppError } from '@mediaflow/domain';
 import type { Job, JobHistoryEntry } from '@mediaflow/domain';
 import type { NewJob } from './job-repository';
 
 /** The record both adapters store for a freshly submitted job. */
 export function newJobRecord(job: NewJob): Job {
+  // DynamoDB cannot index an empty string, and '' reads too much like "nobody" to mean a key.
+  if (job.owner === '') throw new AppError('INTERNAL', `job ${job.job_id} has an empty owner`);
   return {
     job_id: job.job_id,
     status: 'queued',
@@ -16,6 +19,8 @@ export function newJobRecord(job: NewJob): Job {
     updated_at: job.created_at,
     outputs: [],
     history: [{ status: 'queued', at: job.created_at }],
+    ...(job.owner === undefined ? {} : { owner: job.owner }),
+    ...(job.idempotency_key === undefined ? {} : { idempotency_key: job.idempotency_key }),
   };
 }
 
@@ -30,7 +35,7 @@ export function historyEntry(entry: JobHistoryEntry): JobHistoryEntry {
  * own condition is what makes the claim safe.
  */
 export function isClaimable(job: Job, now: Date): boolean {
-  if (job.status === 'queued') return true;
+  if (job.status === 'queued') return job.retry_at === undefined || job.retry_at <= now.toISOString();
   return job.status === 'processing' && job.lease_expires_at !== undefined && job.lease_expires_at < now.toISOString();
 }
 

@@ -1,23 +1,32 @@
-import type { Job, JobError, JobOutput, Operation } from '@mediaflow/domain';
+import type { Job, JobError, JobOutput, JobStatus, Operation } from '@mediaflow/domain';
 
 export interface NewJob {
   job_id: string;
   source: string;
   operation: Operation;
   created_at: string;
+  /** Id of the API key that submits the job; never empty. */
+  owner?: string;
+  /** The client's Idempotency-Key, kept on the job for reference. */
+  idempotency_key?: string;
 }
 
 export interface ListJobsQuery {
   limit: number;
   /** Offset paging for shallow pages. Ignored when `cursor` is given. */
   skip: number;
-  /** Opaque keyset cursor from a previous page's `next_cursor`. */
+  /**
+   * Opaque keyset cursor from a previous page's `next_cursor`. Only a page of
+   * the same listing (same `owner`, or none) issues cursors it accepts.
+   */
   cursor?: string;
+  /** Only this API key's jobs. Absent: everybody's jobs. */
+  owner?: string;
 }
 
 export interface JobPage {
   jobs: Job[];
-  /** Total number of jobs. */
+  /** Total number of jobs the listing covers (all, or the owner's). */
   count: number;
   /** Present when more jobs follow; pass it back as `cursor`. */
   next_cursor?: string;
@@ -48,7 +57,43 @@ export interface FailureUpdate {
   now: Date;
   error: JobError;
   log_path?: string;
+  /** The failure is final and the job joins the dead letters (`dead_lettered_at = now`). */
+  deadLetter?: boolean;
 }
+
+export interface DeadLetterQuery {
+  limit: number;
+  /** Opaque keyset cursor from a previous page's `next_cursor`. */
+  cursor?: string;
+}
+
+export interface DeadLetterPage {
+  jobs: Job[];
+  /** Present when more dead letters follow; pass it back as `cursor`. */
+  next_cursor?: string;
+}
+
+export interface IdempotencyReservation {
+  /** Who the key belongs to: the API key id, or '' without one. Keys of different scopes never collide. */
+  scope: string;
+  key: string;
+  /** Identifies the request body, so a reused key with a different request can be told apart. */
+  fingerprint: string;
+  /** The job the request will create when this reservation is new. */
+  jobId: string;
+  now: Date;
+}
+
+export interface IdempotencyRecord {
+  job_id: string;
+  fingerprint: string;
+}
+
+/** The statuses countActive() counts: the jobs that still take up a place in the system. */
+export const ACTIVE_STATUSES: readonly JobStatus[] = ['queued', 'processing'];
+
+/** How long an idempotency key stays reserved. */
+export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 
 /**
  * The job store. Every state change a worker makes is conditional on that
@@ -70,33 +115,111 @@ export abstract class JobRepository {
 
   abstract get(jobId: string): Promise<Job | null>;
 
-  /** Newest first. */
+  /**
+   * Newest first; with `owner`, only that owner's jobs (none for ''). A
+   * cursor issued for another owner, or for the unfiltered listing, is
+   * INVALID_CURSOR.
+   */
   abstract list(query: ListJobsQuery): Promise<JobPage>;
 
   /**
+   * How many of the owner's jobs are `queued` or `processing`, for a cap on
+   * each API key's work in flight. On DynamoDB this reads an index, so a job
+   * created or finished a moment ago may not be counted yet; with the check
+   * and the create being separate calls, concurrent submissions of one key
+   * can overshoot a cap by a few jobs either way.
+   */
+  abstract countActive(owner: string): Promise<number>;
+
+  /**
    * Atomically moves a job to `processing` for this worker, incrementing
-   * `attempts` and setting a lease, when the job is `queued`, or `processing`
-   * with a lease that has expired. Returns the claimed job, or null when the
-   * job is unknown, finished, or held by a live lease.
+   * `attempts` and setting a lease, when the job is `queued` (and its
+   * `retry_at`, if any, is not after `request.now`), or `processing` with a
+   * lease that has expired. Clears `retry_at` and `needs_publish`. Returns
+   * the claimed job, or null when the job is unknown, finished, not yet due
+   * for its retry, or held by a live lease.
+   *
+   * A job taken over from a dead worker keeps `cancel_requested`; its new
+   * worker should acknowledge that with markCancelled instead of running it.
    */
   abstract claim(request: ClaimRequest): Promise<Job | null>;
 
-  /** Records progress and renews the lease. */
+  /**
+   * Records progress and renews the lease. False also when a cancel was
+   * requested: that is the worker's cue to stop and call markCancelled.
+   */
   abstract updateProgress(jobId: string, workerId: string, update: ProgressUpdate): Promise<boolean>;
 
+  /** `processing` -> `completed`. False also when a cancel was requested, so a cancelled job never turns up done. */
   abstract complete(jobId: string, workerId: string, update: CompletionUpdate): Promise<boolean>;
 
+  /**
+   * `processing` -> `failed`, also while a cancel is requested (the failure
+   * stands). With `deadLetter` the job joins the dead letters.
+   */
   abstract fail(jobId: string, workerId: string, update: FailureUpdate): Promise<boolean>;
 
   /**
-   * Hands a job back (`processing` -> `queued`) so another worker may claim it
-   * at once, for instance when this worker is shutting down.
+   * Hands a job back (`processing` -> `queued`) so another worker may claim
+   * it: at once, or from `retryAt` on when given (a retry with back-off); a
+   * release without `retryAt` clears an earlier one. When a cancel was
+   * requested the job becomes `cancelled` instead, since nobody should run it
+   * again; the result is true in both cases.
    */
-  abstract release(jobId: string, workerId: string, now: Date, note: string): Promise<boolean>;
+  abstract release(jobId: string, workerId: string, now: Date, note: string, retryAt?: Date): Promise<boolean>;
 
   /**
    * Jobs that need a worker but may have no queue message: `queued` jobs and
-   * `processing` jobs whose lease expired before `now`. Bounded by `limit`.
+   * `processing` jobs whose lease expired before `now`, at most `limit`, in
+   * this order so a long backlog cannot starve the jobs that certainly lack a
+   * message: expired leases; queued jobs flagged `needs_publish`; queued jobs
+   * whose `retry_at` is due (earliest first); other queued jobs, longest
+   * waiting first; queued jobs whose retry is not yet due. `retry_at` and
+   * `needs_publish` are returned so the caller can decide what to publish.
    */
   abstract findRecoverable(now: Date, limit: number): Promise<Job[]>;
+
+  /**
+   * Cancels a job on a client's behalf and returns it as it now is, or null
+   * when the job is unknown. A `queued` job becomes `cancelled` at once. A
+   * `processing` job gets `cancel_requested` and stays `processing` until its
+   * worker acknowledges (markCancelled) or finishes otherwise. A finished job
+   * is returned unchanged.
+   */
+  abstract requestCancel(jobId: string, now: Date): Promise<Job | null>;
+
+  /**
+   * The owning worker's acknowledgement of a cancel: `processing` -> `cancelled`,
+   * dropping worker, lease and running estimates. False when this worker no
+   * longer owns the job.
+   */
+  abstract markCancelled(jobId: string, workerId: string, now: Date): Promise<boolean>;
+
+  /**
+   * Puts a `failed` or `cancelled` job back in the queue as if new (attempts
+   * 0; no error, outputs, paths, timestamps of the last run, dead letter,
+   * cancel request or retry time) for an operator's retry or a dead-letter
+   * replay. Returns the requeued job, or null when the job is unknown or in
+   * another status; get() tells those apart.
+   */
+  abstract requeue(jobId: string, now: Date, note: string): Promise<Job | null>;
+
+  /** Dead-lettered jobs, most recently dead-lettered first, by keyset cursor (INVALID_CURSOR when malformed). */
+  abstract listDeadLetters(query: DeadLetterQuery): Promise<DeadLetterPage>;
+
+  /**
+   * Flags (or unflags) a `queued` job as stored but maybe never published.
+   * False when the job is unknown or no longer queued, in which case a
+   * worker already has it and no publish is needed.
+   */
+  abstract setNeedsPublish(jobId: string, needsPublish: boolean, now: Date): Promise<boolean>;
+
+  /**
+   * Atomically reserves an idempotency key within its scope for
+   * IDEMPOTENCY_TTL_MS. Null when this call created the reservation (go ahead
+   * and create `jobId`); otherwise the existing reservation, unchanged, so
+   * the caller can compare fingerprints. Of concurrent calls for one key,
+   * exactly one gets null. An expired reservation counts as absent.
+   */
+  abstract reserveIdempotencyKey(input: IdempotencyReservation): Promise<IdempotencyRecord | null>;
 }

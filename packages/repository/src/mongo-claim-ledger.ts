@@ -2,9 +2,10 @@ import { MongoServerError } from 'mongodb';
 import type { Collection, Db } from 'mongodb';
 
 interface ClaimEntry {
-  /** `${job_id}#${attempt}`: the unique key is what arbitrates a race. */
+  /** entryId(): the unique key is what arbitrates a race. */
   _id: string;
   job_id: string;
+  generation?: number;
   attempt: number;
   worker_id: string;
   lease_expires_at: string;
@@ -15,6 +16,8 @@ export interface Reservation {
   jobId: string;
   /** The attempt count the job record showed when the claimer read it. */
   attemptsSeen: number;
+  /** How often the job was requeued, which starts its attempts at 0 again; see entryId(). */
+  generation: number;
   workerId: string;
   now: Date;
   leaseExpiresAt: string;
@@ -62,11 +65,12 @@ export class ClaimLedger {
   async reserve(request: Reservation): Promise<number | null> {
     const now = request.now.toISOString();
     for (let attempt = request.attemptsSeen + 1; attempt <= request.attemptsSeen + MAX_STALE_ENTRIES; attempt += 1) {
-      const _id = `${request.jobId}#${attempt}`;
+      const _id = entryId(request.jobId, request.generation, attempt);
       try {
         await this.entries.insertOne({
           _id,
           job_id: request.jobId,
+          ...(request.generation === 0 ? {} : { generation: request.generation }),
           attempt,
           worker_id: request.workerId,
           lease_expires_at: request.leaseExpiresAt,
@@ -83,9 +87,18 @@ export class ClaimLedger {
   }
 
   /** Gives back an attempt whose claim did not reach the job, so the next claimer need not wait out its lease. */
-  async forfeit(jobId: string, attempt: number): Promise<void> {
-    await this.entries.deleteOne({ _id: `${jobId}#${attempt}` });
+  async forfeit(jobId: string, generation: number, attempt: number): Promise<void> {
+    await this.entries.deleteOne({ _id: entryId(jobId, generation, attempt) });
   }
+}
+
+/**
+ * A requeued job counts its attempts from 0 again, so the entries of its
+ * earlier life would block the new attempts; each life (generation) gets
+ * keys of its own instead. Generation 0 keeps the original `${job_id}#${attempt}`.
+ */
+function entryId(jobId: string, generation: number, attempt: number): string {
+  return generation === 0 ? `${jobId}#${attempt}` : `${jobId}#g${generation}#${attempt}`;
 }
 
 export function isDuplicateKey(error: unknown): boolean {

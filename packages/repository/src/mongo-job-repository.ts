@@ -1,38 +1,44 @@
-import { MongoClient } from 'mongodb';
-import type { Collection, Filter, UpdateFilter } from 'mongodb';
-import { AppError } from '@mediaflow/domain';
+import { MongoServerError } from 'mongodb';
+import type { Collection, Filter, MongoClient, Sort, UpdateFilter } from 'mongodb';
+import { AppError, isTerminal } from '@mediaflow/domain';
 import type { Job } from '@mediaflow/domain';
-import { decodeListCursor, encodeListCursor } from './cursor';
+import { decodeDeadLetterCursor, decodeListCursor, encodeDeadLetterCursor, encodeListCursor } from './cursor';
 import { guarded, toDatabaseError } from './database-error';
 import { ClaimLedger, isDuplicateKey } from './mongo-claim-ledger';
+import { createMongoClient } from './mongo-client';
+import { IdempotencyStore } from './mongo-idempotency-store';
 import { historyEntry, isClaimable, leaseUntil, newJobRecord } from './job-records';
-import { JobRepository } from './job-repository';
+import { ACTIVE_STATUSES, JobRepository } from './job-repository';
 import type {
   ClaimRequest,
   CompletionUpdate,
+  DeadLetterPage,
+  DeadLetterQuery,
   FailureUpdate,
+  IdempotencyRecord,
+  IdempotencyReservation,
   JobPage,
   ListJobsQuery,
   NewJob,
   ProgressUpdate,
 } from './job-repository';
 
-/** Stored shape: the job itself, keyed by its id so lookups need no extra index. */
-type JobDocument = Job & { _id: string };
+/**
+ * Stored shape: the job itself, keyed by its id so lookups need no extra
+ * index, plus how often it was requeued (see ClaimLedger), absent until then.
+ */
+type JobDocument = Job & { _id: string; claim_generation?: number };
 
-type OptionalField = 'speed' | 'eta_seconds' | 'worker_id' | 'lease_expires_at' | 'log_path' | 'error';
+/** The fields a job may lack, which are the only ones an update may $unset. */
+type OptionalField = { [K in keyof Job]-?: undefined extends Job[K] ? K : never }[keyof Job];
+
+const NOT_IMPLEMENTED = 238;
+// Read-then-write transitions start over when the job changed in between; more rounds than this means a storm.
+const MAX_ROUNDS = 5;
 
 export type MongoJobRepositoryOptions = { dbName: string; collection: string } & (
   { url: string; client?: never } | { client: MongoClient; url?: never }
 );
-
-// Fail fast when the server is gone instead of queueing operations for the driver's 30 s default.
-const CLIENT_OPTIONS = {
-  serverSelectionTimeoutMS: 5_000,
-  connectTimeoutMS: 5_000,
-  socketTimeoutMS: 30_000,
-  ignoreUndefined: true,
-} as const;
 
 /**
  * MongoDB adapter. Every transition is one conditional findOneAndUpdate or
@@ -41,12 +47,21 @@ const CLIENT_OPTIONS = {
  * ledger (see ClaimLedger) because FerretDB v1 does not apply update filters
  * atomically; on that server the other transitions stay last-writer-wins
  * when they race a takeover, which MongoDB itself rules out.
+ *
+ * FerretDB v1 also writes an update back as the whole document it read, so
+ * there a cancel (requestCancel) racing another write to the same job can be
+ * lost or can lose: a progress update read just before the cancel request
+ * was stored puts the job back without `cancel_requested`, and a claim read
+ * just before a queued job was cancelled puts it back to `processing`. The
+ * windows are a few milliseconds; the client can simply cancel again. On
+ * MongoDB each of these updates is atomic and no such race exists.
  */
 export class MongoJobRepository extends JobRepository {
   private readonly client: MongoClient;
   private readonly ownsClient: boolean;
   private readonly jobs: Collection<JobDocument>;
   private readonly claims: ClaimLedger;
+  private readonly idempotency: IdempotencyStore;
 
   constructor(options: MongoJobRepositoryOptions) {
     super();
@@ -54,12 +69,13 @@ export class MongoJobRepository extends JobRepository {
       this.client = options.client;
       this.ownsClient = false;
     } else {
-      this.client = new MongoClient(options.url, CLIENT_OPTIONS);
+      this.client = createMongoClient(options.url);
       this.ownsClient = true;
     }
     const db = this.client.db(options.dbName);
     this.jobs = db.collection<JobDocument>(options.collection);
     this.claims = new ClaimLedger(db, `${options.collection}_claims`);
+    this.idempotency = new IdempotencyStore(db, `${options.collection}_idempotency`);
   }
 
   async init(): Promise<void> {
@@ -68,7 +84,12 @@ export class MongoJobRepository extends JobRepository {
       // createIndexes names two or more indexes that already exist.
       await this.jobs.createIndex({ created_at: -1, _id: -1 }, { name: 'by_created' });
       await this.jobs.createIndex({ status: 1, lease_expires_at: 1 }, { name: 'by_status_lease' });
+      // An owner's listing, newest first; jobs without an owner are indexed under null, harmlessly.
+      await this.jobs.createIndex({ owner: 1, created_at: -1, _id: -1 }, { name: 'by_owner' });
+      await this.jobs.createIndex({ owner: 1, status: 1 }, { name: 'by_owner_status' });
+      await this.createDeadLetterIndex();
       await this.claims.init();
+      await this.idempotency.init();
     });
   }
 
@@ -94,20 +115,24 @@ export class MongoJobRepository extends JobRepository {
   }
 
   async get(jobId: string): Promise<Job | null> {
-    const document = await guarded('read', async () => this.jobs.findOne({ _id: jobId }));
+    const document = await this.read(jobId);
     return document ? toJob(document) : null;
   }
 
   async list(query: ListJobsQuery): Promise<JobPage> {
-    const after = query.cursor === undefined ? undefined : decodeListCursor(query.cursor);
+    const after = query.cursor === undefined ? undefined : decodeListCursor(query.cursor, query.owner);
+    // No job has an empty owner (create refuses one).
+    if (query.owner === '') return { jobs: [], count: 0 };
+    const scope: Filter<JobDocument> = query.owner === undefined ? {} : { owner: query.owner };
     const filter: Filter<JobDocument> = after
       ? {
+          ...scope,
           $or: [
             { created_at: { $lt: after.created_at } },
             { created_at: after.created_at, _id: { $lt: after.job_id } },
           ],
         }
-      : {};
+      : scope;
     const [documents, count] = await guarded('list', async () =>
       Promise.all([
         this.jobs
@@ -117,7 +142,7 @@ export class MongoJobRepository extends JobRepository {
           // One extra document tells whether another page follows.
           .limit(query.limit + 1)
           .toArray(),
-        this.jobs.countDocuments({}),
+        this.jobs.countDocuments(scope),
       ]),
     );
     const jobs = documents.slice(0, query.limit).map(toJob);
@@ -126,19 +151,28 @@ export class MongoJobRepository extends JobRepository {
     return {
       jobs,
       count,
-      ...(more ? { next_cursor: encodeListCursor(last) } : {}),
+      ...(more ? { next_cursor: encodeListCursor(last, query.owner) } : {}),
     };
   }
 
+  async countActive(owner: string): Promise<number> {
+    if (owner === '') return 0;
+    return guarded('active count', async () =>
+      this.jobs.countDocuments({ owner, status: { $in: [...ACTIVE_STATUSES] } }),
+    );
+  }
+
   async claim(request: ClaimRequest): Promise<Job | null> {
-    const current = await this.get(request.jobId);
-    if (!current || !isClaimable(current, request.now)) return null;
+    const current = await this.read(request.jobId);
+    if (!current || !isClaimable(toJob(current), request.now)) return null;
     const now = request.now.toISOString();
     const lease = leaseUntil(request.now, request.leaseMs);
+    const generation = current.claim_generation ?? 0;
     const attempt = await guarded('claim', async () =>
       this.claims.reserve({
         jobId: request.jobId,
         attemptsSeen: current.attempts,
+        generation,
         workerId: request.workerId,
         now: request.now,
         leaseExpiresAt: lease,
@@ -155,7 +189,7 @@ export class MongoJobRepository extends JobRepository {
         progress: 0,
         attempts: attempt,
       },
-      $unset: { speed: '', eta_seconds: '' },
+      $unset: { speed: '', eta_seconds: '', retry_at: '', needs_publish: '' },
       $push: { history: historyEntry({ status: 'processing', at: now, worker_id: request.workerId, attempt }) },
     };
     const claimed = await guarded('claim', async () =>
@@ -164,21 +198,25 @@ export class MongoJobRepository extends JobRepository {
           _id: request.jobId,
           // Unchanged since it was read: the attempt number reserved above is then the true next one.
           attempts: current.attempts,
-          $or: [{ status: 'queued' }, { status: 'processing', lease_expires_at: { $lt: now } }],
+          claim_generation: generation === 0 ? { $exists: false } : generation,
+          $or: [
+            { status: 'queued', $or: [{ retry_at: { $exists: false } }, { retry_at: { $lte: now } }] },
+            { status: 'processing', lease_expires_at: { $lt: now } },
+          ],
         },
         update,
         { returnDocument: 'after' },
       ),
     );
     if (!claimed) {
-      await guarded('claim', async () => this.claims.forfeit(request.jobId, attempt));
+      await guarded('claim', async () => this.claims.forfeit(request.jobId, generation, attempt));
       return null;
     }
     return toJob(claimed);
   }
 
   async updateProgress(jobId: string, workerId: string, update: ProgressUpdate): Promise<boolean> {
-    return this.updateOwned(jobId, workerId, 'progress update', {
+    return this.updateWhere(notCancelled(owned(jobId, workerId)), 'progress update', {
       // A speed or ETA the caller no longer knows is dropped rather than left stale.
       ...setAndUnset(
         {
@@ -198,7 +236,7 @@ export class MongoJobRepository extends JobRepository {
 
   async complete(jobId: string, workerId: string, update: CompletionUpdate): Promise<boolean> {
     const now = update.now.toISOString();
-    return this.updateOwned(jobId, workerId, 'completion', {
+    return this.updateWhere(notCancelled(owned(jobId, workerId)), 'completion', {
       ...setAndUnset(
         {
           status: 'completed',
@@ -217,7 +255,7 @@ export class MongoJobRepository extends JobRepository {
 
   async fail(jobId: string, workerId: string, update: FailureUpdate): Promise<boolean> {
     const now = update.now.toISOString();
-    return this.updateOwned(jobId, workerId, 'failure', {
+    return this.updateWhere(owned(jobId, workerId), 'failure', {
       ...setAndUnset(
         {
           status: 'failed',
@@ -225,8 +263,9 @@ export class MongoJobRepository extends JobRepository {
           log_path: update.log_path,
           completed_at: now,
           updated_at: now,
+          dead_lettered_at: update.deadLetter ? now : undefined,
         },
-        ['speed', 'eta_seconds', 'lease_expires_at'],
+        ['speed', 'eta_seconds', 'lease_expires_at', 'cancel_requested', ...deadLetterUnset(update.deadLetter)],
       ),
       $push: {
         history: historyEntry({ status: 'failed', at: now, worker_id: workerId, note: update.error.code }),
@@ -234,42 +273,222 @@ export class MongoJobRepository extends JobRepository {
     });
   }
 
-  async release(jobId: string, workerId: string, now: Date, note: string): Promise<boolean> {
+  async release(jobId: string, workerId: string, now: Date, note: string, retryAt?: Date): Promise<boolean> {
     const at = now.toISOString();
-    return this.updateOwned(jobId, workerId, 'release', {
-      ...setAndUnset({ status: 'queued', progress: 0, updated_at: at }, [
+    const retry = retryAt?.toISOString();
+    const released = await this.updateWhere(notCancelled(owned(jobId, workerId)), 'release', {
+      ...setAndUnset({ status: 'queued', progress: 0, updated_at: at, retry_at: retry }, [
         'worker_id',
         'lease_expires_at',
         'speed',
         'eta_seconds',
+        ...(retry === undefined ? (['retry_at'] as const) : []),
       ]),
       $push: { history: historyEntry({ status: 'queued', at, worker_id: workerId, note }) },
     });
+    if (released) return true;
+    // A cancel was requested: the job is handed back for good.
+    return this.updateWhere(
+      { ...owned(jobId, workerId), cancel_requested: true },
+      'release',
+      cancellation(at, workerId, `cancelled on release: ${note}`),
+    );
   }
 
   async findRecoverable(now: Date, limit: number): Promise<Job[]> {
-    const documents = await guarded('recovery scan', async () =>
-      this.jobs
-        .find({
-          $or: [{ status: 'queued' }, { status: 'processing', lease_expires_at: { $lt: now.toISOString() } }],
-        })
-        .limit(limit)
-        .toArray(),
-    );
-    return documents.map(toJob);
+    const at = now.toISOString();
+    // Most urgent first, so a long backlog of ordinary queued jobs cannot starve the rest (see the port).
+    const tiers: { filter: Filter<JobDocument>; sort: Sort }[] = [
+      { filter: { status: 'processing', lease_expires_at: { $lt: at } }, sort: { lease_expires_at: 1, _id: 1 } },
+      {
+        filter: { status: 'queued', $or: [{ needs_publish: true }, { retry_at: { $lte: at } }] },
+        sort: { needs_publish: -1, retry_at: 1, updated_at: 1, _id: 1 },
+      },
+      {
+        filter: { status: 'queued', needs_publish: { $ne: true }, retry_at: { $exists: false } },
+        sort: { updated_at: 1, _id: 1 },
+      },
+      {
+        filter: { status: 'queued', needs_publish: { $ne: true }, retry_at: { $gt: at } },
+        sort: { retry_at: 1, _id: 1 },
+      },
+    ];
+    const found: JobDocument[] = [];
+    for (const tier of tiers) {
+      const wanted = limit - found.length;
+      // limit(0) would mean no limit at all.
+      if (wanted <= 0) break;
+      found.push(
+        ...(await guarded('recovery scan', async () =>
+          this.jobs.find(tier.filter).sort(tier.sort).limit(wanted).toArray(),
+        )),
+      );
+    }
+    return found.map(toJob);
   }
 
-  private async updateOwned(
-    jobId: string,
-    workerId: string,
+  async requestCancel(jobId: string, now: Date): Promise<Job | null> {
+    const at = now.toISOString();
+    // Read, then write conditionally on what was read; when the job moved on in between, look again.
+    for (let round = 0; round < MAX_ROUNDS; round += 1) {
+      const job = await this.get(jobId);
+      if (!job || isTerminal(job.status) || job.cancel_requested === true) return job;
+      const changed = await guarded('cancellation', async () =>
+        job.status === 'queued'
+          ? this.jobs.findOneAndUpdate(
+              { _id: jobId, status: 'queued' },
+              cancellation(at, undefined, 'cancel requested'),
+              { returnDocument: 'after' },
+            )
+          : this.jobs.findOneAndUpdate(
+              { _id: jobId, status: 'processing' },
+              { $set: { cancel_requested: true, updated_at: at } },
+              { returnDocument: 'after' },
+            ),
+      );
+      if (changed) return toJob(changed);
+    }
+    throw new AppError('DATABASE_ERROR', `job ${jobId} kept changing while it was being cancelled`);
+  }
+
+  async markCancelled(jobId: string, workerId: string, now: Date): Promise<boolean> {
+    return this.updateWhere(
+      owned(jobId, workerId),
+      'cancellation',
+      cancellation(now.toISOString(), workerId, 'cancel acknowledged by the worker'),
+    );
+  }
+
+  async requeue(jobId: string, now: Date, note: string): Promise<Job | null> {
+    const at = now.toISOString();
+    const requeued = await guarded('requeue', async () =>
+      this.jobs.findOneAndUpdate(
+        { _id: jobId, status: { $in: ['failed', 'cancelled'] } },
+        {
+          ...setAndUnset({ status: 'queued', attempts: 0, progress: 0, outputs: [], updated_at: at }, [
+            'error',
+            'output_path',
+            'log_path',
+            'completed_at',
+            'started_at',
+            'dead_lettered_at',
+            'cancel_requested',
+            'retry_at',
+            'needs_publish',
+            'worker_id',
+            'lease_expires_at',
+            'speed',
+            'eta_seconds',
+          ]),
+          // Attempts start at 0 again; the claim ledger keys this new life apart from the last.
+          $inc: { claim_generation: 1 },
+          $push: { history: historyEntry({ status: 'queued', at, note }) },
+        },
+        { returnDocument: 'after' },
+      ),
+    );
+    return requeued ? toJob(requeued) : null;
+  }
+
+  async listDeadLetters(query: DeadLetterQuery): Promise<DeadLetterPage> {
+    const after = query.cursor === undefined ? undefined : decodeDeadLetterCursor(query.cursor);
+    const filter: Filter<JobDocument> = after
+      ? {
+          dead_lettered_at: { $exists: true },
+          $or: [
+            { dead_lettered_at: { $lt: after.dead_lettered_at } },
+            { dead_lettered_at: after.dead_lettered_at, _id: { $lt: after.job_id } },
+          ],
+        }
+      : { dead_lettered_at: { $exists: true } };
+    const documents = await guarded('dead-letter listing', async () =>
+      this.jobs
+        .find(filter)
+        .sort({ dead_lettered_at: -1, _id: -1 })
+        .limit(query.limit + 1)
+        .toArray(),
+    );
+    const jobs = documents.slice(0, query.limit).map(toJob);
+    const last = jobs.at(-1);
+    const position =
+      documents.length > query.limit && last?.dead_lettered_at !== undefined
+        ? { dead_lettered_at: last.dead_lettered_at, job_id: last.job_id }
+        : undefined;
+    return { jobs, ...(position ? { next_cursor: encodeDeadLetterCursor(position) } : {}) };
+  }
+
+  async setNeedsPublish(jobId: string, needsPublish: boolean, now: Date): Promise<boolean> {
+    const at = now.toISOString();
+    return this.updateWhere(
+      { _id: jobId, status: 'queued' },
+      'publish flag',
+      needsPublish
+        ? { $set: { needs_publish: true, updated_at: at } }
+        : { $set: { updated_at: at }, $unset: { needs_publish: '' } },
+    );
+  }
+
+  async reserveIdempotencyKey(input: IdempotencyReservation): Promise<IdempotencyRecord | null> {
+    return guarded('idempotency reservation', async () => this.idempotency.reserve(input));
+  }
+
+  /**
+   * Only dead-lettered jobs belong in this index. FerretDB v1 has no partial
+   * indexes, so there it indexes every job, which still serves the listing.
+   */
+  private async createDeadLetterIndex(): Promise<void> {
+    const keys = { dead_lettered_at: -1, _id: -1 } as const;
+    try {
+      await this.jobs.createIndex(keys, {
+        name: 'by_dead_letter',
+        partialFilterExpression: { dead_lettered_at: { $exists: true } },
+      });
+    } catch (error) {
+      if (!(error instanceof MongoServerError && error.code === NOT_IMPLEMENTED)) throw error;
+      await this.jobs.createIndex(keys, { name: 'by_dead_letter' });
+    }
+  }
+
+  private async read(jobId: string): Promise<JobDocument | null> {
+    return guarded('read', async () => this.jobs.findOne({ _id: jobId }));
+  }
+
+  private async updateWhere(
+    filter: Filter<JobDocument>,
     action: string,
     update: UpdateFilter<JobDocument>,
   ): Promise<boolean> {
-    const result = await guarded(action, async () =>
-      this.jobs.updateOne({ _id: jobId, status: 'processing', worker_id: workerId }, update),
-    );
+    const result = await guarded(action, async () => this.jobs.updateOne(filter, update));
     return result.matchedCount === 1;
   }
+}
+
+function owned(jobId: string, workerId: string): Filter<JobDocument> {
+  return { _id: jobId, status: 'processing', worker_id: workerId };
+}
+
+function notCancelled(filter: Filter<JobDocument>): Filter<JobDocument> {
+  return { ...filter, cancel_requested: { $ne: true } };
+}
+
+function deadLetterUnset(deadLetter: boolean | undefined): OptionalField[] {
+  return deadLetter ? [] : ['dead_lettered_at'];
+}
+
+/** A transition to `cancelled`, which clears what only a live job has. */
+function cancellation(at: string, workerId: string | undefined, note: string): UpdateFilter<JobDocument> {
+  return {
+    ...setAndUnset({ status: 'cancelled', completed_at: at, updated_at: at }, [
+      'worker_id',
+      'lease_expires_at',
+      'speed',
+      'eta_seconds',
+      'cancel_requested',
+      'retry_at',
+      'needs_publish',
+    ]),
+    $push: { history: historyEntry({ status: 'cancelled', at, worker_id: workerId, note }) },
+  };
 }
 
 /**
@@ -288,5 +507,6 @@ function setAndUnset(
 function toJob(document: JobDocument): Job {
   const job: Partial<JobDocument> = { ...document };
   delete job._id;
+  delete job.claim_generation;
   return job as Job;
 }

@@ -6,8 +6,10 @@ import type { Infrastructure } from '@mediaflow/runtime';
 import { errorHandler, notFoundHandler } from './http/errors';
 import { accessLog } from './http/access-log';
 import { JobService } from './job-service';
+import { apiRoutes, apiVersion, buildOpenApiDocument, openApiRoutes } from './openapi';
 import { downloadRoutes } from './routes/download';
 import { healthRoutes } from './routes/health';
+import { jobRoutes } from './routes/jobs';
 import { processRoutes } from './routes/process';
 import { statusRoutes } from './routes/status';
 import { uploadRoutes } from './routes/uploads';
@@ -46,8 +48,11 @@ export function createApp({ config, infrastructure, logger }: AppDeps): Express 
   );
   app.use(processRoutes(jobs));
   app.use(statusRoutes(jobs));
+  app.use(jobRoutes(jobs));
   app.use(downloadRoutes(jobs, store, logger));
   app.use(uploadRoutes(store, { inputBucket: config.INPUT_BUCKET, maxBytes: config.UPLOAD_MAX_BYTES }));
+  // apiKeyAuth: true once the API-key middleware guards the `access: 'apiKey'` routes.
+  app.use(openApiRoutes(buildOpenApiDocument(apiRoutes, { version: apiVersion(), apiKeyAuth: false })));
   app.use(notFoundHandler);
   app.use(errorHandler(logger));
   return app;

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { AppError, errorMessage, formatS3Uri, isAppError, validateSubmission } from '@mediaflow/domain';
 import type { Job, Logger } from '@mediaflow/domain';
 import type { JobPublisher } from '@mediaflow/queue';
@@ -13,41 +13,70 @@ export interface JobServiceDeps {
   logger: Logger;
 }
 
+export interface SubmitOptions {
+  /** Client-chosen key that makes retried submissions return the first job. */
+  idempotencyKey?: string;
+  /** Who is submitting (an API key id); idempotency keys are scoped to it. */
+  owner?: string;
+}
+
+export interface SubmitResult {
+  job: Job;
+  /** True when an earlier submission with the same idempotency key is returned. */
+  replayed: boolean;
+}
+
+const MAX_REPLAY_BATCH = 100;
+
 /** The API's use cases, independent of HTTP. */
 export class JobService {
   constructor(private readonly deps: JobServiceDeps) {}
 
   /**
    * Validates, stores, then publishes. The record is written first so a
-   * worker never receives an id it cannot find; a job stored but not
-   * published stays queued and the reaper publishes it later.
+   * worker never receives an id it cannot find. When Kafka refuses the
+   * message the job stays stored and flagged, the reaper publishes it once
+   * Kafka is back, and the caller gets a 503 naming the job.
    */
-  async submit(body: unknown): Promise<Job> {
+  async submit(body: unknown, options: SubmitOptions = {}): Promise<SubmitResult> {
     const { source, operation } = validateSubmission(body, this.deps.allowedSourceBuckets);
-    const info = await this.deps.store.head(source);
-    if (!info) {
-      throw new AppError('SOURCE_NOT_FOUND', `source ${formatS3Uri(source)} does not exist`);
+    const sourceUri = formatS3Uri(source);
+    let jobId: string = randomUUID();
+
+    if (options.idempotencyKey !== undefined) {
+      const fingerprint = createHash('sha256')
+        .update(JSON.stringify({ source: sourceUri, operation }))
+        .digest('hex');
+      const existing = await this.deps.repository.reserveIdempotencyKey({
+        scope: options.owner ?? '',
+        key: options.idempotencyKey,
+        fingerprint,
+        jobId,
+        now: new Date(),
+      });
+      if (existing) {
+        if (existing.fingerprint !== fingerprint) {
+          throw new AppError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used with a different request body');
+        }
+        const job = await this.deps.repository.get(existing.job_id);
+        if (job) return { job, replayed: true };
+        // The first request reserved the key but never stored its job: finish its work.
+        jobId = existing.job_id;
+      }
     }
+
+    const info = await this.deps.store.head(source);
+    if (!info) throw new AppError('SOURCE_NOT_FOUND', `source ${sourceUri} does not exist`);
     const job = await this.deps.repository.create({
-      job_id: randomUUID(),
-      source: formatS3Uri(source),
+      job_id: jobId,
+      source: sourceUri,
       operation,
       created_at: new Date().toISOString(),
+      ...(options.owner === undefined ? {} : { owner: options.owner }),
+      ...(options.idempotencyKey === undefined ? {} : { idempotency_key: options.idempotencyKey }),
     });
-    try {
-      await this.deps.publisher.publish({ job_id: job.job_id });
-    } catch (error) {
-      this.deps.logger.warn('job stored but not published; the reaper will publish it', {
-        jobId: job.job_id,
-        error: errorMessage(error),
-      });
-      throw isAppError(error)
-        ? new AppError(error.code, 'the job queue is unavailable; the job was stored and will be queued', {
-            details: { job_id: job.job_id },
-          })
-        : error;
-    }
-    return job;
+    await this.publishOrFlag(job.job_id);
+    return { job, replayed: false };
   }
 
   async get(jobId: string): Promise<Job> {
@@ -59,10 +88,84 @@ export class JobService {
   async list(query: ListJobsQuery): Promise<JobPage> {
     return this.deps.repository.list(query);
   }
+
+  /** A queued job is cancelled at once; a running one when its worker notices (within about a second). */
+  async cancel(jobId: string): Promise<Job> {
+    await this.get(jobId);
+    const job = await this.deps.repository.requestCancel(jobId, new Date());
+    if (!job) throw new AppError('JOB_NOT_FOUND', `no job with id ${jobId}`);
+    if (job.status === 'completed' || job.status === 'failed') {
+      throw new AppError('JOB_NOT_CANCELLABLE', `job ${jobId} is already ${job.status}`, {
+        details: { status: job.status },
+      });
+    }
+    return job;
+  }
+
+  /** Runs a failed or cancelled job again, with a fresh set of attempts. */
+  async retry(jobId: string, note = 'retried by an operator'): Promise<Job> {
+    const current = await this.get(jobId);
+    const job = await this.deps.repository.requeue(jobId, new Date(), note);
+    if (!job) {
+      throw new AppError(
+        'JOB_NOT_RETRYABLE',
+        `job ${jobId} is ${current.status}; only failed or cancelled jobs can be retried`,
+        {
+          details: { status: current.status },
+        },
+      );
+    }
+    await this.publishOrFlag(jobId);
+    return job;
+  }
+
+  async listDeadLetters(query: { limit: number; cursor?: string }): Promise<{ jobs: Job[]; next_cursor?: string }> {
+    return this.deps.repository.listDeadLetters(query);
+  }
+
+  /** Re-queues the given dead-lettered jobs, or the newest ones when none are named. */
+  async replayDeadLetters(jobIds: readonly string[] | undefined): Promise<string[]> {
+    const ids =
+      jobIds ?? (await this.deps.repository.listDeadLetters({ limit: MAX_REPLAY_BATCH })).jobs.map((job) => job.job_id);
+    const replayed: string[] = [];
+    for (const jobId of ids) {
+      const job = isUuid(jobId) ? await this.deps.repository.get(jobId) : null;
+      if (!job?.dead_lettered_at) continue;
+      await this.retry(jobId, 'replayed from the dead letters');
+      replayed.push(jobId);
+    }
+    return replayed;
+  }
+
+  private async publishOrFlag(jobId: string): Promise<void> {
+    try {
+      await this.deps.publisher.publish({ job_id: jobId });
+    } catch (error) {
+      this.deps.logger.warn('job stored but not published; the reaper will publish it', {
+        jobId,
+        error: errorMessage(error),
+      });
+      await this.deps.repository.setNeedsPublish(jobId, true, new Date()).catch((flagError: unknown) => {
+        this.deps.logger.warn('could not flag the job for publishing; it will be found as idle', {
+          jobId,
+          error: errorMessage(flagError),
+        });
+      });
+      throw isAppError(error)
+        ? new AppError(
+            error.code,
+            'the job queue is unavailable; the job is stored and will be queued when it is back',
+            {
+              details: { job_id: jobId },
+            },
+          )
+        : error;
+    }
+  }
 }
 
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-function isUuid(value: string): boolean {
+export function isUuid(value: string): boolean {
   return UUID_PATTERN.test(value);
 }

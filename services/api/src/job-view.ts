@@ -12,6 +12,10 @@ export interface JobView {
   speed?: number;
   eta_seconds?: number;
   attempts: number;
+  /** When a job waiting for a retry may run again. */
+  retry_at?: string;
+  cancel_requested?: boolean;
+  dead_lettered_at?: string;
   created_at: string;
   updated_at: string;
   started_at: string | null;
@@ -35,6 +39,9 @@ export function toJobView(job: Job): JobView {
     ...(job.status === 'processing' && job.speed !== undefined ? { speed: job.speed } : {}),
     ...(job.status === 'processing' && job.eta_seconds !== undefined ? { eta_seconds: job.eta_seconds } : {}),
     attempts: job.attempts,
+    ...(job.status === 'queued' && job.retry_at ? { retry_at: job.retry_at } : {}),
+    ...(job.cancel_requested ? { cancel_requested: true } : {}),
+    ...(job.dead_lettered_at ? { dead_lettered_at: job.dead_lettered_at } : {}),
     created_at: job.created_at,
     updated_at: job.updated_at,
     started_at: job.started_at ?? null,

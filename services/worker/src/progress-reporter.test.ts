@@ -22,11 +22,17 @@ describe('ProgressReporter', () => {
   it('writes at most once per interval, with a heartbeat each time', async () => {
     const sink = new RecordingSink();
     let clock = 10_000;
-    const reporter = new ProgressReporter(sink, 1000, () => undefined, silentLogger, () => clock);
+    const reporter = new ProgressReporter(
+      sink,
+      1000,
+      () => undefined,
+      silentLogger,
+      () => clock,
+    );
     for (let i = 1; i <= 30; i += 1) {
       clock += 100; // 30 updates over 3 seconds
       reporter.report({ percent: i });
-      await reporter.settle();
+      await reporter.stop();
     }
     expect(sink.writes.length).toBe(3);
     expect(sink.heartbeats).toBe(3);
@@ -35,11 +41,17 @@ describe('ProgressReporter', () => {
   it('never reports a lower percent than before and never 100 before completion', async () => {
     const sink = new RecordingSink();
     let clock = 0;
-    const reporter = new ProgressReporter(sink, 1, () => undefined, silentLogger, () => clock);
+    const reporter = new ProgressReporter(
+      sink,
+      1,
+      () => undefined,
+      silentLogger,
+      () => clock,
+    );
     for (const percent of [10, 5, 50, 120]) {
       clock += 10;
       reporter.report({ percent });
-      await reporter.settle();
+      await reporter.stop();
     }
     expect(sink.writes.map((w) => w.percent)).toEqual([10, 10, 50, 99.9]);
   });
@@ -50,15 +62,36 @@ describe('ProgressReporter', () => {
     const lost = jest.fn();
     const reporter = new ProgressReporter(sink, 1, lost, silentLogger, () => 5);
     reporter.report({ percent: 1 });
-    await reporter.settle();
+    await reporter.stop();
     expect(lost).toHaveBeenCalledTimes(1);
+  });
+
+  it('keeps renewing the lease while no progress arrives', async () => {
+    jest.useFakeTimers();
+    try {
+      const sink = new RecordingSink();
+      const reporter = new ProgressReporter(sink, 1000, () => undefined, silentLogger);
+      reporter.start();
+      for (let second = 0; second < 5; second += 1) await jest.advanceTimersByTimeAsync(1000);
+      await reporter.stop();
+      expect(sink.writes.length).toBeGreaterThanOrEqual(4);
+      expect(sink.writes.every((write) => write.percent === 0)).toBe(true);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('survives a failing write', async () => {
     const sink = new RecordingSink();
     sink.write = async () => Promise.reject(new Error('db down'));
-    const reporter = new ProgressReporter(sink, 1, () => undefined, silentLogger, () => 5);
+    const reporter = new ProgressReporter(
+      sink,
+      1,
+      () => undefined,
+      silentLogger,
+      () => 5,
+    );
     reporter.report({ percent: 1 });
-    await expect(reporter.settle()).resolves.toBeUndefined();
+    await expect(reporter.stop()).resolves.toBeUndefined();
   });
 });

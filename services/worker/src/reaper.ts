@@ -1,5 +1,5 @@
 import { errorMessage } from '@mediaflow/domain';
-import type { Logger } from '@mediaflow/domain';
+import type { Job, Logger } from '@mediaflow/domain';
 import type { JobPublisher } from '@mediaflow/queue';
 import type { JobRepository } from '@mediaflow/repository';
 
@@ -16,7 +16,9 @@ const END_OF_TIME = new Date('9999-12-31T23:59:59.999Z');
 
 /**
  * Puts jobs that need a worker back on the queue: processing jobs whose lease
- * expired (their worker died) and queued jobs whose message was lost. Every
+ * expired (their worker died), queued jobs marked as needing a publish (a
+ * retry whose backoff has passed, or a job the API stored while Kafka was
+ * down), and queued jobs idle so long that their message must be lost. Every
  * worker runs one; that is safe because a duplicate message only leads to a
  * claim that fails.
  */
@@ -48,18 +50,26 @@ export class Reaper {
   async sweep(now = new Date()): Promise<number> {
     try {
       const candidates = await this.repository.findRecoverable(now, this.options.batchSize);
-      const stale = candidates.filter(
-        (job) =>
-          job.status === 'processing' ||
-          now.getTime() - Date.parse(job.updated_at) >= this.options.requeueQueuedAfterMs,
-      );
-      for (const job of stale) await this.publisher.publish({ job_id: job.job_id });
-      if (stale.length > 0) this.logger.info('re-queued jobs', { count: stale.length });
-      return stale.length;
+      const due = candidates.filter((job) => this.isDue(job, now));
+      for (const job of due) {
+        await this.publisher.publish({ job_id: job.job_id });
+        // Clearing the flag also touches the job, so an idle job is not
+        // published again on every sweep.
+        if (job.status === 'queued') await this.repository.setNeedsPublish(job.job_id, false, now);
+      }
+      if (due.length > 0) this.logger.info('re-queued jobs', { count: due.length });
+      return due.length;
     } catch (error) {
       this.logger.warn('reaper sweep failed', { error: errorMessage(error) });
       return 0;
     }
+  }
+
+  private isDue(job: Job, now: Date): boolean {
+    if (job.status === 'processing') return true; // findRecoverable only returns expired leases
+    if (job.retry_at && Date.parse(job.retry_at) > now.getTime()) return false;
+    if (job.needs_publish) return true;
+    return now.getTime() - Date.parse(job.updated_at) >= this.options.requeueQueuedAfterMs;
   }
 
   /**

@@ -1,9 +1,12 @@
 import type { AppConfig, Logger } from '@mediaflow/domain';
 import { isAppError } from '@mediaflow/domain';
+import type { Transcriber } from '@mediaflow/media';
 import type { DeliveryOutcome, JobConsumer } from '@mediaflow/queue';
 import type { Infrastructure } from '@mediaflow/runtime';
 import { JobHandler } from './job-handler';
 import { Reaper } from './reaper';
+import { Semaphore } from './semaphore';
+import { createWorkerTranscriber } from './transcription-settings';
 
 export interface WorkerOptions {
   infrastructure: Infrastructure;
@@ -11,6 +14,8 @@ export interface WorkerOptions {
   logger: Logger;
   /** Called with a programmer error; the process should exit non-zero. */
   onFatal: (error: unknown) => void;
+  /** Defaults to faster-whisper as the WHISPER_* settings describe; closed by stop() either way. */
+  transcriber?: Transcriber;
 }
 
 /** A queue consumer feeding the job handler, plus the reaper. */
@@ -18,15 +23,21 @@ export class Worker {
   private consumer: JobConsumer | undefined;
   private readonly reaper: Reaper;
   private readonly handler: JobHandler;
+  private readonly transcriber: Transcriber;
 
   constructor(private readonly options: WorkerOptions) {
     const { infrastructure, config, logger } = options;
+    // Cheap to make: the Python helper starts, and loads its model, on the first transcription.
+    this.transcriber = options.transcriber ?? createWorkerTranscriber(config, logger);
     this.handler = new JobHandler({
       repository: infrastructure.repository,
       store: infrastructure.store,
+      publisher: infrastructure.publisher,
       config,
       logger,
       workerId: config.WORKER_ID,
+      transcriber: this.transcriber,
+      transcriptionSlots: new Semaphore(config.TRANSCRIBE_CONCURRENCY),
     });
     this.reaper = new Reaper(
       infrastructure.repository,
@@ -61,5 +72,6 @@ export class Worker {
   async stop(): Promise<void> {
     await this.reaper.stop();
     await this.consumer?.stop();
+    await this.transcriber.close();
   }
 }

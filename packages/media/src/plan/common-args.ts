@@ -1,3 +1,4 @@
+import { FORMAT_WHITELIST } from '../allow-lists';
 import { fileUrl } from '../input-url';
 import type { PlanIo } from './plan-types';
 
@@ -8,8 +9,12 @@ export function inputArgs(io: PlanIo): string[] {
     '-hide_banner',
     '-y',
     '-nostdin',
-    // A crafted playlist or concat file cannot make FFmpeg open URLs or devices.
-    '-protocol_whitelist', 'file,pipe',
+    // Both are input options, so they bind this input only (-progress
+    // pipe:1 and the output are opened without them). The protocol list stops
+    // URLs and devices; the format list stops playlists and concat lists,
+    // which would otherwise open other local files by name.
+    '-protocol_whitelist', 'file',
+    '-format_whitelist', FORMAT_WHITELIST,
     '-i', fileUrl(io.inputPath),
   ];
 }

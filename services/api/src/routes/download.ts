@@ -17,9 +17,13 @@ export function selectOutput(job: Job, requested: unknown): JobOutput {
     const match = job.outputs.find((output) => output.kind === wanted);
     if (match) return match;
   }
-  throw new AppError('NOT_FOUND', `job ${job.job_id} has no output ${typeof requested === 'string' ? `"${requested}"` : ''}`.trim(), {
-    details: { available: job.outputs.map((output) => output.kind) },
-  });
+  throw new AppError(
+    'NOT_FOUND',
+    `job ${job.job_id} has no output ${typeof requested === 'string' ? `"${requested}"` : ''}`.trim(),
+    {
+      details: { available: job.outputs.map((output) => output.kind) },
+    },
+  );
 }
 
 function contentDisposition(fileName: string): string {

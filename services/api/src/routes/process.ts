@@ -1,16 +1,11 @@
 import express, { Router } from 'express';
-import { z } from 'zod';
 import { AppError, issuesToDetails } from '@mediaflow/domain';
 import type { JobService } from '../job-service';
 import { toJobView } from '../job-view';
-
-const listQuerySchema = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(10),
-  skip: z.coerce.number().int().min(0).max(10_000).default(0),
-  cursor: z.string().min(1).max(2048).optional(),
-});
+import { listQuerySchema } from '../openapi/schemas';
 
 const JSON_BODY_LIMIT = '64kb';
+const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,200}$/;
 
 export function processRoutes(jobs: JobService): Router {
   const router = Router();
@@ -19,7 +14,12 @@ export function processRoutes(jobs: JobService): Router {
     if (!req.is('application/json')) {
       throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'POST /process takes application/json');
     }
-    const job = await jobs.submit(req.body);
+    const idempotencyKey = req.get('idempotency-key');
+    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY_PATTERN.test(idempotencyKey)) {
+      throw new AppError('VALIDATION_FAILED', 'Idempotency-Key must be 1-200 printable ASCII characters');
+    }
+    const { job, replayed } = await jobs.submit(req.body, idempotencyKey === undefined ? {} : { idempotencyKey });
+    if (replayed) res.set('Idempotent-Replayed', 'true');
     res.status(202).location(`/status/${job.job_id}`).json({ job_id: job.job_id, status: job.status });
   });
 

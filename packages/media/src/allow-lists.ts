@@ -1,0 +1,90 @@
+/**
+ * What an upload may be. Strangers choose the bytes, so FFmpeg is only
+ * allowed to use the demuxers and decoders that phones, cameras, browsers,
+ * screen recorders and mainstream editors actually produce. Everything else
+ * is attack surface without users; widening these lists is a code review,
+ * not a configuration switch.
+ *
+ * Deliberately absent:
+ * - Demuxers that open other files or URLs by name: hls/applehttp, concat
+ *   and ffconcat, dash, image2 (image sequences), sdp, rtsp, rtp, subfile,
+ *   lavfi, mpl2-style playlists. Behind them, an upload can make FFmpeg read
+ *   any file the worker can read and encode it into the output.
+ * - avi: not made by any current device or browser, and its GAB2 subtitle
+ *   path (a nested, content-probed demuxer) carried the 2017 "AVI + HLS"
+ *   local-file disclosure.
+ * - Raw and legacy formats that are all header and no structure (yuv4mpeg,
+ *   rawvideo, image pipes, tty/bin/xbin text art, data) and streaming-era
+ *   containers with few uploads today (flv, asf/wmv, rm, mpeg-ps).
+ */
+
+/**
+ * Demuxer names as FFmpeg spells them. A demuxer matches when any of its
+ * comma-separated names is listed ("mov" matches "mov,mp4,m4a,3gp,3g2,mj2"),
+ * which is how FFmpeg's own `format_whitelist` compares them.
+ */
+export const ALLOWED_CONTAINERS: readonly string[] = [
+  'mov', // mov, mp4, m4a, 3gp, 3g2, mj2: phones, cameras, editors
+  'matroska', // matroska, webm: browsers (MediaRecorder), OBS, editors
+  'mpegts', // ts, mts, m2ts: AVCHD camcorders, broadcast captures
+  'ogg', // ogg, ogv, oga, opus
+  'wav',
+  'mp3',
+  'aac', // ADTS
+  'flac',
+];
+
+/** Decoders for the first video stream, by ffprobe codec_name. */
+export const ALLOWED_VIDEO_CODECS: readonly string[] = [
+  'h264',
+  'hevc',
+  'av1',
+  'vp8',
+  'vp9',
+  'mpeg4',
+  'mpeg1video',
+  'mpeg2video',
+  'h263', // 3GP
+  'mjpeg', // still-camera MOV
+  'prores',
+  'dnxhd',
+  'theora',
+];
+
+/** Decoders for the first audio stream, by ffprobe codec_name. */
+export const ALLOWED_AUDIO_CODECS: readonly string[] = [
+  'aac',
+  'mp3',
+  'mp2',
+  'opus',
+  'vorbis',
+  'flac',
+  'alac',
+  'ac3',
+  'eac3',
+  'amr_nb', // 3GP voice
+  'amr_wb',
+  'pcm_u8',
+  'pcm_s16le',
+  'pcm_s16be',
+  'pcm_s24le',
+  'pcm_s24be',
+  'pcm_s32le',
+  'pcm_s32be',
+  'pcm_f32le',
+  'pcm_f32be',
+  'pcm_alaw',
+  'pcm_mulaw',
+];
+
+/**
+ * The value of FFmpeg's `-format_whitelist` input option. FFmpeg copies it
+ * into every nested input a demuxer opens, so no demuxer outside the list
+ * runs at any depth.
+ */
+export const FORMAT_WHITELIST = ALLOWED_CONTAINERS.join(',');
+
+/** Whether an ffprobe format_name ("matroska,webm") names an allowed demuxer. */
+export function isAllowedContainer(formatName: string, allowed: readonly string[] = ALLOWED_CONTAINERS): boolean {
+  return formatName.split(',').some((name) => allowed.includes(name.trim()));
+}

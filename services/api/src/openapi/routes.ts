@@ -1,0 +1,263 @@
+import type { ResponseSpec, RouteSpec } from './route-spec';
+import {
+  deadLetterPageSchema,
+  deadLetterQuerySchema,
+  downloadHeadersSchema,
+  downloadQuerySchema,
+  errorBodySchema,
+  healthSchema,
+  idempotencyHeadersSchema,
+  jobActionResultSchema,
+  jobIdParamsSchema,
+  jobPageSchema,
+  jobViewSchema,
+  listQuerySchema,
+  readinessSchema,
+  replayBodySchema,
+  replayResultSchema,
+  submitJobBodySchema,
+  submitResultSchema,
+  uploadParamsSchema,
+  uploadResultSchema,
+} from './schemas';
+
+const ERROR_DESCRIPTIONS: Readonly<Record<number, string>> = {
+  400: 'The request is invalid; `error.code` says how (VALIDATION_FAILED, INVALID_JSON, ...).',
+  401: 'Missing or invalid API key.',
+  404: 'No such job or output.',
+  409: 'The job is not in a state that allows this; `error.details.status` is its status.',
+  413: 'The body is larger than the limit.',
+  415: 'The body has the wrong media type.',
+  416: 'The Range header selects no bytes of the object.',
+  422: 'The request is well-formed but cannot be honoured; see `error.code`.',
+  503: 'A dependency (database, queue or storage) is unavailable; retry after `Retry-After` seconds.',
+};
+
+/**
+ * Error responses, all with the `{ error: { code, message, details? } }` body:
+ * a status with the usual description, or `[status, description]`.
+ */
+export function errorResponses(...entries: (number | [number, string])[]): Record<number, ResponseSpec> {
+  return Object.fromEntries(
+    entries.map((entry) => {
+      const [status, description] = typeof entry === 'number' ? [entry, ERROR_DESCRIPTIONS[entry] ?? 'Error.'] : entry;
+      return [status, { description, json: errorBodySchema }];
+    }),
+  );
+}
+
+const binary = { schema: { type: 'string', format: 'binary' } } as const;
+
+const DOWNLOAD_MEDIA_TYPES = [
+  'video/*',
+  'audio/*',
+  'application/x-subrip',
+  'text/vtt',
+  'application/json',
+  'text/plain',
+];
+const downloadContent = Object.fromEntries(DOWNLOAD_MEDIA_TYPES.map((type) => [type, binary]));
+
+/**
+ * Every route the API serves, in one list: the OpenAPI document is built from
+ * it and a unit test checks it against Express's router. Add a route here
+ * when you add it to a router.
+ */
+export const apiRoutes: readonly RouteSpec[] = [
+  {
+    method: 'get',
+    path: '/',
+    operationId: 'getRoot',
+    summary: 'Service banner',
+    tags: ['health'],
+    access: 'public',
+    responses: { 200: { description: 'The API is up.', json: healthSchema } },
+  },
+  {
+    method: 'get',
+    path: '/healthz',
+    operationId: 'getHealth',
+    summary: 'Liveness probe',
+    description: 'Answers as long as the process serves HTTP; checks no dependency.',
+    tags: ['health'],
+    access: 'public',
+    responses: { 200: { description: 'Alive.', json: healthSchema } },
+  },
+  {
+    method: 'get',
+    path: '/readyz',
+    operationId: 'getReadiness',
+    summary: 'Readiness probe',
+    description: 'Pings the database, the queue and storage (3 s timeout each).',
+    tags: ['health'],
+    access: 'public',
+    responses: {
+      200: { description: 'Every dependency answered.', json: readinessSchema },
+      503: { description: 'At least one dependency is down; `checks` says which.', json: readinessSchema },
+    },
+  },
+  {
+    method: 'get',
+    path: '/openapi.json',
+    operationId: 'getOpenApiDocument',
+    summary: 'This API description (OpenAPI 3.1)',
+    tags: ['docs'],
+    access: 'public',
+    responses: {
+      200: { description: 'The OpenAPI document.', raw: { 'application/json': { schema: { type: 'object' } } } },
+    },
+  },
+  {
+    method: 'get',
+    path: '/docs',
+    operationId: 'getDocs',
+    summary: 'This API description as a web page',
+    tags: ['docs'],
+    access: 'public',
+    responses: { 200: { description: 'Self-contained HTML.', raw: { 'text/html': { schema: { type: 'string' } } } } },
+  },
+  {
+    method: 'put',
+    path: '/uploads/:filename',
+    operationId: 'uploadSource',
+    summary: 'Upload a source file',
+    description:
+      'Streams the raw body into the input bucket under a fresh key. The response `source` is what POST /process takes.',
+    tags: ['jobs'],
+    access: 'apiKey',
+    params: uploadParamsSchema,
+    body: { raw: { 'application/octet-stream': binary }, description: 'The file, as raw bytes.' },
+    responses: {
+      201: { description: 'Stored.', json: uploadResultSchema },
+      ...errorResponses(400, 413, 503),
+    },
+  },
+  {
+    method: 'post',
+    path: '/process',
+    operationId: 'submitJob',
+    summary: 'Submit a processing job',
+    description: 'Queues one operation on a source. Poll GET /status/{job_id}, then GET /download/{job_id}.',
+    tags: ['jobs'],
+    access: 'apiKey',
+    headers: idempotencyHeadersSchema,
+    body: { json: submitJobBodySchema },
+    responses: {
+      202: {
+        description: 'Queued (or, with a reused Idempotency-Key, the job the first request created).',
+        json: submitResultSchema,
+        headers: {
+          Location: { description: 'The job’s status URL.', schema: { type: 'string' } },
+          'Idempotent-Replayed': { description: '`true` when an earlier job is returned.', schema: { type: 'string' } },
+        },
+        links: {
+          GetJobStatus: { operationId: 'getJobStatus', parameters: { job_id: '$response.body#/job_id' } },
+          DownloadJobOutput: { operationId: 'downloadJobOutput', parameters: { job_id: '$response.body#/job_id' } },
+          CancelJob: { operationId: 'cancelJob', parameters: { job_id: '$response.body#/job_id' } },
+          RetryJob: { operationId: 'retryJob', parameters: { job_id: '$response.body#/job_id' } },
+        },
+      },
+      ...errorResponses(400, 413, 415, [422, 'IDEMPOTENCY_KEY_REUSED: the key was used with another body.'], 503),
+    },
+  },
+  {
+    method: 'get',
+    path: '/process',
+    operationId: 'listJobs',
+    summary: 'List jobs, newest first',
+    tags: ['jobs'],
+    access: 'apiKey',
+    query: listQuerySchema,
+    responses: {
+      200: { description: 'One page of jobs.', json: jobPageSchema },
+      ...errorResponses(400, 503),
+    },
+  },
+  {
+    method: 'get',
+    path: '/status/:job_id',
+    operationId: 'getJobStatus',
+    summary: 'A job’s status and progress',
+    tags: ['jobs'],
+    access: 'apiKey',
+    params: jobIdParamsSchema,
+    responses: {
+      200: { description: 'The job.', json: jobViewSchema },
+      ...errorResponses(400, 404, 503),
+    },
+  },
+  {
+    method: 'get',
+    path: '/download/:job_id',
+    operationId: 'downloadJobOutput',
+    summary: 'Download a completed job’s output',
+    description: 'Supports a single byte range (`Range: bytes=start-end`), for seeking video players.',
+    tags: ['jobs'],
+    access: 'apiKey',
+    params: jobIdParamsSchema,
+    query: downloadQuerySchema,
+    headers: downloadHeadersSchema,
+    responses: {
+      200: { description: 'The whole output.', raw: downloadContent },
+      206: {
+        description: 'The requested byte range.',
+        raw: downloadContent,
+        headers: { 'Content-Range': { description: '`bytes start-end/size`.', schema: { type: 'string' } } },
+      },
+      ...errorResponses(400, 404, [409, 'The job has not completed.'], 416, 503),
+    },
+  },
+  {
+    method: 'post',
+    path: '/jobs/:job_id/cancel',
+    operationId: 'cancelJob',
+    summary: 'Cancel a job',
+    description: 'A queued job is cancelled at once; a running one when its worker notices (within about a second).',
+    tags: ['operations'],
+    access: 'apiKey',
+    params: jobIdParamsSchema,
+    responses: {
+      202: { description: 'Cancelled, or being cancelled.', json: jobActionResultSchema },
+      ...errorResponses(400, 404, [409, 'JOB_NOT_CANCELLABLE: the job already completed or failed.'], 503),
+    },
+  },
+  {
+    method: 'post',
+    path: '/jobs/:job_id/retry',
+    operationId: 'retryJob',
+    summary: 'Run a failed or cancelled job again',
+    tags: ['operations'],
+    access: 'apiKey',
+    params: jobIdParamsSchema,
+    responses: {
+      202: { description: 'Queued again with a fresh set of attempts.', json: jobActionResultSchema },
+      ...errorResponses(400, 404, [409, 'JOB_NOT_RETRYABLE: only failed or cancelled jobs can be retried.'], 503),
+    },
+  },
+  {
+    method: 'get',
+    path: '/dead-letters',
+    operationId: 'listDeadLetters',
+    summary: 'Jobs that ran out of attempts, newest first',
+    tags: ['operations'],
+    access: 'apiKey',
+    query: deadLetterQuerySchema,
+    responses: {
+      200: { description: 'One page of dead-lettered jobs.', json: deadLetterPageSchema },
+      ...errorResponses(400, 503),
+    },
+  },
+  {
+    method: 'post',
+    path: '/dead-letters/replay',
+    operationId: 'replayDeadLetters',
+    summary: 'Queue dead-lettered jobs again',
+    tags: ['operations'],
+    access: 'apiKey',
+    body: { json: replayBodySchema, required: false },
+    responses: {
+      202: { description: 'The jobs queued again.', json: replayResultSchema },
+      ...errorResponses(400, 409, 413, 503),
+    },
+  },
+];

@@ -1,0 +1,243 @@
+import { z } from 'zod';
+import {
+  AUDIO_FORMATS,
+  ErrorCodes,
+  JOB_STATUSES,
+  OPERATION_ALIASES,
+  OPERATION_NAMES,
+  VIDEO_CONTAINERS,
+  operationSchema,
+  submitJobSchema,
+} from '@mediaflow/domain';
+import type { ErrorCode } from '@mediaflow/domain';
+
+/**
+ * The wire shapes of the HTTP API as zod schemas. Routes validate with the
+ * request schemas here, and the OpenAPI document is generated from all of
+ * them, so the contract and the code cannot drift apart.
+ *
+ * Schemas that become named components are registered in one of two
+ * registries: request bodies are described as clients may send them (zod's
+ * input side: defaults make fields optional), responses as the API produces
+ * them (output side).
+ */
+export const requestComponents = z.registry<{ id: string }>();
+export const responseComponents = z.registry<{ id: string }>();
+
+const dateTime = z.string().meta({ format: 'date-time' });
+// The ids this API issues (randomUUID); the same rule JobService applies before a lookup.
+const uuid = z
+  .string()
+  .regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/)
+  .meta({ format: 'uuid' });
+const ERROR_CODES = Object.keys(ErrorCodes) as ErrorCode[];
+const OUTPUT_KINDS = ['video', 'audio', 'srt', 'vtt', 'json', 'log'] as const;
+
+// ---------------------------------------------------------------- requests
+
+// Cursors the API issues are base64url. The pattern is documentation only, so
+// any other string still reaches the repository and gets INVALID_CURSOR.
+const pageCursor = z
+  .string()
+  .min(1)
+  .max(2048)
+  .meta({ pattern: '^[A-Za-z0-9_-]+$' })
+  .optional()
+  .describe('`next_cursor` of the previous page.');
+
+export const jobIdParamsSchema = z.object({
+  job_id: uuid.describe('The id POST /process returned.'),
+});
+
+export const uploadParamsSchema = z.object({
+  filename: z
+    .string()
+    .min(1)
+    .max(1024)
+    .describe('The file name to keep; reduced to letters, digits, ".", "-" and "_".'),
+});
+
+export const listQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(10).describe('Jobs per page.'),
+  skip: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(10_000)
+    .default(0)
+    .describe('Jobs to skip (offset paging for shallow pages; ignored with `cursor`).'),
+  cursor: pageCursor,
+});
+export type ListQuery = z.output<typeof listQuerySchema>;
+
+export const downloadQuerySchema = z.object({
+  output: z
+    .enum(['primary', ...OUTPUT_KINDS])
+    .optional()
+    .describe('Which output to serve; the primary (non-log) output when omitted.'),
+});
+
+export const downloadHeadersSchema = z.object({
+  // The pattern is what is honoured (one byte range); the API ignores any other value and serves everything.
+  Range: z
+    .string()
+    .regex(/^bytes=\d*-\d*$/)
+    .optional()
+    .describe('A single byte range, e.g. `bytes=0-1023`, `bytes=1024-` or `bytes=-500`.'),
+});
+
+export const idempotencyHeadersSchema = z.object({
+  'Idempotency-Key': z
+    .string()
+    .regex(/^[\x21-\x7e]{1,200}$/)
+    .optional()
+    .describe('Makes a retried submission return the first job instead of creating another.'),
+});
+
+export const deadLetterQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20).describe('Jobs per page.'),
+  cursor: pageCursor,
+});
+
+export const replayBodySchema = z
+  .strictObject({
+    job_ids: z
+      .array(z.string().min(1).max(64))
+      .min(1)
+      .max(100)
+      .optional()
+      .describe('The dead-lettered jobs to run again; the newest 100 when omitted.'),
+  })
+  .default({});
+requestComponents.add(replayBodySchema, { id: 'ReplayRequest' });
+
+const sourceField = submitJobSchema.shape.source.describe(
+  'An `s3://<input bucket>/<key>` URI, e.g. the `source` that PUT /uploads/{filename} returned.',
+);
+
+/** Aliases accepted on the wire for an operation, e.g. black_and_white for grayscale. */
+function namesOf(operation: string): [string, ...string[]] {
+  const aliases = Object.entries(OPERATION_ALIASES)
+    .filter(([, canonical]) => canonical === operation)
+    .map(([alias]) => alias);
+  return [operation, ...aliases];
+}
+
+/**
+ * A POST /process body, derived from what validation accepts: the
+ * submitJobSchema envelope with each operation's own output formats and
+ * params (operationSchema). The API checks the envelope first so each kind
+ * of mistake gets its own error code; the document shows the combined rule.
+ */
+const [firstVariant, ...otherVariants] = operationSchema.options.map((variant) =>
+  variant.extend({ source: sourceField, method_name: z.enum(namesOf(variant.shape.method_name.value)) }),
+);
+export const submitJobBodySchema = z.discriminatedUnion('method_name', [firstVariant, ...otherVariants]);
+requestComponents.add(submitJobBodySchema, { id: 'SubmitJob' });
+
+// ---------------------------------------------------------------- responses
+
+export const errorBodySchema = z.object({
+  error: z.object({
+    code: z.enum(ERROR_CODES).describe('Stable and machine-readable; see the list of codes.'),
+    message: z.string().describe('For people; may change.'),
+    details: z.unknown().optional().describe('Code-specific context, e.g. the fields that failed validation.'),
+  }),
+});
+responseComponents.add(errorBodySchema, { id: 'ErrorBody' });
+
+export const healthSchema = z.object({ status: z.literal('ok') });
+responseComponents.add(healthSchema, { id: 'Health' });
+
+export const readinessSchema = z.object({
+  status: z.enum(['ready', 'unavailable']),
+  checks: z.record(z.string(), z.string()).describe('Each dependency: "ok" or "down: <reason>".'),
+});
+responseComponents.add(readinessSchema, { id: 'Readiness' });
+
+export const uploadResultSchema = z.object({
+  source: z.string().describe('Pass this as `source` to POST /process.'),
+  size_bytes: z.number().int().min(0),
+  content_type: z.string(),
+});
+responseComponents.add(uploadResultSchema, { id: 'UploadResult' });
+
+export const submitResultSchema = z.object({
+  job_id: uuid,
+  status: z.enum(JOB_STATUSES),
+});
+responseComponents.add(submitResultSchema, { id: 'SubmittedJob' });
+
+const jobOutputSchema = z.object({
+  kind: z.enum(OUTPUT_KINDS),
+  path: z.string(),
+  content_type: z.string(),
+  size_bytes: z.number().int().min(0).optional(),
+});
+responseComponents.add(jobOutputSchema, { id: 'JobOutput' });
+
+const jobHistoryEntrySchema = z.object({
+  status: z.enum(JOB_STATUSES),
+  at: dateTime,
+  worker_id: z.string().optional(),
+  attempt: z.number().int().optional(),
+  note: z.string().optional(),
+});
+responseComponents.add(jobHistoryEntrySchema, { id: 'JobHistoryEntry' });
+
+export const jobViewSchema = z.object({
+  job_id: uuid,
+  status: z.enum(JOB_STATUSES),
+  method_name: z.enum(OPERATION_NAMES),
+  output_format: z.enum([...VIDEO_CONTAINERS, ...AUDIO_FORMATS, 'srt']),
+  params: z.record(z.string(), z.unknown()),
+  source: z.string(),
+  progress: z.number().min(0).max(100).describe('Percent done.'),
+  speed: z.number().optional().describe('Encoding speed relative to real time; while processing only.'),
+  eta_seconds: z.number().optional().describe('Estimated seconds left; while processing only.'),
+  attempts: z.number().int().min(0),
+  retry_at: dateTime.optional().describe('When a job waiting for a retry may run again.'),
+  cancel_requested: z
+    .literal(true)
+    .optional()
+    .describe('Cancellation asked for; the worker stops within about a second.'),
+  dead_lettered_at: dateTime.optional().describe('When the job ran out of attempts.'),
+  created_at: dateTime,
+  updated_at: dateTime,
+  started_at: dateTime.nullable(),
+  completed_at: dateTime.nullable(),
+  error: z.object({ code: z.enum(ERROR_CODES), message: z.string() }).nullable(),
+  output_path: z.string().nullable(),
+  log_path: z.string().nullable(),
+  outputs: z.array(jobOutputSchema),
+  history: z.array(jobHistoryEntrySchema),
+});
+responseComponents.add(jobViewSchema, { id: 'JobView' });
+
+export const jobPageSchema = z.object({
+  jobs: z.array(jobViewSchema),
+  count: z.number().int().min(0).describe('All jobs, not just this page.'),
+  limit: z.number().int(),
+  skip: z.number().int().optional().describe('Absent when paging by cursor.'),
+  next_cursor: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last page.'),
+});
+responseComponents.add(jobPageSchema, { id: 'JobPage' });
+
+export const jobActionResultSchema = z.object({
+  job_id: uuid,
+  status: z.enum(JOB_STATUSES),
+  cancel_requested: z.boolean().optional().describe('Cancel only: true while the running job is being stopped.'),
+});
+responseComponents.add(jobActionResultSchema, { id: 'JobActionResult' });
+
+export const deadLetterPageSchema = z.object({
+  jobs: z.array(jobViewSchema),
+  next_cursor: z.string().nullable(),
+});
+responseComponents.add(deadLetterPageSchema, { id: 'DeadLetterPage' });
+
+export const replayResultSchema = z.object({
+  replayed: z.array(z.string()).describe('The jobs queued again.'),
+  count: z.number().int().min(0),
+});
+responseComponents.add(replayResultSchema, { id: 'ReplayResult' });

@@ -1,0 +1,51 @@
+import express, { Router } from 'express';
+import { z } from 'zod';
+import { AppError, issuesToDetails } from '@mediaflow/domain';
+import type { JobService } from '../job-service';
+import { toJobView } from '../job-view';
+
+const deadLetterQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().min(1).max(2048).optional(),
+});
+
+const replayBodySchema = z
+  .strictObject({ job_ids: z.array(z.string().min(1).max(64)).min(1).max(100).optional() })
+  .default({});
+
+/** Operator endpoints: cancel, retry, and the dead letters. */
+export function jobRoutes(jobs: JobService): Router {
+  const router = Router();
+
+  router.post('/jobs/:job_id/cancel', async (req, res) => {
+    const job = await jobs.cancel(req.params.job_id);
+    res.status(202).json({ job_id: job.job_id, status: job.status, cancel_requested: job.status === 'processing' });
+  });
+
+  router.post('/jobs/:job_id/retry', async (req, res) => {
+    const job = await jobs.retry(req.params.job_id);
+    res.status(202).json({ job_id: job.job_id, status: job.status });
+  });
+
+  router.get('/dead-letters', async (req, res) => {
+    const parsed = deadLetterQuerySchema.safeParse(req.query);
+    if (!parsed.success) {
+      throw new AppError('VALIDATION_FAILED', 'invalid query', { details: issuesToDetails(parsed.error.issues) });
+    }
+    const page = await jobs.listDeadLetters(parsed.data);
+    res.json({ jobs: page.jobs.map(toJobView), next_cursor: page.next_cursor ?? null });
+  });
+
+  router.post('/dead-letters/replay', express.json({ limit: '16kb', type: () => true }), async (req, res) => {
+    const parsed = replayBodySchema.safeParse(req.body ?? {});
+    if (!parsed.success) {
+      throw new AppError('VALIDATION_FAILED', 'invalid replay request', {
+        details: issuesToDetails(parsed.error.issues),
+      });
+    }
+    const replayed = await jobs.replayDeadLetters(parsed.data.job_ids);
+    res.status(202).json({ replayed, count: replayed.length });
+  });
+
+  return router;
+}
