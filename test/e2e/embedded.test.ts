@@ -66,6 +66,8 @@ describe('embedded mode (npm start): one process, no servers', () => {
   it('runs jobs end to end and picks up interrupted and queued jobs after a crash', async () => {
     running = await start();
     expect(running.output()).toMatch(/"db":"embedded".*"queue":"memory".*"storage":"local"/);
+    // No keys configured: it runs open, and says so loudly.
+    expect(running.output()).toContain('AUTHENTICATION IS OFF');
 
     const clip = path.join(dataDir, 'long.mp4');
     await makeClip(clip, { seconds: 30, width: 640, height: 360 });

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { makeClip } from '../support/media-fixtures';
 import { REPO_ROOT, waitFor } from '../support/processes';
-import { startSystem } from '../support/system';
+import { startSystem, TEST_KEYS } from '../support/system';
 import type { RunningSystem } from '../support/system';
 
 // Installing schemathesis on a fresh machine takes a minute; the run itself well under two.
@@ -68,6 +68,7 @@ describe('HTTP API fuzzed from its OpenAPI document (schemathesis)', () => {
 
   it('answers at least 1,000 generated requests without a single 5xx', async () => {
     const run = await fuzz(system.client.baseUrl, {
+      FUZZ_API_KEY: TEST_KEYS.admin,
       FUZZ_JOB_IDS: jobId,
       FUZZ_SOURCES: source,
       FUZZ_MIN_REQUESTS: '1000',

@@ -10,10 +10,26 @@ export type JsonObject = Record<string, unknown>;
 
 /** A tiny client over fetch, for tests only. */
 export class ApiClient {
-  constructor(readonly baseUrl: string) {}
+  constructor(
+    readonly baseUrl: string,
+    /** Sent as `Authorization: Bearer <apiKey>` on every request when set. */
+    readonly apiKey?: string,
+  ) {}
+
+  /** The same server, as another key (or none). */
+  as(apiKey: string | undefined): ApiClient {
+    return new ApiClient(this.baseUrl, apiKey);
+  }
+
+  private headers(extra: RequestInit['headers']): Headers {
+    const headers = new Headers(extra);
+    if (this.apiKey !== undefined && !headers.has('authorization'))
+      headers.set('authorization', `Bearer ${this.apiKey}`);
+    return headers;
+  }
 
   async request<T = JsonObject>(method: string, path: string, init: RequestInit = {}): Promise<ApiResponse<T>> {
-    const response = await fetch(`${this.baseUrl}${path}`, { ...init, method });
+    const response = await fetch(`${this.baseUrl}${path}`, { ...init, method, headers: this.headers(init.headers) });
     const text = await response.text();
     let body: unknown = text;
     if ((response.headers.get('content-type') ?? '').includes('application/json') && text !== '') {
@@ -43,7 +59,7 @@ export class ApiClient {
     path: string,
     headers: Record<string, string> = {},
   ): Promise<{ status: number; headers: Headers; data: Buffer }> {
-    const response = await fetch(`${this.baseUrl}${path}`, { headers });
+    const response = await fetch(`${this.baseUrl}${path}`, { headers: this.headers(headers) });
     return { status: response.status, headers: response.headers, data: Buffer.from(await response.arrayBuffer()) };
   }
 }

@@ -1,9 +1,26 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { ApiClient } from './api-client';
 import { freePort, startService, waitFor } from './processes';
 import type { ServiceProcess } from './processes';
 
 export type DbBackend = 'mongodb' | 'dynamodb';
+
+/** Keys every test system accepts: an admin and two ordinary keys. */
+export const TEST_KEYS = {
+  admin: 'mf_test_admin_4f1c9a7e',
+  alice: 'mf_test_alice_0b6d2c31',
+  bob: 'mf_test_bob_93e8a5d4',
+} as const;
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+const API_KEYS = [
+  `root:${sha256(TEST_KEYS.admin)}:admin`,
+  `alice:${sha256(TEST_KEYS.alice)}`,
+  `bob:${sha256(TEST_KEYS.bob)}`,
+].join(',');
 
 export interface RunningSystem {
   api: ServiceProcess;
@@ -39,10 +56,16 @@ export async function startSystem(options: {
     KAFKA_PARTITIONS: '6',
     OUTPUT_PREFIX: `e2e/${runId}/`,
     PROGRESS_INTERVAL_MS: '200',
+    API_KEYS,
+    SUBMIT_RATE_PER_MINUTE: '100000',
+    SUBMIT_BURST: '100000',
+    UPLOAD_RATE_PER_MINUTE: '100000',
+    UPLOAD_BURST: '100000',
+    MAX_ACTIVE_JOBS_PER_KEY: '100000',
     ...options.env,
   };
   const api = startService('api', 'services/api/dist/main.js', env);
-  const client = new ApiClient(`http://127.0.0.1:${port}`);
+  const client = new ApiClient(`http://127.0.0.1:${port}`, TEST_KEYS.admin);
   const workers: ServiceProcess[] = [];
   const startWorker = async (name: string): Promise<ServiceProcess> => {
     const worker = startService(name, 'services/worker/dist/main.js', { ...env, WORKER_ID: `${name}-${runId}` });

@@ -135,6 +135,19 @@ export const configSchema = z
     WHISPER_CPU_THREADS: int(os.availableParallelism(), 1, 1024),
     TRANSCRIBE_CONCURRENCY: int(1, 1, 64),
     // --- end transcription ---
+    // --- begin API access (services/api/src/auth) ---
+    // Comma-separated `id:sha256hex[:admin]` entries; API_KEYS_FILE holds one per line.
+    API_KEYS: optionalString,
+    API_KEYS_FILE: optionalString,
+    // Runs without authentication. Allowed, loudly, for a single-machine setup.
+    AUTH_DISABLED: bool(false),
+    SUBMIT_RATE_PER_MINUTE: int(60, 1, 1_000_000),
+    SUBMIT_BURST: int(20, 1, 1_000_000),
+    UPLOAD_RATE_PER_MINUTE: int(30, 1, 1_000_000),
+    UPLOAD_BURST: int(10, 1, 1_000_000),
+    MAX_ACTIVE_JOBS_PER_KEY: int(100, 1, 1_000_000),
+    CORS_ORIGINS: csv,
+    // --- end API access ---
   })
   .transform((env) => {
     const dbBackend = env.DB_BACKEND ?? (env.MONGO_URL ? 'mongodb' : env.DYNAMODB_ENDPOINT ? 'dynamodb' : 'embedded');

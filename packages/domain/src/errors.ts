@@ -14,6 +14,8 @@ export const ErrorCodes = {
   SOURCE_NOT_FOUND: { status: 400, retryable: false },
   INVALID_CURSOR: { status: 400, retryable: false },
   INVALID_FILENAME: { status: 400, retryable: false },
+  UNAUTHORIZED: { status: 401, retryable: false },
+  FORBIDDEN: { status: 403, retryable: false },
   NOT_FOUND: { status: 404, retryable: false },
   JOB_NOT_FOUND: { status: 404, retryable: false },
   METHOD_NOT_ALLOWED: { status: 405, retryable: false },
@@ -24,6 +26,8 @@ export const ErrorCodes = {
   PAYLOAD_TOO_LARGE: { status: 413, retryable: false },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, retryable: false },
   RANGE_NOT_SATISFIABLE: { status: 416, retryable: false },
+  RATE_LIMITED: { status: 429, retryable: true },
+  QUOTA_EXCEEDED: { status: 429, retryable: true },
   // Dependencies
   DEPENDENCY_UNAVAILABLE: { status: 503, retryable: true },
   STORAGE_ERROR: { status: 503, retryable: true },

@@ -2,12 +2,14 @@ import type { AppConfig, Logger } from '@mediaflow/domain';
 import { createJobQueue } from '@mediaflow/queue';
 import type { JobConsumer, JobPublisher } from '@mediaflow/queue';
 import { createJobRepository } from '@mediaflow/repository';
-import type { JobRepository } from '@mediaflow/repository';
+import type { JobRepository, RateLimitStore } from '@mediaflow/repository';
 import { createObjectStore } from '@mediaflow/storage';
 import type { ObjectStore } from '@mediaflow/storage';
 
 export interface Infrastructure {
   repository: JobRepository;
+  /** Token buckets for per-key rate limits, in the same database. */
+  rateLimits: RateLimitStore;
   store: ObjectStore;
   publisher: JobPublisher;
   createConsumer(): JobConsumer;
@@ -25,6 +27,7 @@ export async function createInfrastructure(config: AppConfig, logger: Logger): P
   const queue = createJobQueue(config, logger);
 
   await repository.init();
+  await database.rateLimits.init();
   await Promise.all([store.ensureBucket(config.INPUT_BUCKET), store.ensureBucket(config.OUTPUT_BUCKET)]);
   await queue.publisher.init();
   logger.info('infrastructure ready', {
@@ -35,6 +38,7 @@ export async function createInfrastructure(config: AppConfig, logger: Logger): P
 
   return {
     repository,
+    rateLimits: database.rateLimits,
     store,
     publisher: queue.publisher,
     createConsumer: () => queue.createConsumer(),

@@ -5,6 +5,10 @@ import { allowedSourceBuckets } from '@mediaflow/domain';
 import type { Infrastructure } from '@mediaflow/runtime';
 import { errorHandler, notFoundHandler } from './http/errors';
 import { accessLog } from './http/access-log';
+import { bodySizeGuard, cors, securityHeaders } from './http/security-headers';
+import type { ApiKeyEntry } from './auth/api-keys';
+import { rateLimit } from './auth/rate-limit';
+import { requireApiKey } from './auth/require-api-key';
 import { JobService } from './job-service';
 import { apiRoutes, apiVersion, buildOpenApiDocument, openApiRoutes } from './openapi';
 import { downloadRoutes } from './routes/download';
@@ -16,17 +20,21 @@ import { uploadRoutes } from './routes/uploads';
 
 export interface AppDeps {
   config: AppConfig;
-  infrastructure: Pick<Infrastructure, 'repository' | 'store' | 'publisher'>;
+  infrastructure: Pick<Infrastructure, 'repository' | 'store' | 'publisher' | 'rateLimits'>;
   logger: Logger;
+  /** The accepted API keys; authentication is off when `authDisabled`. */
+  apiKeys: readonly ApiKeyEntry[];
+  authDisabled: boolean;
 }
 
-export function createApp({ config, infrastructure, logger }: AppDeps): Express {
-  const { repository, store, publisher } = infrastructure;
+export function createApp({ config, infrastructure, logger, apiKeys, authDisabled }: AppDeps): Express {
+  const { repository, store, publisher, rateLimits } = infrastructure;
   const jobs = new JobService({
     repository,
     publisher,
     store,
     allowedSourceBuckets: allowedSourceBuckets(config),
+    maxActiveJobsPerOwner: config.MAX_ACTIVE_JOBS_PER_KEY,
     logger,
   });
 
@@ -34,10 +42,18 @@ export function createApp({ config, infrastructure, logger }: AppDeps): Express 
   app.disable('x-powered-by');
   app.set('trust proxy', false);
   app.use(accessLog(logger));
-  app.use((_req, res, next) => {
-    res.set({ 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'no-referrer', 'X-Frame-Options': 'DENY' });
-    next();
-  });
+  app.use(securityHeaders);
+  if (config.CORS_ORIGINS.length > 0) app.use(cors(config.CORS_ORIGINS));
+  app.use(bodySizeGuard);
+  app.use(requireApiKey({ keys: apiKeys, disabled: authDisabled }));
+  app.post(
+    '/process',
+    rateLimit(rateLimits, { name: 'submit', perMinute: config.SUBMIT_RATE_PER_MINUTE, burst: config.SUBMIT_BURST }),
+  );
+  app.put(
+    '/uploads/:filename',
+    rateLimit(rateLimits, { name: 'upload', perMinute: config.UPLOAD_RATE_PER_MINUTE, burst: config.UPLOAD_BURST }),
+  );
 
   app.use(
     healthRoutes({
@@ -51,8 +67,7 @@ export function createApp({ config, infrastructure, logger }: AppDeps): Express 
   app.use(jobRoutes(jobs));
   app.use(downloadRoutes(jobs, store, logger));
   app.use(uploadRoutes(store, { inputBucket: config.INPUT_BUCKET, maxBytes: config.UPLOAD_MAX_BYTES }));
-  // apiKeyAuth: true once the API-key middleware guards the `access: 'apiKey'` routes.
-  app.use(openApiRoutes(buildOpenApiDocument(apiRoutes, { version: apiVersion(), apiKeyAuth: false })));
+  app.use(openApiRoutes(buildOpenApiDocument(apiRoutes, { version: apiVersion(), apiKeyAuth: !authDisabled })));
   app.use(notFoundHandler);
   app.use(errorHandler(logger));
   return app;

@@ -2,6 +2,7 @@ import { checkFfmpeg } from '@mediaflow/media';
 import { bootConfig, createInfrastructure, ShutdownCoordinator } from '@mediaflow/runtime';
 import { Worker } from '@mediaflow/worker';
 import { createApp } from './app';
+import { resolveAuth } from './auth/resolve-auth';
 import { listen } from './server';
 
 /**
@@ -26,7 +27,11 @@ async function main(): Promise<void> {
     logger,
     onFatal: () => void shutdown.shutdown('fatal error').finally(() => process.exit(1)),
   });
-  const server = await listen(createApp({ config, infrastructure, logger }), config.PORT, config.HOST);
+  const server = await listen(
+    createApp({ config, infrastructure, logger, ...resolveAuth(config, logger, { openByDefault: true }) }),
+    config.PORT,
+    config.HOST,
+  );
   shutdown.add('http server', async () => server.close());
   shutdown.add('worker', async () => worker.stop());
   shutdown.add('infrastructure', async () => infrastructure.close());

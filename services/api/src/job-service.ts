@@ -10,7 +10,15 @@ export interface JobServiceDeps {
   publisher: JobPublisher;
   store: ObjectStore;
   allowedSourceBuckets: readonly string[];
+  /** Cap on one key's queued + processing jobs. */
+  maxActiveJobsPerOwner: number;
   logger: Logger;
+}
+
+/** Who is asking: a key sees only its own jobs, an admin key sees all. */
+export interface Viewer {
+  keyId: string;
+  admin: boolean;
 }
 
 export interface SubmitOptions {
@@ -41,6 +49,14 @@ export class JobService {
   async submit(body: unknown, options: SubmitOptions = {}): Promise<SubmitResult> {
     const { source, operation } = validateSubmission(body, this.deps.allowedSourceBuckets);
     const sourceUri = formatS3Uri(source);
+    if (options.owner !== undefined) {
+      const active = await this.deps.repository.countActive(options.owner);
+      if (active >= this.deps.maxActiveJobsPerOwner) {
+        throw new AppError('QUOTA_EXCEEDED', `this key already has ${active} queued or processing jobs`, {
+          details: { limit: this.deps.maxActiveJobsPerOwner },
+        });
+      }
+    }
     let jobId: string = randomUUID();
 
     if (options.idempotencyKey !== undefined) {
@@ -79,19 +95,22 @@ export class JobService {
     return { job, replayed: false };
   }
 
-  async get(jobId: string): Promise<Job> {
+  /** Another key's job is as unknown as a job that never existed: ids must not leak. */
+  async get(jobId: string, viewer?: Viewer): Promise<Job> {
     const job = isUuid(jobId) ? await this.deps.repository.get(jobId) : null;
-    if (!job) throw new AppError('JOB_NOT_FOUND', `no job with id ${jobId}`);
+    if (!job || (viewer && !viewer.admin && job.owner !== viewer.keyId)) {
+      throw new AppError('JOB_NOT_FOUND', `no job with id ${jobId}`);
+    }
     return job;
   }
 
-  async list(query: ListJobsQuery): Promise<JobPage> {
-    return this.deps.repository.list(query);
+  async list(query: ListJobsQuery, viewer?: Viewer): Promise<JobPage> {
+    return this.deps.repository.list(viewer && !viewer.admin ? { ...query, owner: viewer.keyId } : query);
   }
 
   /** A queued job is cancelled at once; a running one when its worker notices (within about a second). */
-  async cancel(jobId: string): Promise<Job> {
-    await this.get(jobId);
+  async cancel(jobId: string, viewer?: Viewer): Promise<Job> {
+    await this.get(jobId, viewer);
     const job = await this.deps.repository.requestCancel(jobId, new Date());
     if (!job) throw new AppError('JOB_NOT_FOUND', `no job with id ${jobId}`);
     if (job.status === 'completed' || job.status === 'failed') {
@@ -103,8 +122,8 @@ export class JobService {
   }
 
   /** Runs a failed or cancelled job again, with a fresh set of attempts. */
-  async retry(jobId: string, note = 'retried by an operator'): Promise<Job> {
-    const current = await this.get(jobId);
+  async retry(jobId: string, viewer?: Viewer, note = 'retried by an operator'): Promise<Job> {
+    const current = await this.get(jobId, viewer);
     const job = await this.deps.repository.requeue(jobId, new Date(), note);
     if (!job) {
       throw new AppError(
@@ -131,7 +150,7 @@ export class JobService {
     for (const jobId of ids) {
       const job = isUuid(jobId) ? await this.deps.repository.get(jobId) : null;
       if (!job?.dead_lettered_at) continue;
-      await this.retry(jobId, 'replayed from the dead letters');
+      await this.retry(jobId, undefined, 'replayed from the dead letters');
       replayed.push(jobId);
     }
     return replayed;

@@ -55,7 +55,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       res.destroy();
       return;
     }
-    if (status === 503) res.set('Retry-After', '5');
+    if ((status === 503 || status === 429) && !res.get('Retry-After')) res.set('Retry-After', '5');
     res.status(status).json(body);
   };
 }

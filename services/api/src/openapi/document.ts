@@ -43,7 +43,7 @@ export interface OpenApiDocument {
 
 export interface OpenApiOptions {
   version: string;
-  /** Whether the API enforces `access: 'apiKey'` yet; until it does, the document must not claim it. */
+  /** Whether the API enforces `access` (auth can be switched off); when it does not, the document must not claim it. */
   apiKeyAuth: boolean;
 }
 
@@ -121,9 +121,12 @@ function responseOf(spec: ResponseSpec, operationIds: ReadonlySet<string>): Open
 }
 
 function operationOf(route: RouteSpec, options: OpenApiOptions, operationIds: ReadonlySet<string>): OpenApiOperation {
-  const guarded = options.apiKeyAuth && route.access === 'apiKey';
+  const guarded = options.apiKeyAuth && route.access !== 'public';
   const responses: Record<number, ResponseSpec> = { ...route.responses };
-  if (guarded) responses[401] = { description: 'Missing or invalid API key.', json: errorBodySchema };
+  if (guarded) responses[401] = { description: 'UNAUTHORIZED: missing or invalid API key.', json: errorBodySchema };
+  if (guarded && route.access === 'admin') {
+    responses[403] = { description: 'FORBIDDEN: this operation needs an admin key.', json: errorBodySchema };
+  }
   // Node's HTTP parser answers this itself, before any route runs.
   responses[431] = { description: 'The request line or headers exceed 16 KB (Node’s limit); empty body.' };
   responses[500] = {

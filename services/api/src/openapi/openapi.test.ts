@@ -27,11 +27,14 @@ function buildApp(): Express {
     repository: unused('repository'),
     store: unused('store'),
     publisher: unused('publisher'),
+    rateLimits: unused('rateLimits'),
   };
   return createApp({
     config: loadConfig({ DB_BACKEND: 'embedded', STORAGE_BACKEND: 'local', QUEUE_BACKEND: 'memory' }),
     infrastructure,
     logger: createLogger({ level: 'error', service: 'openapi-test' }),
+    apiKeys: [],
+    authDisabled: false,
   });
 }
 
@@ -137,6 +140,8 @@ describe('OpenAPI document', () => {
     expect(document.paths['/process']?.post?.security).toBeUndefined();
     expect(guarded.paths['/process']?.post?.security).toEqual([{ bearerAuth: [] }]);
     expect(guarded.paths['/process']?.post?.responses['401']).toBeDefined();
+    expect(guarded.paths['/process']?.post?.responses['403']).toBeUndefined();
+    expect(guarded.paths['/dead-letters']?.get?.responses['403']).toBeDefined();
     for (const path of ['/', '/healthz', '/readyz', '/openapi.json', '/docs']) {
       expect(guarded.paths[path]?.get?.security).toBeUndefined();
     }
@@ -226,12 +231,13 @@ describe('GET /openapi.json and GET /docs', () => {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });
 
-  it('serves the document as JSON', async () => {
+  it('serves the document as JSON, without an API key, claiming the auth the app enforces', async () => {
     const response = await fetch(`${base}/openapi.json`);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^application\/json/);
     const served = (await response.json()) as OpenApiDocument;
     expect(operationKeys(served)).toEqual(operationKeys(document));
+    expect(served.paths['/status/{job_id}']?.get?.security).toEqual([{ bearerAuth: [] }]);
   });
 
   it('serves a self-contained page naming every operation', async () => {

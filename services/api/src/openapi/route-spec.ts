@@ -4,8 +4,11 @@ export type JsonSchema = z.core.JSONSchema.BaseSchema;
 
 export type HttpMethod = 'get' | 'put' | 'post' | 'patch' | 'delete';
 
-/** Who may call a route: anyone, or a client presenting an API key (`Authorization: Bearer <key>`). */
-export type Access = 'public' | 'apiKey';
+/**
+ * Who may call a route: anyone, a client presenting an API key
+ * (`Authorization: Bearer <key>`), or only an admin key.
+ */
+export type Access = 'public' | 'apiKey' | 'admin';
 
 /** A response body that is not JSON (a download, an HTML page), by media type. */
 export type RawContent = Record<string, { schema: JsonSchema }>;

@@ -29,6 +29,7 @@ const ERROR_DESCRIPTIONS: Readonly<Record<number, string>> = {
   413: 'The body is larger than the limit.',
   415: 'The body has the wrong media type.',
   416: 'The Range header selects no bytes of the object.',
+  429: 'RATE_LIMITED (too many requests for this key; see `Retry-After`).',
   422: 'The request is well-formed but cannot be honoured; see `error.code`.',
   503: 'A dependency (database, queue or storage) is unavailable; retry after `Retry-After` seconds.',
 };
@@ -129,7 +130,7 @@ export const apiRoutes: readonly RouteSpec[] = [
     body: { raw: { 'application/octet-stream': binary }, description: 'The file, as raw bytes.' },
     responses: {
       201: { description: 'Stored.', json: uploadResultSchema },
-      ...errorResponses(400, 413, 503),
+      ...errorResponses(400, 413, 429, 503),
     },
   },
   {
@@ -157,7 +158,17 @@ export const apiRoutes: readonly RouteSpec[] = [
           RetryJob: { operationId: 'retryJob', parameters: { job_id: '$response.body#/job_id' } },
         },
       },
-      ...errorResponses(400, 413, 415, [422, 'IDEMPOTENCY_KEY_REUSED: the key was used with another body.'], 503),
+      ...errorResponses(
+        400,
+        413,
+        415,
+        [422, 'IDEMPOTENCY_KEY_REUSED: the key was used with another body.'],
+        [
+          429,
+          'RATE_LIMITED (too many submissions; see `Retry-After`) or QUOTA_EXCEEDED (too many active jobs for this key).',
+        ],
+        503,
+      ),
     },
   },
   {
@@ -240,7 +251,7 @@ export const apiRoutes: readonly RouteSpec[] = [
     operationId: 'listDeadLetters',
     summary: 'Jobs that ran out of attempts, newest first',
     tags: ['operations'],
-    access: 'apiKey',
+    access: 'admin',
     query: deadLetterQuerySchema,
     responses: {
       200: { description: 'One page of dead-lettered jobs.', json: deadLetterPageSchema },
@@ -253,7 +264,7 @@ export const apiRoutes: readonly RouteSpec[] = [
     operationId: 'replayDeadLetters',
     summary: 'Queue dead-lettered jobs again',
     tags: ['operations'],
-    access: 'apiKey',
+    access: 'admin',
     body: { json: replayBodySchema, required: false },
     responses: {
       202: { description: 'The jobs queued again.', json: replayResultSchema },

@@ -5,6 +5,7 @@ import { AppError, parseS3Uri } from '@mediaflow/domain';
 import type { Job, JobOutput, Logger } from '@mediaflow/domain';
 import { parseRangeHeader } from '@mediaflow/storage';
 import type { ObjectStore } from '@mediaflow/storage';
+import { principalOf } from '../auth/require-api-key';
 import type { JobService } from '../job-service';
 
 /** The output a download serves: the primary one, or the one `?output=` names. */
@@ -35,7 +36,7 @@ export function downloadRoutes(jobs: JobService, store: ObjectStore, logger: Log
   const router = Router();
 
   router.get('/download/:job_id', async (req, res) => {
-    const job = await jobs.get(req.params.job_id);
+    const job = await jobs.get(req.params.job_id, principalOf(res));
     if (job.status !== 'completed') {
       throw new AppError('JOB_NOT_COMPLETED', `job ${job.job_id} is ${job.status}`, {
         details: { status: job.status },

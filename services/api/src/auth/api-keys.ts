@@ -1,0 +1,59 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+
+export interface Principal {
+  /** The key's id: recorded on every job it creates. */
+  keyId: string;
+  admin: boolean;
+}
+
+export interface ApiKeyEntry {
+  id: string;
+  sha256: Buffer;
+  admin: boolean;
+}
+
+const ENTRY_PATTERN = /^([A-Za-z0-9_.-]{1,64}):([0-9a-f]{64})(?::(admin|user))?$/;
+
+/** Parses `id:sha256hex[:admin]` entries (comma- or newline-separated). Keys are never configured in clear. */
+export function parseApiKeys(text: string): ApiKeyEntry[] {
+  const entries = text
+    .split(/[\n,]/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'));
+  const ids = new Set<string>();
+  return entries.map((line, index) => {
+    const match = ENTRY_PATTERN.exec(line);
+    if (!match) {
+      throw new Error(`API key entry ${index + 1} is not "id:sha256hex[:admin]" (64 lower-case hex digits)`);
+    }
+    const [, id, hex, scope] = match;
+    if (ids.has(id)) throw new Error(`API key id "${id}" appears twice`);
+    ids.add(id);
+    return { id: id, sha256: Buffer.from(hex, 'hex'), admin: scope === 'admin' };
+  });
+}
+
+export function loadApiKeys(config: { API_KEYS?: string; API_KEYS_FILE?: string }): ApiKeyEntry[] {
+  const parts = [config.API_KEYS ?? ''];
+  if (config.API_KEYS_FILE) parts.push(readFileSync(config.API_KEYS_FILE, 'utf8'));
+  return parseApiKeys(parts.join('\n'));
+}
+
+export function hashApiKey(key: string): string {
+  return createHash('sha256').update(key, 'utf8').digest('hex');
+}
+
+/**
+ * Finds the key a bearer token belongs to. Every entry is compared, in
+ * constant time, whatever matched, so response timing says nothing about
+ * which keys exist or how close a guess came.
+ */
+export function authenticate(token: string, keys: readonly ApiKeyEntry[]): Principal | undefined {
+  const presented = createHash('sha256').update(token, 'utf8').digest();
+  let found: ApiKeyEntry | undefined;
+  for (const entry of keys) {
+    if (timingSafeEqual(presented, entry.sha256) && !found) found = entry;
+  }
+  return found ? { keyId: found.id, admin: found.admin } : undefined;
+}

@@ -1,0 +1,56 @@
+import type { RequestHandler } from 'express';
+import { AppError } from '@mediaflow/domain';
+
+/** Helmet-style defaults for a JSON API: nothing here is meant to be framed, sniffed or scripted. */
+export const securityHeaders: RequestHandler = (_req, res, next) => {
+  res.set({
+    'X-Content-Type-Options': 'nosniff',
+    'Referrer-Policy': 'no-referrer',
+    'X-Frame-Options': 'DENY',
+    'Cross-Origin-Resource-Policy': 'same-site',
+    'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'",
+  });
+  next();
+};
+
+/** CORS is off unless origins are configured; then only those origins are allowed. */
+export function cors(origins: readonly string[]): RequestHandler {
+  const allowed = new Set(origins);
+  return (req, res, next) => {
+    const origin = req.get('origin');
+    if (origin && allowed.has(origin)) {
+      res.set({
+        'Access-Control-Allow-Origin': origin,
+        Vary: 'Origin',
+        'Access-Control-Allow-Headers': 'Authorization, Content-Type, Idempotency-Key, Range',
+        'Access-Control-Allow-Methods': 'GET, POST, PUT, OPTIONS',
+        'Access-Control-Expose-Headers': 'Content-Range, Content-Disposition, Retry-After, Location',
+      });
+      if (req.method === 'OPTIONS') {
+        res.status(204).end();
+        return;
+      }
+    }
+    next();
+  };
+}
+
+const BODY_ROUTES = new Set(['POST /process', 'POST /dead-letters/replay']);
+const SMALL_BODY_LIMIT = 64 * 1024;
+
+/**
+ * Routes other than uploads take small JSON bodies or none. A request that
+ * announces a larger body is refused before anything reads it.
+ */
+export const bodySizeGuard: RequestHandler = (req, _res, next) => {
+  if (req.method === 'PUT' && req.path.startsWith('/uploads/')) {
+    next();
+    return;
+  }
+  const declared = Number(req.get('content-length') ?? '0');
+  const limit = BODY_ROUTES.has(`${req.method} ${req.path}`) ? SMALL_BODY_LIMIT : 1024;
+  if (!Number.isFinite(declared) || declared > limit) {
+    throw new AppError('PAYLOAD_TOO_LARGE', `request body larger than ${limit} bytes`);
+  }
+  next();
+};
