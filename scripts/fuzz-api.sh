@@ -25,7 +25,10 @@
 #   FUZZ_REPORT_DIR      where reports go (default: a temporary directory)
 #   MEDIAFLOW_CACHE_DIR  the venv lives in $MEDIAFLOW_CACHE_DIR/schemathesis-venv
 #
-# Last line of output: `fuzz-api: requests=N server_errors=N failures=N exit=N`.
+# Last line of output:
+#   fuzz-api: requests=N server_errors=N failed_checks=N seconds=N schemathesis_exit=N exit=N
+# Exits non-zero on any 5xx, any failed check, or fewer than FUZZ_MIN_REQUESTS
+# requests; reaching FUZZ_MAX_SECONDS ends the run early but is no failure by itself.
 set -euo pipefail
 
 readonly SCHEMATHESIS_VERSION=4.32.5
@@ -127,7 +130,8 @@ toml_list() {
 
 write_config() {
   local config=$WORK_DIR/schemathesis.toml
-  : >"$config"
+  # No state carried between runs (it would replay earlier finds) and no .schemathesis/ in the caller's directory.
+  printf '[cache]\nenabled = false\n\n' >"$config"
   local parameters=''
   if [ -n "${FUZZ_JOB_IDS:-}" ]; then
     printf '[dictionaries.job_ids]\nvalues = %s\n\n' "$(toml_list "$FUZZ_JOB_IDS")" >>"$config"
@@ -149,11 +153,13 @@ HEADERS=()
 [ -n "${FUZZ_API_KEY:-}" ] && HEADERS+=(--header "Authorization: Bearer $FUZZ_API_KEY")
 CONFIG=$(write_config)
 HAR=$REPORT_DIR/requests.har
+JUNIT=$REPORT_DIR/junit.xml
 
 say "schemathesis $SCHEMATHESIS_VERSION against $BASE_URL/openapi.json: seed $SEED, $MAX_EXAMPLES examples per operation, checks $CHECKS"
 started=$(date +%s)
 status=0
-# SIGINT first so schemathesis still writes its reports; KILL if it will not stop.
+# At the time limit SIGINT stops schemathesis, which still writes its reports
+# for what ran; KILL follows if it will not stop.
 timeout --signal=INT --kill-after=30 "$MAX_SECONDS" \
   "$VENV/bin/st" --no-color --config-file "$CONFIG" run "$BASE_URL/openapi.json" \
   --url "$BASE_URL" \
@@ -168,11 +174,14 @@ timeout --signal=INT --kill-after=30 "$MAX_SECONDS" \
   --report har,junit \
   --report-dir "$REPORT_DIR" \
   --report-har-path "$HAR" \
+  --report-junit-path "$JUNIT" \
   "${HEADERS[@]}" "$@" || status=$?
-[ "$status" -eq 124 ] && say "stopped after the $MAX_SECONDS s limit"
 
-summary=$("$VENV/bin/python" - "$HAR" <<'PY'
+# Requests and 5xx from the HAR (every request sent); failed checks from the JUnit report.
+summary=$("$VENV/bin/python" - "$HAR" "$JUNIT" <<'PY'
 import json, sys
+import xml.etree.ElementTree as ET
+
 try:
     with open(sys.argv[1], encoding="utf-8") as fd:
         entries = json.load(fd)["log"]["entries"]
@@ -180,21 +189,34 @@ except (OSError, ValueError, KeyError):
     entries = []
 errors = [e for e in entries if e["response"]["status"] >= 500]
 for e in errors[:20]:
-    print(f"5xx: {e['response']['status']} {e['request']['method']} {e['request']['url']}", file=sys.stderr)
-print(len(entries), len(errors))
+    print(f"5xx: {e['response']['status']} {e['request']['method']} {e['request']['url'][:300]}", file=sys.stderr)
+try:
+    suites = ET.parse(sys.argv[2]).getroot()
+    failures = int(suites.get("failures", "0")) + int(suites.get("errors", "0"))
+except (OSError, ET.ParseError, ValueError):
+    failures = -1
+print(len(entries), len(errors), failures)
 PY
 )
-read -r requests server_errors <<<"$summary"
+read -r requests server_errors failures <<<"$summary"
 elapsed=$(($(date +%s) - started))
 
-exit_code=$status
+exit_code=0
 if [ "$server_errors" -gt 0 ]; then
+  exit_code=1
+elif [ "$failures" -ne 0 ]; then
+  [ "$failures" -lt 0 ] && say "no JUnit report: schemathesis did not finish its run"
   exit_code=1
 elif [ "$requests" -lt "$MIN_REQUESTS" ]; then
   say "only $requests requests, fewer than FUZZ_MIN_REQUESTS=$MIN_REQUESTS"
-  [ "$exit_code" -eq 0 ] && exit_code=1
+  exit_code=1
+elif [ "$status" -eq 124 ]; then
+  # The time limit is a budget: what ran within it passed every check.
+  say "stopped at the $MAX_SECONDS s limit; the $requests requests sent passed every check"
+elif [ "$status" -ne 0 ]; then
+  exit_code=$status
 fi
 [ -n "$API_PID" ] && [ "$server_errors" -gt 0 ] && tail -n 50 "$REPORT_DIR/api.log" >&2
 [ "$exit_code" -ne 0 ] || [ -n "${FUZZ_REPORT_DIR:-}" ] && say "reports in $REPORT_DIR (HAR of every request, JUnit)"
-echo "fuzz-api: requests=$requests server_errors=$server_errors seconds=$elapsed schemathesis_exit=$status exit=$exit_code"
+echo "fuzz-api: requests=$requests server_errors=$server_errors failed_checks=$failures seconds=$elapsed schemathesis_exit=$status exit=$exit_code"
 exit "$exit_code"

@@ -72,7 +72,7 @@ describe('HTTP API fuzzed from its OpenAPI document (schemathesis)', () => {
       FUZZ_JOB_IDS: jobId,
       FUZZ_SOURCES: source,
       FUZZ_MIN_REQUESTS: '1000',
-      FUZZ_MAX_SECONDS: '240',
+      FUZZ_MAX_SECONDS: '180',
     });
     console.log(
       run.output

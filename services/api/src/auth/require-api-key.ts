@@ -1,12 +1,16 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { AppError } from '@mediaflow/domain';
+import { apiRoutes } from '../openapi/routes';
 import { authenticate } from './api-keys';
 import type { ApiKeyEntry, Principal } from './api-keys';
 
 /** Who every request runs as when authentication is switched off. */
 export const ANONYMOUS_ADMIN: Principal = { keyId: 'anonymous', admin: true };
 
-const PUBLIC_ROUTES = new Set(['GET /', 'GET /healthz', 'GET /readyz', 'GET /openapi.json', 'GET /docs']);
+// The route registry is the one place that says which routes are public.
+const PUBLIC_ROUTES = new Set(
+  apiRoutes.filter((route) => route.access === 'public').map((route) => `${route.method.toUpperCase()} ${route.path}`),
+);
 
 export function isPublicRoute(method: string, path: string): boolean {
   const verb = method === 'HEAD' ? 'GET' : method;

@@ -1,18 +1,9 @@
 import express, { Router } from 'express';
-import { z } from 'zod';
 import { AppError, issuesToDetails } from '@mediaflow/domain';
 import { principalOf, requireAdmin } from '../auth/require-api-key';
 import type { JobService } from '../job-service';
+import { deadLetterQuerySchema, replayBodySchema } from '../openapi/schemas';
 import { toJobView } from '../job-view';
-
-const deadLetterQuerySchema = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().min(1).max(2048).optional(),
-});
-
-const replayBodySchema = z
-  .strictObject({ job_ids: z.array(z.string().min(1).max(64)).min(1).max(100).optional() })
-  .default({});
 
 /** Operator endpoints: cancel, retry, and the dead letters. */
 export function jobRoutes(jobs: JobService): Router {

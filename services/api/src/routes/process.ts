@@ -4,10 +4,9 @@ import { AppError, issuesToDetails } from '@mediaflow/domain';
 import { principalOf } from '../auth/require-api-key';
 import type { JobService } from '../job-service';
 import { toJobView } from '../job-view';
-import { listQuerySchema } from '../openapi/schemas';
+import { idempotencyHeadersSchema, listQuerySchema } from '../openapi/schemas';
 
 const JSON_BODY_LIMIT = '64kb';
-const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,200}$/;
 
 /** Refuses other content types before any parser reads the body. */
 const requireJson: RequestHandler = (req, _res, next) => {
@@ -19,10 +18,11 @@ export function processRoutes(jobs: JobService): Router {
   const router = Router();
 
   router.post('/process', requireJson, express.json({ limit: JSON_BODY_LIMIT, type: () => true }), async (req, res) => {
-    const idempotencyKey = req.get('idempotency-key');
-    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY_PATTERN.test(idempotencyKey)) {
+    const headers = idempotencyHeadersSchema.safeParse({ 'Idempotency-Key': req.get('idempotency-key') });
+    if (!headers.success) {
       throw new AppError('VALIDATION_FAILED', 'Idempotency-Key must be 1-200 printable ASCII characters');
     }
+    const idempotencyKey = headers.data['Idempotency-Key'];
     const owner = principalOf(res).keyId;
     const { job, replayed } = await jobs.submit(req.body, {
       owner,
