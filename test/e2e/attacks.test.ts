@@ -16,7 +16,7 @@ import {
 import type { Canaries } from '../support/hostile-media';
 import { submitJob, waitForJob } from '../support/jobs';
 import { makeClip } from '../support/media-fixtures';
-import { startSystem, TEST_KEYS } from '../support/system';
+import { TEST_KEYS, dumpLogsOnFailure, startSystem } from '../support/system';
 import type { RunningSystem } from '../support/system';
 
 jest.setTimeout(300_000);
@@ -49,10 +49,7 @@ describe('attacks on the internet-facing API', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  afterEach(() => {
-    const state = expect.getState();
-    if (state.assertionCalls !== state.numPassingAsserts) process.stderr.write(system.logs());
-  });
+  dumpLogsOnFailure(() => system);
 
   const jobCount = async (client: ApiClient): Promise<number> =>
     (await client.request<{ count: number }>('GET', '/process?limit=1')).body.count;

@@ -9,7 +9,7 @@ import { submitJob, waitForJob } from '../support/jobs';
 import type { StatusBody } from '../support/jobs';
 import { makeClip } from '../support/media-fixtures';
 import { measureChroma } from '../support/media-assertions';
-import { startSystem } from '../support/system';
+import { dumpLogsOnFailure, startSystem } from '../support/system';
 import type { DbBackend, RunningSystem } from '../support/system';
 
 jest.setTimeout(300_000);
@@ -39,10 +39,7 @@ describe.each<DbBackend>(['mongodb', 'dynamodb'])('job pipeline end to end on %s
     await rm(dir, { recursive: true, force: true });
   });
 
-  afterEach(() => {
-    const state = expect.getState();
-    if (state.assertionCalls !== state.numPassingAsserts) process.stderr.write(system.logs());
-  });
+  dumpLogsOnFailure(() => system);
 
   async function downloadAndProbe(
     jobId: string,

@@ -9,7 +9,7 @@ import type { JsonObject } from '../support/api-client';
 import { submitJob, waitForJob } from '../support/jobs';
 import type { StatusBody } from '../support/jobs';
 import { REPO_ROOT } from '../support/processes';
-import { startSystem } from '../support/system';
+import { dumpLogsOnFailure, startSystem } from '../support/system';
 import type { RunningSystem } from '../support/system';
 
 /**
@@ -192,10 +192,7 @@ describe('transcribe end to end (two workers, real Whisper models)', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  afterEach(() => {
-    const state = expect.getState();
-    if (state.assertionCalls !== state.numPassingAsserts) process.stderr.write(system.logs());
-  });
+  dumpLogsOnFailure(() => system);
 
   async function download(jobId: string, output?: string): Promise<{ data: Buffer; headers: Headers }> {
     const response = await system.client.download(`/download/${jobId}${output ? `?output=${output}` : ''}`);

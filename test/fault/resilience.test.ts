@@ -17,7 +17,7 @@ import { REPO_ROOT, waitFor } from '../support/processes';
 import type { ServiceProcess } from '../support/processes';
 import { listKeys } from '../support/s3-inspect';
 import { controlService } from '../support/services-control';
-import { startSystem } from '../support/system';
+import { dumpLogsOnFailure, startSystem } from '../support/system';
 import type { RunningSystem } from '../support/system';
 
 jest.setTimeout(600_000);
@@ -74,10 +74,7 @@ describe('jobs survive crashes, hangs, poison inputs and restarts', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  afterEach(() => {
-    const state = expect.getState();
-    if (state.assertionCalls !== state.numPassingAsserts) process.stderr.write(system.logs());
-  });
+  dumpLogsOnFailure(() => system);
 
   /** A long encode: slow enough to be interrupted part-way. */
   const longJob = async (): Promise<string> =>

@@ -108,3 +108,11 @@ export async function startSystem(options: {
     },
   };
 }
+
+/** Prints the processes' logs after a failed test, so a red CI run explains itself. */
+export function dumpLogsOnFailure(system: () => RunningSystem | undefined): void {
+  afterEach(() => {
+    const state = expect.getState();
+    if (state.assertionCalls !== state.numPassingAsserts) process.stderr.write(system()?.logs() ?? '');
+  });
+}

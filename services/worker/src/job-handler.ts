@@ -29,7 +29,7 @@ import { jobOutputKeys } from './output-keys';
 import type { JobOutputKeys } from './output-keys';
 import { ProgressReporter } from './progress-reporter';
 import type { Semaphore } from './semaphore';
-import { embedsSubtitles, runTranscriptionAttempt, transcriptionOutputKeys } from './transcription-job';
+import { embedsSubtitles, runTranscriptionAttempt, transcriptionOutputKeys, transcriptionStallMs } from './transcription-job';
 import { jobTimeLimitMs, retryDelayMs } from './retry-policy';
 import { Watchdog } from './watchdog';
 
@@ -330,7 +330,12 @@ export class JobHandler {
 
     const appError =
       stopReason === 'stalled'
-        ? new AppError('FFMPEG_STALLED', `FFmpeg made no progress for ${config.FFMPEG_STALL_TIMEOUT} s`)
+        ? new AppError(
+            'FFMPEG_STALLED',
+            job.method_name === 'transcribe'
+              ? `transcription made no progress for ${transcriptionStallMs(config) / 1000} s`
+              : `FFmpeg made no progress for ${config.FFMPEG_STALL_TIMEOUT} s`,
+          )
         : stopReason === 'timed-out'
           ? new AppError('JOB_TIMEOUT', 'the job ran past its time limit')
           : classify(error);

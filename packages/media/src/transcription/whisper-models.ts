@@ -37,9 +37,10 @@ export function modelNotFoundError(model: string, dir: string, problem: string, 
     : ' (base and tiny.en also install without internet: scripts/whisper/install.sh)';
   return new AppError(
     'MODEL_NOT_FOUND',
-    `Whisper model "${model}" is not installed: ${problem}. ` +
+    `Whisper model "${name === '<name>' ? 'at the configured path' : model}" is not installed: ${problem.split(dir).join('<model dir>')}. ` +
       `Run \`npm run models:download -- ${name}\` on a machine with internet access and copy the model directory to the worker${offline}.`,
-    { cause, details: { model, model_dir: dir } },
+    // The worker's directory layout is the operator's business, not the API client's.
+    { cause, details: { model: name === '<name>' ? '<path>' : model } },
   );
 }
 
