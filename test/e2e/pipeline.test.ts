@@ -253,6 +253,35 @@ describe.each<DbBackend>(['mongodb', 'dynamodb'])('job pipeline end to end on %s
     expect(m4a.probe.video).toBeUndefined();
   });
 
+  it('makes submissions idempotent with an Idempotency-Key', async () => {
+    const key = `e2e-${db}-${Date.now()}`;
+    const body = { source, method_name: 'extract_audio', output_format: 'wav' };
+    const send = async (payload: JsonObject) =>
+      system.client.request<{ job_id: string; error?: { code: string } }>('POST', '/process', {
+        headers: { 'content-type': 'application/json', 'idempotency-key': key },
+        body: JSON.stringify(payload),
+      });
+    const first = await send(body);
+    const again = await send(body);
+    expect(first.status).toBe(202);
+    expect(again.status).toBe(202);
+    expect(again.body.job_id).toBe(first.body.job_id);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    const other = await send({ ...body, output_format: 'mp3' });
+    expect(other.status).toBe(422);
+    expect(other.body.error?.code).toBe('IDEMPOTENCY_KEY_REUSED');
+    const concurrent = await Promise.all(
+      Array.from({ length: 5 }, async () =>
+        system.client.request<{ job_id: string }>('POST', '/process', {
+          headers: { 'content-type': 'application/json', 'idempotency-key': `${key}-race` },
+          body: JSON.stringify(body),
+        }),
+      ),
+    );
+    expect(new Set(concurrent.map((response) => response.body.job_id)).size).toBe(1);
+    expect((await waitForJob(system.client, first.body.job_id)).final.status).toBe('completed');
+  });
+
   it('reports health and readiness', async () => {
     expect((await system.client.request('GET', '/')).body).toEqual({ status: 'ok' });
     expect((await system.client.request('GET', '/healthz')).status).toBe(200);

@@ -90,8 +90,10 @@ describe('jobs survive crashes, hangs, poison inputs and restarts', () => {
   const outputsOf = async (jobId: string): Promise<string[]> =>
     listKeys(OUTPUT_BUCKET, `${system.env.OUTPUT_PREFIX ?? ''}${jobId}/`);
 
+  /** Workers this suite stopped or killed: their logs still count. */
+  const retired: ServiceProcess[] = [];
   const completedLogLines = (jobId: string): number =>
-    [...system.workers]
+    [...system.workers, ...retired]
       .map((worker) => worker.output().split('\n'))
       .flat()
       .filter((line) => line.includes('"job completed"') && line.includes(jobId)).length;
@@ -249,6 +251,7 @@ describe('jobs survive crashes, hangs, poison inputs and restarts', () => {
     const killedAt = Date.now();
     await victim.kill();
     system.workers.splice(system.workers.indexOf(victim), 1);
+    retired.push(victim);
     await system.startWorker(`${victim.name}r`);
 
     const { final } = await waitForJob(system.client, jobId, undefined, 240_000);
@@ -277,7 +280,10 @@ describe('jobs survive crashes, hangs, poison inputs and restarts', () => {
     const stoppedAt = Date.now();
     const codes = await Promise.all(victims.map(async (worker) => worker.stop(30_000)));
     expect(codes.every((code) => code === 0)).toBe(true);
-    for (const victim of victims) system.workers.splice(system.workers.indexOf(victim), 1);
+    for (const victim of victims) {
+      system.workers.splice(system.workers.indexOf(victim), 1);
+      retired.push(victim);
+    }
     while (system.workers.length < 2) await system.startWorker(`worker${system.workers.length + 10}`);
 
     const finals = await Promise.all(
@@ -298,7 +304,7 @@ describe('jobs survive crashes, hangs, poison inputs and restarts', () => {
     });
   });
 
-  it('survives a Kafka restart with 50 jobs in flight: all complete, none twice', async () => {
+  it('survives a Kafka outage with 50 jobs in flight: 503 meanwhile, all complete, none twice', async () => {
     const jobIds: string[] = [];
     for (let i = 0; i < 50; i += 1) {
       jobIds.push(
@@ -309,17 +315,34 @@ describe('jobs survive crashes, hangs, poison inputs and restarts', () => {
         }),
       );
     }
+    await controlService('down', 'kafka');
     const restartAt = Date.now();
-    await controlService('restart', 'kafka');
+    // While the broker is away: 503 with Retry-After, the job stored and
+    // flagged, /readyz naming the queue.
+    const during = await system.client.postJson<{ error: { code: string; details?: { job_id?: string } } }>(
+      '/process',
+      { source: tinySource, method_name: 'compress', params: { preset: 'ultrafast' } },
+    );
+    expect(during.status).toBe(503);
+    expect(during.headers.get('retry-after')).toBeTruthy();
+    expect(during.body.error.code).toBe('QUEUE_ERROR');
+    const storedDuringOutage = during.body.error.details?.job_id;
+    expect(storedDuringOutage).toBeDefined();
+    const ready = await system.client.request<{ checks: Record<string, string> }>('GET', '/readyz');
+    expect(ready.status).toBe(503);
+    expect(ready.body.checks.queue).toMatch(/^down/);
+    expect(ready.body.checks.database).toBe('ok');
+    await controlService('up', 'kafka');
+    jobIds.push(storedDuringOutage!);
     const finals = await Promise.all(
       jobIds.map(async (jobId) => (await waitForJob(system.client, jobId, undefined, 300_000)).final),
     );
     const completed = finals.filter((final) => final.status === 'completed').length;
     const duplicates = jobIds.filter((jobId) => completedLogLines(jobId) > 1).length;
-    expect(completed).toBe(50);
+    expect(completed).toBe(51);
     expect(duplicates).toBe(0);
     report('kafka-restart', {
-      jobs: 50,
+      jobs: 51,
       completed,
       duplicates,
       seconds_after_restart: (Date.now() - restartAt) / 1000,
