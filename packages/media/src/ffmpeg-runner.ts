@@ -104,8 +104,7 @@ export async function runFfmpeg(options: RunFfmpegOptions): Promise<FfmpegRunRes
     }
   };
 
-  const onAbort = (): void =>
-    stop(abortedError('ffmpeg', signal?.reason), abortGraceMs === 0 ? 'SIGKILL' : 'SIGTERM');
+  const onAbort = (): void => stop(abortedError('ffmpeg', signal?.reason), abortGraceMs === 0 ? 'SIGKILL' : 'SIGTERM');
   signal?.addEventListener('abort', onAbort, { once: true });
 
   child.stdout.setEncoding('utf8');

@@ -83,14 +83,23 @@ export class JobService {
 
     const info = await this.deps.store.head(source);
     if (!info) throw new AppError('SOURCE_NOT_FOUND', `source ${sourceUri} does not exist`);
-    const job = await this.deps.repository.create({
-      job_id: jobId,
-      source: sourceUri,
-      operation,
-      created_at: new Date().toISOString(),
-      ...(options.owner === undefined ? {} : { owner: options.owner }),
-      ...(options.idempotencyKey === undefined ? {} : { idempotency_key: options.idempotencyKey }),
-    });
+    let job: Job;
+    try {
+      job = await this.deps.repository.create({
+        job_id: jobId,
+        source: sourceUri,
+        operation,
+        created_at: new Date().toISOString(),
+        ...(options.owner === undefined ? {} : { owner: options.owner }),
+        ...(options.idempotencyKey === undefined ? {} : { idempotency_key: options.idempotencyKey }),
+      });
+    } catch (error) {
+      // Concurrent requests with one Idempotency-Key all aim at the reserved
+      // id; whichever stored it first wins, and the others return its job.
+      const stored = options.idempotencyKey === undefined ? null : await this.deps.repository.get(jobId);
+      if (stored) return { job: stored, replayed: true };
+      throw error;
+    }
     await this.publishOrFlag(job.job_id);
     return { job, replayed: false };
   }

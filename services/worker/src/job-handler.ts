@@ -29,7 +29,12 @@ import { jobOutputKeys } from './output-keys';
 import type { JobOutputKeys } from './output-keys';
 import { ProgressReporter } from './progress-reporter';
 import type { Semaphore } from './semaphore';
-import { embedsSubtitles, runTranscriptionAttempt, transcriptionOutputKeys, transcriptionStallMs } from './transcription-job';
+import {
+  embedsSubtitles,
+  runTranscriptionAttempt,
+  transcriptionOutputKeys,
+  transcriptionStallMs,
+} from './transcription-job';
 import { jobTimeLimitMs, retryDelayMs } from './retry-policy';
 import { Watchdog } from './watchdog';
 
