@@ -16,7 +16,8 @@ import {
 import type { Canaries } from '../support/hostile-media';
 import { submitJob, waitForJob } from '../support/jobs';
 import { makeClip } from '../support/media-fixtures';
-import { TEST_KEYS, dumpLogsOnFailure, startSystem } from '../support/system';
+import { TEST_KEYS, startSystem } from '../support/system';
+import { dumpLogsOnFailure } from '../support/jest-hooks';
 import type { RunningSystem } from '../support/system';
 
 jest.setTimeout(300_000);

@@ -9,7 +9,8 @@ import { submitJob, waitForJob } from '../support/jobs';
 import type { StatusBody } from '../support/jobs';
 import { makeClip } from '../support/media-fixtures';
 import { measureChroma } from '../support/media-assertions';
-import { dumpLogsOnFailure, startSystem } from '../support/system';
+import { startSystem } from '../support/system';
+import { dumpLogsOnFailure } from '../support/jest-hooks';
 import type { DbBackend, RunningSystem } from '../support/system';
 
 jest.setTimeout(300_000);

@@ -9,7 +9,8 @@ import type { JsonObject } from '../support/api-client';
 import { submitJob, waitForJob } from '../support/jobs';
 import type { StatusBody } from '../support/jobs';
 import { REPO_ROOT } from '../support/processes';
-import { dumpLogsOnFailure, startSystem } from '../support/system';
+import { startSystem } from '../support/system';
+import { dumpLogsOnFailure } from '../support/jest-hooks';
 import type { RunningSystem } from '../support/system';
 
 /**

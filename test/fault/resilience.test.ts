@@ -17,7 +17,8 @@ import { REPO_ROOT, waitFor } from '../support/processes';
 import type { ServiceProcess } from '../support/processes';
 import { listKeys } from '../support/s3-inspect';
 import { controlService } from '../support/services-control';
-import { dumpLogsOnFailure, startSystem } from '../support/system';
+import { startSystem } from '../support/system';
+import { dumpLogsOnFailure } from '../support/jest-hooks';
 import type { RunningSystem } from '../support/system';
 
 jest.setTimeout(600_000);
