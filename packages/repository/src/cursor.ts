@@ -37,6 +37,21 @@ export function encodeDeadLetterCursor(position: DeadLetterPosition): string {
   return encodePosition('dead_lettered_at', position.dead_lettered_at, position.job_id);
 }
 
+/**
+ * A page of dead letters from `limit + 1` fetched jobs: the extra one only
+ * tells that more follow, and the cursor points after the last job shown.
+ */
+export function deadLetterPage<T extends { dead_lettered_at?: string; job_id: string }>(
+  fetched: readonly T[],
+  limit: number,
+): { jobs: T[]; next_cursor?: string } {
+  const jobs = fetched.slice(0, limit);
+  const last = jobs.at(-1);
+  return fetched.length > limit && last?.dead_lettered_at !== undefined
+    ? { jobs, next_cursor: encodeDeadLetterCursor({ dead_lettered_at: last.dead_lettered_at, job_id: last.job_id }) }
+    : { jobs };
+}
+
 /** As decodeListCursor; a listing cursor is no dead-letter cursor, nor the other way round. */
 export function decodeDeadLetterCursor(cursor: string): DeadLetterPosition {
   const { time, job_id } = decodePosition(cursor, 'dead_lettered_at');

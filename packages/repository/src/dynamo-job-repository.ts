@@ -4,7 +4,7 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCom
 import type { QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { AppError, isTerminal } from '@mediaflow/domain';
 import type { Job } from '@mediaflow/domain';
-import { decodeDeadLetterCursor, decodeListCursor, encodeDeadLetterCursor, encodeListCursor } from './cursor';
+import { deadLetterPage, decodeDeadLetterCursor, decodeListCursor, encodeListCursor } from './cursor';
 import type { DeadLetterPosition, ListPosition } from './cursor';
 import { backfillActiveOwners } from './dynamo-active-owner-backfill';
 import { buildUpdate } from './dynamo-expressions';
@@ -440,13 +440,7 @@ export class DynamoJobRepository extends JobRepository {
         query.limit + 1,
       ),
     );
-    const jobs = items.slice(0, query.limit).map(toJob);
-    const last = jobs.at(-1);
-    const position =
-      items.length > query.limit && last?.dead_lettered_at !== undefined
-        ? { dead_lettered_at: last.dead_lettered_at, job_id: last.job_id }
-        : undefined;
-    return { jobs, ...(position ? { next_cursor: encodeDeadLetterCursor(position) } : {}) };
+    return deadLetterPage(items.map(toJob), query.limit);
   }
 
   async setNeedsPublish(jobId: string, needsPublish: boolean, now: Date): Promise<boolean> {

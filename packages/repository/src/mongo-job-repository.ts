@@ -2,7 +2,7 @@ import { MongoServerError } from 'mongodb';
 import type { Collection, Filter, MongoClient, Sort, UpdateFilter } from 'mongodb';
 import { AppError, isTerminal } from '@mediaflow/domain';
 import type { Job } from '@mediaflow/domain';
-import { decodeDeadLetterCursor, decodeListCursor, encodeDeadLetterCursor, encodeListCursor } from './cursor';
+import { deadLetterPage, decodeDeadLetterCursor, decodeListCursor, encodeListCursor } from './cursor';
 import { guarded, toDatabaseError } from './database-error';
 import { ClaimLedger, isDuplicateKey } from './mongo-claim-ledger';
 import { createMongoClient } from './mongo-client';
@@ -408,13 +408,7 @@ export class MongoJobRepository extends JobRepository {
         .limit(query.limit + 1)
         .toArray(),
     );
-    const jobs = documents.slice(0, query.limit).map(toJob);
-    const last = jobs.at(-1);
-    const position =
-      documents.length > query.limit && last?.dead_lettered_at !== undefined
-        ? { dead_lettered_at: last.dead_lettered_at, job_id: last.job_id }
-        : undefined;
-    return { jobs, ...(position ? { next_cursor: encodeDeadLetterCursor(position) } : {}) };
+    return deadLetterPage(documents.map(toJob), query.limit);
   }
 
   async setNeedsPublish(jobId: string, needsPublish: boolean, now: Date): Promise<boolean> {
