@@ -5,7 +5,8 @@
  * ts-jest only transpiles here; `npm run typecheck` type-checks everything.
  */
 const shared = {
-  testEnvironment: 'node',
+  // Node's environment, which also tells afterEach hooks whether the test failed.
+  testEnvironment: '<rootDir>/test/support/failure-aware-environment.js',
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.jest.json' }] },
   moduleNameMapper: {
     '^@mediaflow/(api|worker)$': '<rootDir>/services/$1/src',

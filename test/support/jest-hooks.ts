@@ -1,10 +1,15 @@
 import type { RunningSystem } from './system';
+
+declare global {
+  // Set by test/support/failure-aware-environment.js.
+  var __mediaflowTestFailed: boolean | undefined;
+}
+
 /** Prints the processes' logs after a failed test, so a red CI run explains itself. */
 export function dumpLogsOnFailure(system: () => RunningSystem | undefined): void {
-  // Jest tells afterEach nothing about the test's outcome; an unbalanced
-  // assertion count is the failure it can see. (A thrown timeout is not.)
   afterEach(() => {
     const state = expect.getState();
-    if (state.assertionCalls !== state.numPassingAsserts) process.stderr.write(system()?.logs() ?? '');
+    const failed = globalThis.__mediaflowTestFailed === true || state.assertionCalls !== state.numPassingAsserts;
+    if (failed) process.stderr.write(system()?.logs() ?? '');
   });
 }

@@ -44,14 +44,21 @@ export async function waitForJob(
   timeoutMs = 120_000,
 ): Promise<{ final: StatusBody; progress: number[] }> {
   const progress: number[] = [];
-  const final = await waitFor(
-    `job ${jobId}`,
-    async () => {
-      const status = await getStatus(client, jobId);
-      progress.push(status.progress);
-      return predicate(status) ? status : undefined;
-    },
-    { timeoutMs, intervalMs: 100 },
-  );
-  return { final, progress };
+  let last: StatusBody | undefined;
+  try {
+    const final = await waitFor(
+      `job ${jobId}`,
+      async () => {
+        last = await getStatus(client, jobId);
+        progress.push(last.progress);
+        return predicate(last) ? last : undefined;
+      },
+      { timeoutMs, intervalMs: 100 },
+    );
+    return { final, progress };
+  } catch (error) {
+    // The job's own story is what explains a timeout.
+    const seen = last ? ` (last seen: ${JSON.stringify(last)})` : '';
+    throw new Error(`${error instanceof Error ? error.message : String(error)}${seen}`, { cause: error });
+  }
 }

@@ -28,6 +28,10 @@ export interface RunningSystem {
   client: ApiClient;
   env: NodeJS.ProcessEnv;
   startWorker(name: string): Promise<ServiceProcess>;
+  /** Takes a stopped or killed worker out of `workers`; its log stays in logs(). */
+  retire(worker: ServiceProcess): void;
+  /** Every worker this system ever started, retired ones included. */
+  everyWorker(): ServiceProcess[];
   stop(): Promise<void>;
   logs(): string;
 }
@@ -77,8 +81,25 @@ export async function startSystem(options: {
     });
     return worker;
   };
+  const retired: ServiceProcess[] = [];
+  const retire = (worker: ServiceProcess): void => {
+    const index = workers.indexOf(worker);
+    if (index >= 0) workers.splice(index, 1);
+    retired.push(worker);
+  };
+  const everyWorker = (): ServiceProcess[] => [...retired, ...workers];
+  // kafkajs repeats its rebalance warnings many times a second; they would
+  // push the lines that explain a failure out of the tail.
   const logs = (): string =>
-    [api, ...workers].map((service) => `----- ${service.name}\n${service.output().slice(-20_000)}`).join('\n');
+    [api, ...everyWorker()]
+      .map((service) => {
+        const lines = service
+          .output()
+          .split('\n')
+          .filter((line) => !line.includes('The group is rebalancing'));
+        return `----- ${service.name}\n${lines.join('\n').slice(-20_000)}`;
+      })
+      .join('\n');
 
   try {
     await waitFor(
@@ -102,6 +123,8 @@ export async function startSystem(options: {
     client,
     env,
     startWorker,
+    retire,
+    everyWorker,
     logs,
     stop: async () => {
       await Promise.all([api, ...workers].map(async (service) => service.stop()));
