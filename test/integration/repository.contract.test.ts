@@ -1115,6 +1115,41 @@ describe.each([mongoBackend(), dynamoLocalBackend(), dynaliteBackend()])('JobRep
     });
   });
 
+  describe('take for republish', () => {
+    it('clears the flag and a due retry of a queued job unchanged since it was read, for one caller only', async () => {
+      const now = new Date();
+      const retried = await claimed('worker-a', at(now, -20_000));
+      await repository.release(retried.job_id, 'worker-a', at(now, -19_000), 'retry', at(now, -1));
+      await repository.setNeedsPublish(retried.job_id, true, at(now, -500));
+      const seen = (await repository.get(retried.job_id))!;
+
+      await expect(repository.takeForRepublish(retried.job_id, seen.updated_at, now)).resolves.toBe(true);
+      const taken = await repository.get(retried.job_id);
+      expect(taken).toMatchObject({ status: 'queued', updated_at: now.toISOString() });
+      expect(taken).not.toHaveProperty('needs_publish');
+      expect(taken).not.toHaveProperty('retry_at');
+      // A second reaper that read the same version loses.
+      await expect(repository.takeForRepublish(retried.job_id, seen.updated_at, at(now, 1))).resolves.toBe(false);
+      // Taken, it is an ordinary queued job again: claimable, and recovered only once it looks idle.
+      const recoverable = await repository.findRecoverable(at(now, 2), 100);
+      expect(recoverable.find((job) => job.job_id === retried.job_id)).toMatchObject({ status: 'queued' });
+      await expect(
+        repository.claim({ jobId: retried.job_id, workerId: 'worker-b', now: at(now, 3), leaseMs: LEASE_MS }),
+      ).resolves.toMatchObject({ status: 'processing', worker_id: 'worker-b' });
+    });
+
+    it('refuses a job that moved on: claimed, or unknown', async () => {
+      const now = new Date();
+      const processing = await claimed('worker-a', now);
+      await expect(repository.takeForRepublish(processing.job_id, processing.updated_at, now)).resolves.toBe(false);
+      await expect(repository.get(processing.job_id)).resolves.toMatchObject({
+        status: 'processing',
+        worker_id: 'worker-a',
+      });
+      await expect(repository.takeForRepublish(randomUUID(), now.toISOString(), now)).resolves.toBe(false);
+    });
+  });
+
   describe('findRecoverable order', () => {
     it('returns flagged and due jobs ahead of a long backlog', async () => {
       const now = new Date();

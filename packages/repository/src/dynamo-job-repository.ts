@@ -468,6 +468,16 @@ export class DynamoJobRepository extends JobRepository {
     throw new AppError('DATABASE_ERROR', `job ${jobId} kept changing while its publish flag was being set`);
   }
 
+  async takeForRepublish(jobId: string, seenUpdatedAt: string, now: Date): Promise<boolean> {
+    const at = now.toISOString();
+    const taken = await this.update(jobId, 'republish', {
+      set: { updated_at: at, lease_sort: queuedSortKey({ needs_publish: false, retry_at: undefined, queuedAt: at }) },
+      remove: ['needs_publish', 'retry_at'],
+      condition: { and: [{ equals: ['status', 'queued'] }, { equals: ['updated_at', seenUpdatedAt] }] },
+    });
+    return taken !== undefined;
+  }
+
   async reserveIdempotencyKey(input: IdempotencyReservation): Promise<IdempotencyRecord | null> {
     const id = `${IDEMPOTENCY_PREFIX}${idempotencyHash(input.scope, input.key)}`;
     const now = input.now.toISOString();

@@ -215,6 +215,20 @@ export abstract class JobRepository {
   abstract setNeedsPublish(jobId: string, needsPublish: boolean, now: Date): Promise<boolean>;
 
   /**
+   * The reaper's right to publish a queued job again: clears `needs_publish`
+   * and `retry_at` and touches `updated_at`, only if the job is still queued
+   * and unchanged since it was read (`seenUpdatedAt`). True when this caller
+   * won and should publish; of several reapers, one wins.
+   *
+   * The write comes before the publish on purpose. A worker can only claim
+   * the job from a message, so nothing this publish sends can race the
+   * write. (FerretDB v1 applies an update's filter and its write in two
+   * steps; a write after the publish could land on top of the claim the
+   * message led to and undo it.)
+   */
+  abstract takeForRepublish(jobId: string, seenUpdatedAt: string, now: Date): Promise<boolean>;
+
+  /**
    * Atomically reserves an idempotency key within its scope for
    * IDEMPOTENCY_TTL_MS. Null when this call created the reservation (go ahead
    * and create `jobId`); otherwise the existing reservation, unchanged, so

@@ -422,6 +422,13 @@ export class MongoJobRepository extends JobRepository {
     );
   }
 
+  async takeForRepublish(jobId: string, seenUpdatedAt: string, now: Date): Promise<boolean> {
+    return this.updateWhere({ _id: jobId, status: 'queued', updated_at: seenUpdatedAt }, 'republish', {
+      $set: { updated_at: now.toISOString() },
+      $unset: { needs_publish: '', retry_at: '' },
+    });
+  }
+
   async reserveIdempotencyKey(input: IdempotencyReservation): Promise<IdempotencyRecord | null> {
     return guarded('idempotency reservation', async () => this.idempotency.reserve(input));
   }

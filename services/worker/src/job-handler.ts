@@ -358,9 +358,8 @@ export class JobHandler {
         `retry after ${appError.code}`,
         new Date(now.getTime() + delayMs),
       );
-      // The reaper publishes it again once the backoff has passed; this
-      // message is done with.
-      await repository.setNeedsPublish(job.job_id, true, now);
+      // The reaper publishes it again once retry_at has passed; this message
+      // is done with.
       logger.warn('attempt failed; job will be retried', { code: appError.code, error: appError.message, delayMs });
       return 'done';
     }

@@ -51,14 +51,29 @@ export class Reaper {
     try {
       const candidates = await this.repository.findRecoverable(now, this.options.batchSize);
       const due = candidates.filter((job) => this.isDue(job, now));
+      let published = 0;
       for (const job of due) {
-        await this.publisher.publish({ job_id: job.job_id });
-        // Clearing the flag also touches the job, so an idle job is not
-        // published again on every sweep.
-        if (job.status === 'queued') await this.repository.setNeedsPublish(job.job_id, false, now);
+        // A queued job is first taken (flags cleared, updated_at touched), so
+        // one reaper of many publishes it, once, and no later write of ours
+        // can land on the claim its message leads to. An expired lease needs
+        // no write: the claim itself decides who takes it over.
+        if (job.status === 'queued' && !(await this.repository.takeForRepublish(job.job_id, job.updated_at, now))) {
+          continue;
+        }
+        try {
+          await this.publisher.publish({ job_id: job.job_id });
+          published += 1;
+        } catch (error) {
+          // Flag it again so the next sweep retries rather than waiting for
+          // it to look idle.
+          if (job.status === 'queued') {
+            await this.repository.setNeedsPublish(job.job_id, true, new Date()).catch(() => false);
+          }
+          throw error;
+        }
       }
-      if (due.length > 0) this.logger.info('re-queued jobs', { count: due.length });
-      return due.length;
+      if (published > 0) this.logger.info('re-queued jobs', { count: published });
+      return published;
     } catch (error) {
       this.logger.warn('reaper sweep failed', { error: errorMessage(error) });
       return 0;
@@ -67,7 +82,7 @@ export class Reaper {
 
   private isDue(job: Job, now: Date): boolean {
     if (job.status === 'processing') return true; // findRecoverable only returns expired leases
-    if (job.retry_at && Date.parse(job.retry_at) > now.getTime()) return false;
+    if (job.retry_at) return Date.parse(job.retry_at) <= now.getTime(); // a retry whose backoff has passed
     if (job.needs_publish) return true;
     return now.getTime() - Date.parse(job.updated_at) >= this.options.requeueQueuedAfterMs;
   }
