@@ -9,7 +9,7 @@ import type { Admin } from 'kafkajs';
 import winston from 'winston';
 import { AppError } from '@mediaflow/domain';
 import type { Logger } from '@mediaflow/domain';
-import { KafkaJobConsumer, KafkaJobPublisher } from '@mediaflow/queue';
+import { KafkaJobConsumer, KafkaJobPublisher, ParallelJobConsumers } from '@mediaflow/queue';
 import type { DeliveryContext, DeliveryOutcome, JobMessage, KafkaJobConsumerOptions } from '@mediaflow/queue';
 import { REPO_ROOT, waitFor } from '../support/processes';
 
@@ -402,6 +402,51 @@ describe('KafkaJobConsumer', () => {
     expect(second.jobIds()).toEqual(['interrupted']);
     await delay(500);
     expect((await committedOffsets(groupId, topic)).get(0)).toBe(1);
+  });
+
+  it('as two members in one worker, runs jobs of two partitions at once, and stop aborts both uncommitted', async () => {
+    const { topic, groupId } = names('parallel');
+    const publisher = publisherFor(topic, 2);
+    await publisher.init();
+    const lanes = [new RecordingConsumer(topic, groupId), new RecordingConsumer(topic, groupId)];
+    const parallel = new ParallelJobConsumers(lanes.map((lane) => lane.consumer));
+    running.add(parallel);
+    let active = 0;
+    let mostActive = 0;
+    const seen: string[] = [];
+    const aborted: string[] = [];
+    await parallel.start(async (message, context) => {
+      seen.push(message.job_id);
+      active += 1;
+      mostActive = Math.max(mostActive, active);
+      await new Promise((resolve) => context.signal.addEventListener('abort', resolve, { once: true }));
+      aborted.push(message.job_id);
+      active -= 1;
+      return 'retry';
+    });
+    await waitForMembers(groupId, 2);
+    const jobIds = Array.from({ length: 8 }, (_, index) => `parallel-${index}-${randomUUID().slice(0, 6)}`);
+    for (const jobId of jobIds) {
+      await publisher.publish({ job_id: jobId });
+      // One at a time, so a long job on one partition cannot hide the other's.
+      await delay(100);
+    }
+    const partitionOf = await partitionsByJob(topic);
+    // Both partitions must hold work for the test to mean anything; with 8
+    // random keys the chance of one empty partition is 1 in 128.
+    expect(new Set(jobIds.map((jobId) => partitionOf.get(jobId))).size).toBe(2);
+
+    await until('two jobs running at once', () => active === 2);
+    await delay(500);
+    expect(mostActive).toBe(2);
+    // The first message of each partition, and nothing behind them.
+    const firstOf = (partition: number): string => jobIds.find((jobId) => partitionOf.get(jobId) === partition)!;
+    expect([...seen].sort()).toEqual([firstOf(0), firstOf(1)].sort());
+
+    await parallel.stop();
+    expect([...aborted].sort()).toEqual([firstOf(0), firstOf(1)].sort());
+    const committed = await committedOffsets(groupId, topic);
+    expect([committed.get(0) ?? -1, committed.get(1) ?? -1]).toEqual([-1, -1]);
   });
 
   it('keeps its membership through a job longer than the session timeout by heartbeating', async () => {

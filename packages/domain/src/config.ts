@@ -77,6 +77,10 @@ export const configSchema = z
     FFMPEG_PATH: z.string().min(1).default('ffmpeg'),
     FFPROBE_PATH: z.string().min(1).default('ffprobe'),
     WORKER_ID: optionalString,
+    // Jobs one worker runs at once, each from its own Kafka partition. Each
+    // FFmpeg already uses every core, so more than 1 pays off mainly when jobs
+    // wait on I/O or when transcriptions and encodes should run side by side.
+    WORKER_CONCURRENCY: int(1, 1, 64),
     JOB_LEASE_SECONDS: int(60, 5, 3600),
     PROGRESS_INTERVAL_MS: int(1000, 100, 60_000),
     SHUTDOWN_TIMEOUT_MS: int(30_000, 1000, 600_000),
@@ -133,6 +137,7 @@ export const configSchema = z
       ])
       .default('int8'),
     WHISPER_CPU_THREADS: int(os.availableParallelism(), 1, 1024),
+    // Of a worker's WORKER_CONCURRENCY jobs, how many may be transcriptions.
     TRANSCRIBE_CONCURRENCY: int(1, 1, 64),
     // --- end transcription ---
     // --- begin API access (services/api/src/auth) ---

@@ -6,3 +6,4 @@ export * from './kafka-publisher';
 export * from './kafka-consumer';
 export * from './memory-queue';
 export * from './factory';
+export * from './parallel-consumers';

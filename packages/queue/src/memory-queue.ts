@@ -32,8 +32,9 @@ export class InProcessJobQueue {
     this.publisher = new InProcessJobPublisher(this);
   }
 
-  createConsumer(): JobConsumer {
-    return new InProcessJobConsumer(this);
+  /** A consumer handling up to `concurrency` messages at once (default 1). */
+  createConsumer(concurrency = 1): JobConsumer {
+    return new InProcessJobConsumer(this, concurrency);
   }
 
   /** Messages waiting for a consumer (not counting any being handled). */
@@ -108,32 +109,37 @@ class InProcessJobPublisher extends JobPublisher {
 class InProcessJobConsumer extends JobConsumer {
   private readonly stopping = new AbortController();
   private running: Promise<void> | undefined;
-  private current: AbortController | undefined;
+  private readonly current = new Set<AbortController>();
 
-  constructor(private readonly queue: InProcessJobQueue) {
+  constructor(
+    private readonly queue: InProcessJobQueue,
+    private readonly concurrency: number,
+  ) {
     super();
   }
 
   async start(handler: MessageHandler): Promise<void> {
     if (this.running) throw new Error('InProcessJobConsumer.start() was already called');
-    this.running = this.consume(handler);
+    const lanes = Array.from({ length: Math.max(1, this.concurrency) }, async () => this.consume(handler));
+    this.running = Promise.all(lanes).then(() => undefined);
     return Promise.resolve();
   }
 
   async stop(): Promise<void> {
     this.stopping.abort();
-    this.current?.abort(new AppError('JOB_ABORTED', 'the consumer is stopping'));
+    for (const controller of this.current) controller.abort(new AppError('JOB_ABORTED', 'the consumer is stopping'));
     await this.running;
   }
 
+  /** One lane: takes a message, handles it, takes the next. */
   private async consume(handler: MessageHandler): Promise<void> {
     for (;;) {
       const message = await this.queue.take(this.stopping.signal);
       if (!message) return;
       const controller = new AbortController();
-      this.current = controller;
+      this.current.add(controller);
       const outcome = await this.handle(message, handler, controller.signal);
-      this.current = undefined;
+      this.current.delete(controller);
       if (outcome === 'retry') this.queue.enqueueLater(message);
     }
   }
