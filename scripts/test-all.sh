@@ -35,10 +35,9 @@ if [ "${MEDIAFLOW_FAULT_ONLY:-0}" != 1 ]; then
     --json --outputFile=.services/jest-main.json "$@" || status=$?
 fi
 # The fault-injection project restarts Kafka and stops the database, so it
-# runs on its own: `npm run test:fault`, or here with MEDIAFLOW_WITH_FAULT=1.
-# It is not yet part of the default run: one CI run saw its stall scenario
-# time out, unexplained, while every local run passed.
-if [ "${MEDIAFLOW_WITH_FAULT:-0}" = 1 ] || [ "${MEDIAFLOW_FAULT_ONLY:-0}" = 1 ]; then
+# runs on its own, after the rest: about 7 minutes. `npm run test:fault` runs
+# only it; MEDIAFLOW_SKIP_FAULT=1 leaves it out (a quicker local loop).
+if [ "${MEDIAFLOW_SKIP_FAULT:-0}" != 1 ] || [ "${MEDIAFLOW_FAULT_ONLY:-0}" = 1 ]; then
   npx jest --ci --runInBand --selectProjects fault \
     --json --outputFile=.services/jest-fault.json "$@" || status=$?
 fi

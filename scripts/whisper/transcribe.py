@@ -7,7 +7,7 @@ every job that asks for it.
 
 Request:
   {"id": "...", "audio_path": "/abs/file", "model_dir": "/abs/dir",
-   "language": "en" (optional hint), "beam_size": 5 (optional)}
+   "language": "en" (optional hint), "beam_size": 1 (optional; 1 = greedy)}
 
 Events, all carrying the request's id:
   {"type": "model_loaded", "model_dir", "load_sec"}      only when a load happened
@@ -123,7 +123,7 @@ def parse_request(line):
     language = request.get("language")
     if language is not None and not isinstance(language, str):
         raise RequestError("BAD_REQUEST", "request.language must be a string")
-    beam_size = request.get("beam_size", 5)
+    beam_size = request.get("beam_size", 1)
     if not isinstance(beam_size, int) or isinstance(beam_size, bool) or not 1 <= beam_size <= 20:
         raise RequestError("BAD_REQUEST", "request.beam_size must be an integer from 1 to 20")
     return request
@@ -143,7 +143,7 @@ def transcribe(cache, vad_available, request):
         segments, info = model.transcribe(
             request["audio_path"],
             language=language,
-            beam_size=request.get("beam_size", 5),
+            beam_size=request.get("beam_size", 1),
             # Without VAD, Whisper "hears" words in silence and music.
             vad_filter=vad_available,
         )

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { probeMedia } from '@mediaflow/media';
 import { ApiClient } from '../support/api-client';
 import { makeClip } from '../support/media-fixtures';
-import { freePort, startService, waitFor } from '../support/processes';
+import { startEmbedded } from '../support/embedded';
+import { freePort, waitFor } from '../support/processes';
 import type { ServiceProcess } from '../support/processes';
 
 jest.setTimeout(240_000);
@@ -16,41 +17,13 @@ interface StatusBody {
   history: { status: string; note?: string }[];
 }
 
-// The embedded mode must not see the real services this suite otherwise uses.
-const EMBEDDED_ENV: NodeJS.ProcessEnv = {
-  KAFKA_BOOTSTRAP_SERVERS: '',
-  MONGO_URL: '',
-  DYNAMODB_ENDPOINT: '',
-  S3_ENDPOINT: '',
-  DB_BACKEND: '',
-  QUEUE_BACKEND: '',
-  STORAGE_BACKEND: '',
-  AWS_ACCESS_KEY_ID: '',
-  AWS_SECRET_ACCESS_KEY: '',
-  PROGRESS_INTERVAL_MS: '200',
-  LOG_LEVEL: 'info',
-};
-
 describe('embedded mode (npm start): one process, no servers', () => {
   let dataDir: string;
   let port: number;
   let client: ApiClient;
   let running: ServiceProcess | undefined;
 
-  const start = async (): Promise<ServiceProcess> => {
-    const service = startService('embedded', 'services/api/dist/embedded.js', {
-      ...EMBEDDED_ENV,
-      DATA_DIR: dataDir,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-    });
-    await waitFor('embedded mode to start', () => (service.output().includes('mediaflow running') ? true : undefined), {
-      timeoutMs: 60_000,
-    }).catch((error: unknown) => {
-      throw new Error(`${String(error)}\n${service.output()}`);
-    });
-    return service;
-  };
+  const start = async (): Promise<ServiceProcess> => startEmbedded(dataDir, port);
 
   beforeAll(async () => {
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'mediaflow-embedded-'));

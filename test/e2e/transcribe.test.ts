@@ -8,7 +8,10 @@ import type { SrtCue } from '@mediaflow/media';
 import type { JsonObject } from '../support/api-client';
 import { submitJob, waitForJob } from '../support/jobs';
 import type { StatusBody } from '../support/jobs';
-import { REPO_ROOT } from '../support/processes';
+import { ApiClient } from '../support/api-client';
+import { startEmbedded } from '../support/embedded';
+import { makeClip } from '../support/media-fixtures';
+import { freePort, REPO_ROOT } from '../support/processes';
 import { startSystem } from '../support/system';
 import { dumpLogsOnFailure } from '../support/jest-hooks';
 import type { RunningSystem } from '../support/system';
@@ -350,5 +353,66 @@ describe('transcribe end to end (two workers, real Whisper models)', () => {
     expect(final.error?.code).toBe('MODEL_NOT_FOUND');
     expect(final.error?.message).toContain('npm run models:download -- medium');
     expect(final.attempts).toBe(1);
+  });
+
+  it('runs an encode beside a transcription, and one transcription at a time (WORKER_CONCURRENCY=3, TRANSCRIBE_CONCURRENCY=1)', async () => {
+    // The embedded mode's in-process queue hands each job to the next free
+    // lane, so three jobs submitted together run together, with no
+    // partition placement deciding it.
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'mediaflow-e2e-lanes-'));
+    const port = await freePort();
+    const embedded = await startEmbedded(dataDir, port, { WORKER_CONCURRENCY: '3', TRANSCRIBE_CONCURRENCY: '1' });
+    try {
+      const client = new ApiClient(`http://127.0.0.1:${port}`);
+      const clip = path.join(dir, 'lanes.mp4');
+      await makeClip(clip, { seconds: 20, width: 640, height: 360 });
+      const [speech, video] = [
+        await client.upload('speech.wav', speechWav, 'audio/wav'),
+        await client.upload('lanes.mp4', clip),
+      ];
+      const jobs = {
+        first: await submitJob(client, { source: speech, method_name: 'transcribe', params: { model: 'tiny.en' } }),
+        second: await submitJob(client, { source: speech, method_name: 'transcribe', params: { model: 'tiny.en' } }),
+        encode: await submitJob(client, { source: video, method_name: 'compress', params: { preset: 'slow' } }),
+      };
+      for (const jobId of Object.values(jobs)) {
+        expect((await waitForJob(client, jobId, undefined, 600_000)).final.status).toBe('completed');
+      }
+
+      const events = embedded
+        .output()
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as { message: string; jobId?: string; timestamp: string })
+        .filter((event) => event.jobId !== undefined);
+      const at = (jobId: string, message: string): number => {
+        const event = events.find((candidate) => candidate.jobId === jobId && candidate.message === message);
+        if (!event) throw new Error(`no "${message}" for ${jobId}`);
+        return Date.parse(event.timestamp);
+      };
+      const slots = [jobs.first, jobs.second]
+        .map((jobId) => ({
+          taken: at(jobId, 'transcription slot taken'),
+          released: at(jobId, 'transcription slot released'),
+        }))
+        .sort((a, b) => a.taken - b.taken);
+      // One transcription at a time: the second took the slot only once the first let go.
+      expect(slots[1].taken).toBeGreaterThanOrEqual(slots[0].released);
+      // Both transcriptions had been started together; the second waited for the slot.
+      const started = [jobs.first, jobs.second].map((jobId) => at(jobId, 'job started'));
+      expect(Math.max(...started)).toBeLessThan(slots[0].released);
+      // And the encode ran beside the first transcription, not after it.
+      expect(at(jobs.encode, 'job started')).toBeLessThan(slots[0].released);
+      expect(at(jobs.encode, 'job completed')).toBeGreaterThan(slots[0].taken);
+      figures.push({
+        lanes: {
+          slots_ms: slots.map((slot) => slot.released - slot.taken),
+          second_waited_ms: slots[1].taken - Math.max(...started),
+        },
+      });
+    } finally {
+      await embedded.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 });

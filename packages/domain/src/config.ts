@@ -137,6 +137,8 @@ export const configSchema = z
       ])
       .default('int8'),
     WHISPER_CPU_THREADS: int(os.availableParallelism(), 1, 1024),
+    // 1 = greedy decoding; see DEFAULT_WHISPER_BEAM_SIZE in packages/media for the measured trade-off.
+    WHISPER_BEAM_SIZE: int(1, 1, 20),
     // Of a worker's WORKER_CONCURRENCY jobs, how many may be transcriptions.
     TRANSCRIBE_CONCURRENCY: int(1, 1, 64),
     // --- end transcription ---

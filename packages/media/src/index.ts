@@ -40,6 +40,7 @@ export {
 } from './transcription/whisper-models';
 export {
   DEFAULT_TRANSCRIBE_SCRIPT,
+  DEFAULT_WHISPER_BEAM_SIZE,
   DEFAULT_WHISPER_MODEL,
   whisperSettingsFromEnv,
 } from './transcription/whisper-settings';

@@ -129,7 +129,10 @@ export async function runTranscriptionAttempt(
 ): Promise<TranscriptionResult> {
   const { transcriber, slots, onWatchdog, config, probe } = options;
   if (!transcriber) throw new AppError('OPERATION_NOT_AVAILABLE', 'transcription is not set up on this worker');
+  const waitingSince = Date.now();
   const release = await slots?.acquire(options.signal);
+  // Operators (and the e2e test) see from these two lines how TRANSCRIBE_CONCURRENCY played out.
+  options.logger.info('transcription slot taken', { waitedMs: Date.now() - waitingSince });
   const durationSec = probe.durationSec > 0 ? probe.durationSec : UNKNOWN_DURATION_ASSUMED_SEC;
   const watchdog = new Watchdog({
     stallMs: transcriptionStallMs(config),
@@ -148,6 +151,7 @@ export async function runTranscriptionAttempt(
   } finally {
     watchdog.stop();
     release?.();
+    options.logger.info('transcription slot released');
   }
 }
 

@@ -11,6 +11,7 @@ export type TranscriptionSettingsConfig = Pick<
   | 'WHISPER_MODEL_DIR'
   | 'WHISPER_COMPUTE_TYPE'
   | 'WHISPER_CPU_THREADS'
+  | 'WHISPER_BEAM_SIZE'
   | 'TRANSCRIBE_CONCURRENCY'
 >;
 
@@ -21,6 +22,7 @@ export function fasterWhisperOptions(config: TranscriptionSettingsConfig): Faste
     modelDir: path.resolve(config.WHISPER_MODEL_DIR ?? path.join(config.MEDIAFLOW_CACHE_DIR, 'whisper-models')),
     computeType: config.WHISPER_COMPUTE_TYPE,
     cpuThreads: config.WHISPER_CPU_THREADS,
+    beamSize: config.WHISPER_BEAM_SIZE,
     // The default model stays loaded while a job asks for another (base + tiny.en: ~510 MB).
     modelCacheSize: 2,
   };

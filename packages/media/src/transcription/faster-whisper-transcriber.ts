@@ -8,7 +8,7 @@ import { WhisperHelperProcess } from './whisper-helper-process';
 import type { HelperExit } from './whisper-helper-process';
 import type { HelperEvent } from './whisper-protocol';
 import { locateWhisperModel, modelNotFoundError } from './whisper-models';
-import { DEFAULT_TRANSCRIBE_SCRIPT } from './whisper-settings';
+import { DEFAULT_TRANSCRIBE_SCRIPT, DEFAULT_WHISPER_BEAM_SIZE } from './whisper-settings';
 
 /** The part of a winston logger this adapter uses. */
 export interface TranscriberLog {
@@ -28,6 +28,7 @@ export interface FasterWhisperOptions {
   computeType?: string;
   /** Threads per transcription; 0 leaves it to CTranslate2. */
   cpuThreads?: number;
+  /** 1 (the default) is greedy decoding; see DEFAULT_WHISPER_BEAM_SIZE. */
   beamSize?: number;
   /** How many loaded models the helper keeps. */
   modelCacheSize?: number;
@@ -136,7 +137,7 @@ export class FasterWhisperTranscriber extends Transcriber {
       audio_path: path.resolve(request.audioPath),
       model_dir: next.modelDir,
       ...(request.language === undefined ? {} : { language: request.language }),
-      ...(this.options.beamSize === undefined ? {} : { beam_size: this.options.beamSize }),
+      beam_size: this.options.beamSize ?? DEFAULT_WHISPER_BEAM_SIZE,
     });
   }
 

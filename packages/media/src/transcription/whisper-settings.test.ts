@@ -11,6 +11,7 @@ describe('whisperSettingsFromEnv', () => {
       defaultModel: 'base',
       computeType: 'int8',
       cpuThreads: os.availableParallelism(),
+      beamSize: 1,
     });
     expect(whisperSettingsFromEnv({}).modelDir).toBe(path.join(os.homedir(), '.cache', 'mediaflow', 'whisper-models'));
   });
@@ -23,6 +24,7 @@ describe('whisperSettingsFromEnv', () => {
         WHISPER_MODEL: 'small',
         WHISPER_COMPUTE_TYPE: 'float32',
         WHISPER_CPU_THREADS: '3',
+        WHISPER_BEAM_SIZE: '5',
       }),
     ).toEqual({
       pythonPath: '/usr/bin/python3',
@@ -30,6 +32,7 @@ describe('whisperSettingsFromEnv', () => {
       defaultModel: 'small',
       computeType: 'float32',
       cpuThreads: 3,
+      beamSize: 5,
     });
   });
 
