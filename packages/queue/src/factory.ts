@@ -9,16 +9,21 @@ export interface JobQueue {
   publisher: JobPublisher;
   /**
    * A consumer running up to WORKER_CONCURRENCY jobs at once: that many group
-   * members (Kafka), or that many lanes on the in-process queue.
+   * members (Kafka), or that many consumers of the in-process queue.
    */
   createConsumer(): JobConsumer;
 }
 
 /** The job queue the configuration selects. */
 export function createJobQueue(config: AppConfig, logger: Logger): JobQueue {
+  // One consumer per job the worker may run at once, each handling one message at a time.
+  const lanes = (consumer: () => JobConsumer): JobConsumer =>
+    config.WORKER_CONCURRENCY === 1
+      ? consumer()
+      : new ParallelJobConsumers(Array.from({ length: config.WORKER_CONCURRENCY }, consumer));
   if (config.QUEUE_BACKEND === 'memory') {
     const queue = new InProcessJobQueue({ logger });
-    return { publisher: queue.publisher, createConsumer: () => queue.createConsumer(config.WORKER_CONCURRENCY) };
+    return { publisher: queue.publisher, createConsumer: () => lanes(() => queue.createConsumer()) };
   }
   const connection = {
     brokers: config.KAFKA_BOOTSTRAP_SERVERS,
@@ -32,19 +37,18 @@ export function createJobQueue(config: AppConfig, logger: Logger): JobQueue {
   };
   return {
     publisher: new KafkaJobPublisher({ ...connection, ...topic, deadLetterTopic: config.KAFKA_DEAD_LETTER_TOPIC }),
-    createConsumer: () => {
-      const member = (): KafkaJobConsumer =>
-        new KafkaJobConsumer({
-          ...connection,
-          ...topic,
-          groupId: config.KAFKA_CONSUMER_GROUP,
-          sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
-          rebalanceTimeoutMs: config.KAFKA_REBALANCE_TIMEOUT_MS,
-          heartbeatIntervalMs: config.KAFKA_HEARTBEAT_INTERVAL_MS,
-        });
-      // One group member per job the worker may run at once.
-      if (config.WORKER_CONCURRENCY === 1) return member();
-      return new ParallelJobConsumers(Array.from({ length: config.WORKER_CONCURRENCY }, member));
-    },
+    // Several lanes are several members of the group.
+    createConsumer: () =>
+      lanes(
+        () =>
+          new KafkaJobConsumer({
+            ...connection,
+            ...topic,
+            groupId: config.KAFKA_CONSUMER_GROUP,
+            sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
+            rebalanceTimeoutMs: config.KAFKA_REBALANCE_TIMEOUT_MS,
+            heartbeatIntervalMs: config.KAFKA_HEARTBEAT_INTERVAL_MS,
+          }),
+      ),
   };
 }

@@ -42,7 +42,7 @@ export abstract class JobPublisher {
 }
 
 export abstract class JobConsumer {
-  /** Starts delivering messages to the handler, as many at once as the consumer was made for (default one). */
+  /** Starts delivering messages, one at a time, to the handler (ParallelJobConsumers runs several). */
   abstract start(handler: MessageHandler): Promise<void>;
   /**
    * Stops fetching, aborts the handler in flight through its signal, waits for

@@ -48,28 +48,6 @@ describe('InProcessJobQueue', () => {
     await consumer.stop();
   });
 
-  it('hands a consumer made for N up to N messages at once, and stop aborts them all', async () => {
-    const queue = new InProcessJobQueue({ retryDelayMs: 10_000 });
-    let active = 0;
-    let maxActive = 0;
-    const aborted: string[] = [];
-    const consumer = queue.createConsumer(3);
-    await consumer.start(async (message, context) => {
-      active += 1;
-      maxActive = Math.max(maxActive, active);
-      await new Promise((resolve) => context.signal.addEventListener('abort', resolve, { once: true }));
-      aborted.push(message.job_id);
-      active -= 1;
-      return 'retry';
-    });
-    for (let i = 0; i < 5; i += 1) await queue.publisher.publish({ job_id: `job-${i}` });
-    await waitUntil(() => active === 3);
-    expect(queue.size).toBe(2);
-    await consumer.stop();
-    expect(maxActive).toBe(3);
-    expect(aborted.sort()).toEqual(['job-0', 'job-1', 'job-2']);
-  });
-
   it('delivers a message again after the retry delay, behind messages already waiting', async () => {
     const queue = new InProcessJobQueue({ retryDelayMs: 50 });
     const seen: { id: string; at: number }[] = [];

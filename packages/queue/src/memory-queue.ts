@@ -32,9 +32,8 @@ export class InProcessJobQueue {
     this.publisher = new InProcessJobPublisher(this);
   }
 
-  /** A consumer handling up to `concurrency` messages at once (default 1). */
-  createConsumer(concurrency = 1): JobConsumer {
-    return new InProcessJobConsumer(this, concurrency);
+  createConsumer(): JobConsumer {
+    return new InProcessJobConsumer(this);
   }
 
   /** Messages waiting for a consumer (not counting any being handled). */
@@ -109,37 +108,32 @@ class InProcessJobPublisher extends JobPublisher {
 class InProcessJobConsumer extends JobConsumer {
   private readonly stopping = new AbortController();
   private running: Promise<void> | undefined;
-  private readonly current = new Set<AbortController>();
+  private current: AbortController | undefined;
 
-  constructor(
-    private readonly queue: InProcessJobQueue,
-    private readonly concurrency: number,
-  ) {
+  constructor(private readonly queue: InProcessJobQueue) {
     super();
   }
 
   async start(handler: MessageHandler): Promise<void> {
     if (this.running) throw new Error('InProcessJobConsumer.start() was already called');
-    const lanes = Array.from({ length: Math.max(1, this.concurrency) }, async () => this.consume(handler));
-    this.running = Promise.all(lanes).then(() => undefined);
+    this.running = this.consume(handler);
     return Promise.resolve();
   }
 
   async stop(): Promise<void> {
     this.stopping.abort();
-    for (const controller of this.current) controller.abort(new AppError('JOB_ABORTED', 'the consumer is stopping'));
+    this.current?.abort(new AppError('JOB_ABORTED', 'the consumer is stopping'));
     await this.running;
   }
 
-  /** One lane: takes a message, handles it, takes the next. */
   private async consume(handler: MessageHandler): Promise<void> {
     for (;;) {
       const message = await this.queue.take(this.stopping.signal);
       if (!message) return;
       const controller = new AbortController();
-      this.current.add(controller);
+      this.current = controller;
       const outcome = await this.handle(message, handler, controller.signal);
-      this.current.delete(controller);
+      this.current = undefined;
       if (outcome === 'retry') this.queue.enqueueLater(message);
     }
   }

@@ -36,6 +36,28 @@ describe('ParallelJobConsumers', () => {
     expect(mostActive).toBe(2);
   });
 
+  it('runs as many messages at once as it has consumers, and stop aborts them all', async () => {
+    const queue = new InProcessJobQueue({ retryDelayMs: 10_000 });
+    let active = 0;
+    let maxActive = 0;
+    const aborted: string[] = [];
+    const parallel = new ParallelJobConsumers([queue.createConsumer(), queue.createConsumer(), queue.createConsumer()]);
+    await parallel.start(async (message, context) => {
+      active += 1;
+      maxActive = Math.max(maxActive, active);
+      await new Promise((resolve) => context.signal.addEventListener('abort', resolve, { once: true }));
+      aborted.push(message.job_id);
+      active -= 1;
+      return 'retry';
+    });
+    for (let i = 0; i < 5; i += 1) await queue.publisher.publish({ job_id: `job-${i}` });
+    while (active < 3) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(queue.size).toBe(2);
+    await parallel.stop();
+    expect(maxActive).toBe(3);
+    expect(aborted.sort()).toEqual(['job-0', 'job-1', 'job-2']);
+  });
+
   it('stops the consumers that started when another cannot', async () => {
     const queue = new InProcessJobQueue();
     const healthy = queue.createConsumer();

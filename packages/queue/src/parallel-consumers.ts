@@ -2,8 +2,9 @@ import { JobConsumer } from './job-queue';
 import type { MessageHandler } from './job-queue';
 
 /**
- * Several consumers working as one: a worker that runs N jobs at once is N
- * members of the consumer group, each handling one message at a time.
+ * Several consumers working as one: a worker that runs N jobs at once holds N
+ * consumers (N members of the Kafka group, or N consumers of the in-process
+ * queue), each handling one message at a time.
  *
  * Why not kafkajs's `partitionsConsumedConcurrently`: kafkajs fetches from a
  * broker again only once every batch of the previous fetch is handled, so one
