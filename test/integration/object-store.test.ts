@@ -1,6 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -14,7 +14,7 @@ import {
 import { AppError } from '@mediaflow/domain';
 import type { ObjectRef } from '@mediaflow/domain';
 import { createS3Client, LocalDiskObjectStore, parseRangeHeader, S3ObjectStore } from '@mediaflow/storage';
-import type { ObjectStore } from '@mediaflow/storage';
+import type { ListedObject, ObjectStore } from '@mediaflow/storage';
 
 /**
  * One set of behaviours, two stores: the real S3-compatible server and the
@@ -24,6 +24,7 @@ import type { ObjectStore } from '@mediaflow/storage';
 jest.setTimeout(120_000);
 
 const MiB = 1024 * 1024;
+const LIST_PAGE_SIZE = 7;
 
 const s3Options = {
   region: process.env.AWS_REGION ?? 'us-east-1',
@@ -44,7 +45,8 @@ interface Subject {
 
 async function s3Subject(bucket: string): Promise<Subject> {
   const admin = createS3Client(s3Options);
-  const store = new S3ObjectStore({ ...s3Options, partSize: 5 * MiB });
+  // A small page, so listing and prefix deletion cross pages with a handful of objects.
+  const store = new S3ObjectStore({ ...s3Options, partSize: 5 * MiB, listPageSize: LIST_PAGE_SIZE });
   return Promise.resolve({
     store,
     async leftovers(key) {
@@ -133,6 +135,36 @@ function slowStream(before: number, onReady: () => void, mode: 'trickle' | 'stal
     },
   });
 }
+
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const all: T[] = [];
+  for await (const item of items) all.push(item);
+  return all;
+}
+
+/** S3 orders keys by their UTF-8 bytes. */
+function byKey(a: { key: string }, b: { key: string }): number {
+  return Buffer.compare(Buffer.from(a.key), Buffer.from(b.key));
+}
+
+/**
+ * Objects under `<base>job-1/`, nested, with names that sort differently by
+ * key than a naive directory walk would ("hls-low/…" and "hls.json" before
+ * "hls/…"), plus siblings that share the prefix's first characters.
+ */
+const JOB_FILES = [
+  'input.mp4',
+  'hls/index.m3u8',
+  'hls/720p/index.m3u8',
+  ...Array.from({ length: 8 }, (_, i) => `hls/720p/seg-${String(i).padStart(3, '0')}.m4s`),
+  'hls-low/index.m3u8',
+  'hls.json',
+  'hls0/x.bin',
+  'thumbs/a/b/c/poster.jpg',
+  'dash/manifest.mpd',
+  'z.txt',
+];
+const SIBLING_FILES = ['job-10/output.mp4', 'job-1-b/output.mp4', 'job-1.txt', 'job-2/job-1/decoy.txt'];
 
 async function expectAppError(promise: Promise<unknown>, code: string): Promise<AppError> {
   const error: unknown = await promise.then(
@@ -343,6 +375,91 @@ describe.each([
     expect(await store.head(target)).toBeNull();
   });
 
+  describe('listing and prefix deletion', () => {
+    interface Seeded {
+      base: string;
+      prefix: ObjectRef;
+      expected: { key: string; size: number }[];
+      siblings: { key: string; size: number }[];
+    }
+
+    /** A fresh `ls/<uuid>/` tree: JOB_FILES under `job-1/`, SIBLING_FILES beside it; sizes all differ. */
+    async function seed(): Promise<Seeded> {
+      const base = `ls/${randomUUID()}/`;
+      const put = async (key: string, size: number): Promise<{ key: string; size: number }> => {
+        await store.put({ bucket, key }, Buffer.alloc(size, 'x'), { contentType: 'application/octet-stream' });
+        return { key, size };
+      };
+      const expected = await Promise.all(JOB_FILES.map(async (name, i) => put(`${base}job-1/${name}`, i + 1)));
+      const siblings = await Promise.all(SIBLING_FILES.map(async (name, i) => put(`${base}${name}`, 100 + i)));
+      return { base, prefix: { bucket, key: `${base}job-1/` }, expected: expected.sort(byKey), siblings };
+    }
+
+    it('lists exactly the objects under a prefix, nested ones included, in key order, with sizes', async () => {
+      const { prefix, expected } = await seed();
+      expect(expected.length).toBeGreaterThan(2 * LIST_PAGE_SIZE);
+      const listed = await collect(store.list(prefix));
+      expect(listed.map(({ key, size }) => ({ key, size }))).toEqual(expected);
+      for (const object of listed) expect(Number.isFinite(object.lastModified?.getTime())).toBe(true);
+    });
+
+    it('treats a prefix without a trailing slash as a plain string prefix', async () => {
+      const { base, expected, siblings } = await seed();
+      const listed = await collect(store.list({ bucket, key: `${base}job-1` }));
+      const wanted = [...expected, ...siblings.filter(({ key }) => key.startsWith(`${base}job-1`))].sort(byKey);
+      expect(listed.map(({ key, size }) => ({ key, size }))).toEqual(wanted);
+      expect(listed.map(({ key }) => key)).not.toContain(`${base}job-2/job-1/decoy.txt`);
+    });
+
+    it('lets the caller stop early', async () => {
+      const { prefix, expected } = await seed();
+      const first: ListedObject[] = [];
+      for await (const object of store.list(prefix)) {
+        first.push(object);
+        if (first.length === 3) break;
+      }
+      expect(first.map(({ key }) => key)).toEqual(expected.slice(0, 3).map(({ key }) => key));
+    });
+
+    it('lists nothing under a prefix with no objects', async () => {
+      expect(await collect(store.list({ bucket, key: `ls/${randomUUID()}/` }))).toEqual([]);
+    });
+
+    it('deletes everything under a prefix, returns the count, and spares its siblings', async () => {
+      const { base, prefix, expected, siblings } = await seed();
+      expect(await store.deletePrefix(prefix)).toBe(expected.length);
+      expect(await collect(store.list(prefix))).toEqual([]);
+      for (const { key } of expected) expect(await store.head({ bucket, key })).toBeNull();
+      const left = await collect(store.list({ bucket, key: base }));
+      expect(left.map(({ key, size }) => ({ key, size }))).toEqual([...siblings].sort(byKey));
+      // The prefix can be written to again.
+      const again = { bucket, key: `${prefix.key}hls/index.m3u8` };
+      await store.put(again, Buffer.from('#EXTM3U'), { contentType: 'application/vnd.apple.mpegurl' });
+      expect(await store.head(again)).toMatchObject({ size: 7, contentType: 'application/vnd.apple.mpegurl' });
+    });
+
+    it('returns 0 when deleting a prefix with nothing under it', async () => {
+      expect(await store.deletePrefix({ bucket, key: `ls/${randomUUID()}/` })).toBe(0);
+    });
+
+    it('refuses to delete an empty prefix, which would empty the bucket', async () => {
+      const { base, expected, siblings } = await seed();
+      await expectAppError(store.deletePrefix({ bucket, key: '' }), 'VALIDATION_FAILED');
+      expect(await collect(store.list({ bucket, key: base }))).toHaveLength(expected.length + siblings.length);
+    });
+
+    it.each(['/', '../', 'a//', 'a/../', 'a/./b/', '..', 'a\\b/'])('refuses the prefix %p', async (key) => {
+      await expectAppError(collect(store.list({ bucket, key })), 'INVALID_SOURCE');
+      await expectAppError(store.deletePrefix({ bucket, key }), 'INVALID_SOURCE');
+    });
+
+    it('fails with STORAGE_ERROR for a bucket that does not exist', async () => {
+      const missing = { bucket: `mf-missing-${randomUUID().slice(0, 8)}`, key: 'a/' };
+      await expectAppError(collect(store.list(missing)), 'STORAGE_ERROR');
+      await expectAppError(store.deletePrefix(missing), 'STORAGE_ERROR');
+    });
+  });
+
   it('deletes an object, and deleting a missing one is not an error', async () => {
     const target = ref('doomed.txt');
     await store.put(target, Buffer.from('bye'), { contentType: 'text/plain' });
@@ -408,6 +525,33 @@ describe('local disk object store confinement', () => {
     });
   });
 
+  it('prunes the directories a prefix deletion empties, up to but not including its parent', async () => {
+    const put = async (key: string): Promise<void> => {
+      await store.put({ bucket: 'bucket-a', key }, Buffer.from('x'), { contentType: 'text/plain' });
+    };
+    await put('prune/jobs/job-1/hls/720p/seg.m4s');
+    await put('prune/jobs/job-1/poster.jpg');
+    await put('prune/jobs/job-2/poster.jpg');
+    expect(await store.deletePrefix({ bucket: 'bucket-a', key: 'prune/jobs/job-1/' })).toBe(2);
+    for (const tree of [path.join(root, 'bucket-a'), path.join(root, '.meta', 'bucket-a')]) {
+      expect(existsSync(path.join(tree, 'prune', 'jobs', 'job-1'))).toBe(false);
+      expect(existsSync(path.join(tree, 'prune', 'jobs', 'job-2'))).toBe(true);
+    }
+    expect(await store.deletePrefix({ bucket: 'bucket-a', key: 'prune/jobs/job-2/' })).toBe(1);
+    // The parent stays, though now empty; the bucket always does.
+    expect(await readdir(path.join(root, 'bucket-a', 'prune', 'jobs'))).toEqual([]);
+    expect(await readdir(path.join(root, '.meta', 'bucket-a', 'prune', 'jobs'))).toEqual([]);
+  });
+
+  it('does not list what is not a regular file, nor temp files of puts in flight', async () => {
+    await store.put({ bucket: 'bucket-a', key: 'walk/a.txt' }, Buffer.from('a'), { contentType: 'text/plain' });
+    await mkdir(path.join(root, 'bucket-a', 'walk', 'empty', 'dir'), { recursive: true });
+    await symlink(path.join(root, 'bucket-a', 'walk', 'a.txt'), path.join(root, 'bucket-a', 'walk', 'link.txt'));
+    await writeFile(path.join(root, '.tmp', 'stray.part'), 'partial');
+    const listed = await collect(store.list({ bucket: 'bucket-a', key: 'walk/' }));
+    expect(listed.map(({ key }) => key)).toEqual(['walk/a.txt']);
+  });
+
   it('treats a key that names a directory as missing', async () => {
     await store.put({ bucket: 'bucket-a', key: 'dir/file.txt' }, Buffer.from('x'), { contentType: 'text/plain' });
     expect(await store.head({ bucket: 'bucket-a', key: 'dir' })).toBeNull();
@@ -428,7 +572,54 @@ describe('S3 object store outage', () => {
       store.put(target, unknownLengthStream(randomBytes(6 * MiB)), { contentType: 'video/mp4' }),
       'STORAGE_ERROR',
     );
-    expect(Date.now() - started).toBeLessThan(15_000);
+    await expectAppError(collect(store.list({ bucket: 'mediaflow-input', key: 'a/' })), 'STORAGE_ERROR');
+    await expectAppError(store.deletePrefix({ bucket: 'mediaflow-input', key: 'a/' }), 'STORAGE_ERROR');
+    expect(Date.now() - started).toBeLessThan(20_000);
     await store.close();
+  });
+});
+
+describe('S3 prefix deletion that the server partly refuses', () => {
+  const bucket = `mf-test-${randomUUID().slice(0, 8)}`;
+  const client = createS3Client(s3Options);
+  const store = new S3ObjectStore(client);
+  const REFUSE_DELETES = 'refuseSomeDeletes';
+
+  beforeAll(async () => {
+    await store.ensureBucket(bucket);
+  });
+
+  afterAll(async () => {
+    client.middlewareStack.remove(REFUSE_DELETES);
+    await emptyAndDeleteBucket(client, bucket);
+    client.destroy();
+  });
+
+  it('throws STORAGE_ERROR naming the first key in the Errors of a DeleteObjects answer', async () => {
+    for (const name of ['a.txt', 'b.txt', 'c.txt']) {
+      await store.put({ bucket, key: `refused/${name}` }, Buffer.from(name), { contentType: 'text/plain' });
+    }
+    // versitygw cannot be made to refuse one key, so its answer is replaced.
+    client.middlewareStack.add(
+      (next, context) => async (args) =>
+        context.commandName === 'DeleteObjectsCommand'
+          ? {
+              response: {},
+              output: {
+                $metadata: {},
+                Errors: [
+                  { Key: 'refused/b.txt', Code: 'AccessDenied', Message: 'Access Denied' },
+                  { Key: 'refused/c.txt', Code: 'AccessDenied', Message: 'Access Denied' },
+                ],
+              },
+            }
+          : next(args),
+      { step: 'initialize', name: REFUSE_DELETES },
+    );
+    const error = await expectAppError(store.deletePrefix({ bucket, key: 'refused/' }), 'STORAGE_ERROR');
+    expect(error.message).toContain(`s3://${bucket}/refused/b.txt`);
+    expect(error.message).toContain('AccessDenied');
+    client.middlewareStack.remove(REFUSE_DELETES);
+    expect(await store.deletePrefix({ bucket, key: 'refused/' })).toBe(3);
   });
 });

@@ -155,6 +155,15 @@ export const configSchema = z
     MAX_ACTIVE_JOBS_PER_KEY: int(100, 1, 1_000_000),
     CORS_ORIGINS: csv,
     // --- end API access ---
+    // --- begin playback (services/api/src/playback) ---
+    // HMAC-SHA256 key for /play tokens, shared by every API replica. Unset: a
+    // random key per process, so a token works only on the replica that issued it.
+    PLAYBACK_SIGNING_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
+    PLAYBACK_URL_TTL_SECONDS: int(3600, 60, 604_800),
+    // proxy: the API streams every byte. redirect: segments and images answer
+    // 302 to a presigned S3 URL (playlists stay proxied); local storage proxies.
+    PLAYBACK_DELIVERY: z.enum(['redirect', 'proxy']).default('proxy'),
+    // --- end playback ---
   })
   .transform((env) => {
     const dbBackend = env.DB_BACKEND ?? (env.MONGO_URL ? 'mongodb' : env.DYNAMODB_ENDPOINT ? 'dynamodb' : 'embedded');

@@ -14,8 +14,14 @@ export const ErrorCodes = {
   SOURCE_NOT_FOUND: { status: 400, retryable: false },
   INVALID_CURSOR: { status: 400, retryable: false },
   INVALID_FILENAME: { status: 400, retryable: false },
+  // A job file path with `..`, empty segments, backslashes, control or other disallowed characters.
+  INVALID_FILE_PATH: { status: 400, retryable: false },
   UNAUTHORIZED: { status: 401, retryable: false },
   FORBIDDEN: { status: 403, retryable: false },
+  // A /play token that is malformed or whose signature does not verify.
+  PLAYBACK_TOKEN_INVALID: { status: 403, retryable: false },
+  // 403, not 410: a new token from GET /jobs/{id}/playback works again, and 410 is cacheable by default.
+  PLAYBACK_TOKEN_EXPIRED: { status: 403, retryable: false },
   NOT_FOUND: { status: 404, retryable: false },
   JOB_NOT_FOUND: { status: 404, retryable: false },
   METHOD_NOT_ALLOWED: { status: 405, retryable: false },
@@ -40,6 +46,8 @@ export const ErrorCodes = {
   UNSUPPORTED_MEDIA: { status: 422, retryable: false },
   OPERATION_NOT_AVAILABLE: { status: 501, retryable: false },
   FFMPEG_FAILED: { status: 500, retryable: false },
+  // The plan promised a file or directory and the steps did not write it (or wrote it empty).
+  EMPTY_OUTPUT: { status: 500, retryable: false },
   JOB_ABORTED: { status: 503, retryable: true },
   FFMPEG_STALLED: { status: 503, retryable: true },
   WORKER_LOST: { status: 503, retryable: true },

@@ -4,4 +4,4 @@ export * from './job';
 export * from './logging';
 export * from './operations';
 export * from './source-uri';
-export * from './validation';
+export * from './zod-issues';

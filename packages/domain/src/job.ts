@@ -1,18 +1,36 @@
 import type { ErrorCode } from './errors';
-import type { Operation } from './operations';
+import type { OperationSpec } from './operations';
 
 export const JOB_STATUSES = ['queued', 'processing', 'completed', 'failed', 'cancelled'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 export const TERMINAL_STATUSES: readonly JobStatus[] = ['completed', 'failed', 'cancelled'];
 
-export type OutputKind = 'video' | 'audio' | 'srt' | 'vtt' | 'json' | 'log';
+/**
+ * What an output is. An open vocabulary, so a new operation needs no change
+ * here; the ones in use: video, audio, srt, vtt, json, log, hls (a master
+ * playlist), dash (an MPD), package (the directory holding a streaming
+ * package), poster, storyboard, storyboard_image, thumbnail.
+ */
+export type OutputKind = string;
 
+/** One output of a job: a file, or a directory published file by file. */
 export interface JobOutput {
   kind: OutputKind;
-  /** s3://bucket/key */
+  /**
+   * Relative to the job's folder (`<OUTPUT_PREFIX><job_id>/`), e.g.
+   * `stream/master.m3u8`; a directory ends with "/". Records written before
+   * outputs were relative hold the object's s3:// URI here instead.
+   */
   path: string;
   content_type: string;
+  /** For a directory, the sum over its files. */
   size_bytes?: number;
+  /** Where it is stored: s3://bucket/key (for a directory, its key prefix ending with "/"). */
+  object?: string;
+  /** Directories only: how many files were published. */
+  file_count?: number;
+  /** The job's main result, which GET /download serves by default. */
+  primary?: boolean;
 }
 
 export interface JobError {
@@ -32,9 +50,9 @@ export interface JobHistoryEntry {
 export interface Job {
   job_id: string;
   status: JobStatus;
-  method_name: Operation['method_name'];
-  output_format: Operation['output_format'];
-  params: Operation['params'];
+  method_name: OperationSpec['method_name'];
+  output_format: OperationSpec['output_format'];
+  params: OperationSpec['params'];
   source: string;
   progress: number;
   speed?: number;
@@ -69,10 +87,6 @@ export function isTerminal(status: JobStatus): boolean {
   return TERMINAL_STATUSES.includes(status);
 }
 
-export function operationOf(job: Pick<Job, 'method_name' | 'output_format' | 'params'>): Operation {
-  return {
-    method_name: job.method_name,
-    output_format: job.output_format,
-    params: job.params,
-  } as Operation;
+export function operationOf(job: Pick<Job, 'method_name' | 'output_format' | 'params'>): OperationSpec {
+  return { method_name: job.method_name, output_format: job.output_format, params: job.params };
 }

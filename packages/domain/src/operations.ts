@@ -1,9 +1,9 @@
 import { z } from 'zod';
 
 /**
- * The operations a job can run, as zod schemas. These schemas are the single
- * source of truth: the API validates requests with them, and the worker
- * re-parses the stored job with them before building FFmpeg arguments.
+ * Vocabulary the operations share (containers, audio formats, encoder
+ * presets, Whisper model names) and the request envelope. Each operation's
+ * own schema, planner and output manifest live in @mediaflow/operations.
  */
 
 export const VIDEO_CONTAINERS = ['mp4', 'webm', 'mkv', 'mov'] as const;
@@ -49,79 +49,20 @@ export type VideoContainer = (typeof VIDEO_CONTAINERS)[number];
 export type AudioFormat = (typeof AUDIO_FORMATS)[number];
 export type OutputFormat = VideoContainer | AudioFormat | 'srt';
 
-const dimension = z.number().int().min(16).max(7680);
+export const OPERATION_NAME_PATTERN = /^[a-z][a-z0-9_]{0,63}$/;
 
-export const compressParams = z.strictObject({
-  crf: z.number().int().min(0).max(51).default(28),
-  preset: z.enum(X264_PRESETS).default('veryfast'),
-});
-
-export const resizeParams = z.strictObject({
-  width: dimension.optional(),
-  height: dimension.optional(),
-});
-
-export const transcribeParams = z.strictObject({
-  model: z.enum(WHISPER_MODELS, { error: () => `model must be one of ${WHISPER_MODELS.join(', ')}` }).optional(),
-  language: z
-    .string()
-    .regex(/^[a-z]{2,3}$/, 'language must be an ISO 639-1/639-3 code such as "en"')
-    .optional(),
-  embed_subtitles: z.boolean().optional(),
-});
-
-const emptyParams = z.strictObject({});
-
-export const OPERATION_NAMES = [
-  'compress',
-  'extract_audio',
-  'resize',
-  'convert_format',
-  'grayscale',
-  'transcribe',
-] as const;
-export type OperationName = (typeof OPERATION_NAMES)[number];
-
-/** Names accepted on the wire that mean an operation under another name. */
-export const OPERATION_ALIASES: Readonly<Record<string, OperationName>> = {
-  black_and_white: 'grayscale',
-};
-
-export const operationSchema = z.discriminatedUnion('method_name', [
-  z.strictObject({
-    method_name: z.literal('compress'),
-    output_format: z.literal('mp4').default('mp4'),
-    params: compressParams.default({ crf: 28, preset: 'veryfast' }),
-  }),
-  z.strictObject({
-    method_name: z.literal('extract_audio'),
-    output_format: z.enum(AUDIO_FORMATS).default('mp3'),
-    params: emptyParams.default({}),
-  }),
-  z.strictObject({
-    method_name: z.literal('resize'),
-    output_format: z.enum(VIDEO_CONTAINERS).default('mp4'),
-    params: resizeParams.default({}),
-  }),
-  z.strictObject({
-    method_name: z.literal('convert_format'),
-    output_format: z.enum(VIDEO_CONTAINERS),
-    params: emptyParams.default({}),
-  }),
-  z.strictObject({
-    method_name: z.literal('grayscale'),
-    output_format: z.enum(VIDEO_CONTAINERS).default('mp4'),
-    params: emptyParams.default({}),
-  }),
-  z.strictObject({
-    method_name: z.literal('transcribe'),
-    output_format: z.literal('srt').default('srt'),
-    params: transcribeParams.default({}),
-  }),
-]);
-
-export type Operation = z.infer<typeof operationSchema>;
-export type OperationOf<N extends OperationName> = Extract<Operation, { method_name: N }>;
+/**
+ * The operation fields of a job as stored and queued, whatever the operation.
+ * Each operation's own schema (in @mediaflow/operations) narrows these; the
+ * domain, the repositories and the queue only carry them.
+ */
+export interface OperationSpec {
+  /** The canonical operation name, e.g. "compress" or "adaptive_stream". */
+  method_name: string;
+  output_format: string;
+  /** The normalised params: the operation's schema applied, defaults filled in. */
+  params: Record<string, unknown>;
+}
 
 export const submitJobSchema = z.strictObject({
   source: z.string().min(1).max(1100),
@@ -131,7 +72,3 @@ export const submitJobSchema = z.strictObject({
 });
 export type SubmitJobRequest = z.infer<typeof submitJobSchema>;
 
-export function canonicalOperationName(name: string): OperationName | undefined {
-  if ((OPERATION_NAMES as readonly string[]).includes(name)) return name as OperationName;
-  return OPERATION_ALIASES[name];
-}

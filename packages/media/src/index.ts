@@ -3,8 +3,9 @@ export { normaliseProbe } from './probe-normalise';
 export { probeMedia } from './probe';
 export type { ProbeOptions } from './probe';
 export type { FfmpegPlan, PlanIo, StreamKind } from './plan/plan-types';
-export { planOperation } from './plan';
-export { outputExtensionFor, contentTypeFor } from './plan/formats';
+export { planCompress, planConvertFormat, planExtractAudio, planGrayscale, planResize } from './plan';
+export { formatFacts } from './plan/formats';
+export type { FormatFacts } from './plan/formats';
 export { TRANSCRIPTION_SAMPLE_RATE, planTranscriptionAudio } from './plan/transcription-audio';
 export { planSubtitleMux } from './plan/subtitle-mux';
 export type { SubtitleMuxIo, SubtitleMuxOptions } from './plan/subtitle-mux';
@@ -71,3 +72,50 @@ export {
 } from './limits-config';
 export type { MediaLimitsConfig } from './limits-config';
 export type { ProcessLimits } from './process-limits';
+export {
+  DEFAULT_LADDER_HEIGHTS,
+  FALLBACK_FRAME_RATE,
+  MAX_LADDER_FRAME_RATE,
+  avc1Codec,
+  h264Level,
+  ladderFrameRate,
+  planLadder,
+  rungMaxrateKbps,
+} from './plan/ladder';
+export type { LadderRung } from './plan/ladder';
+export {
+  AAC_LC_CODEC,
+  CMAF_MANIFEST_NAME,
+  HLS_MASTER_NAME,
+  dashencPlaylistName,
+  planCmafPackage,
+} from './plan/cmaf-package';
+export type { CmafPackageOptions, CmafPackagePlan } from './plan/cmaf-package';
+export { POSTER_MAX_WIDTH, planPoster, planThumbnails, posterWindow, stillSize } from './plan/poster';
+export type { ThumbnailOptions } from './plan/poster';
+export {
+  DEFAULT_TILE_WIDTH,
+  MAX_TILE_COUNT,
+  TARGET_TILE_COUNT,
+  planStoryboard,
+  storyboardGeometry,
+  storyboardVtt,
+  vttTimestamp,
+} from './plan/storyboard';
+export type { StoryboardGeometry } from './plan/storyboard';
+export {
+  averageSegmentBitrate,
+  buildMasterPlaylist,
+  commonTargetDuration,
+  parseMediaPlaylist,
+  peakSegmentBitrate,
+  rewriteMediaPlaylist,
+} from './plan/hls-playlists';
+export type {
+  HlsAudioInfo,
+  HlsVariantInfo,
+  MediaPlaylist,
+  MediaPlaylistSegment,
+  MeasuredSegment,
+  RenditionRates,
+} from './plan/hls-playlists';

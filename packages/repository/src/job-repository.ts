@@ -1,9 +1,9 @@
-import type { Job, JobError, JobOutput, JobStatus, Operation } from '@mediaflow/domain';
+import type { Job, JobError, JobOutput, JobStatus, OperationSpec } from '@mediaflow/domain';
 
 export interface NewJob {
   job_id: string;
   source: string;
-  operation: Operation;
+  operation: OperationSpec;
   created_at: string;
   /** Id of the API key that submits the job; never empty. */
   owner?: string;

@@ -12,6 +12,12 @@ describe('contentTypeForExtension', () => {
     ['opus', 'audio/ogg'],
     ['srt', 'application/x-subrip'],
     ['vtt', 'text/vtt'],
+    ['m3u8', 'application/vnd.apple.mpegurl'],
+    ['mpd', 'application/dash+xml'],
+    ['m4s', 'video/iso.segment'],
+    ['jpg', 'image/jpeg'],
+    ['jpeg', 'image/jpeg'],
+    ['png', 'image/png'],
     ['json', 'application/json'],
     ['log', 'text/plain; charset=utf-8'],
     ['txt', 'text/plain; charset=utf-8'],
@@ -22,6 +28,8 @@ describe('contentTypeForExtension', () => {
   it('accepts a leading dot and any case', () => {
     expect(contentTypeForExtension('.MP4')).toBe('video/mp4');
     expect(contentTypeForExtension('Srt')).toBe('application/x-subrip');
+    expect(contentTypeForExtension('.M3U8')).toBe('application/vnd.apple.mpegurl');
+    expect(contentTypeForExtension('JPG')).toBe('image/jpeg');
   });
 
   it.each(['', 'exe', 'mp4.exe', 'toString', '__proto__', 'constructor'])(

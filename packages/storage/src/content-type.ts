@@ -10,6 +10,14 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
   opus: 'audio/ogg',
   srt: 'application/x-subrip',
   vtt: 'text/vtt',
+  // Adaptive streaming: HLS playlists, DASH manifests, CMAF/fMP4 media segments.
+  m3u8: 'application/vnd.apple.mpegurl',
+  mpd: 'application/dash+xml',
+  m4s: 'video/iso.segment',
+  // Thumbnails and posters.
+  jpg: 'image/jpeg',
+  jpeg: 'image/jpeg',
+  png: 'image/png',
   json: 'application/json',
   log: 'text/plain; charset=utf-8',
   txt: 'text/plain; charset=utf-8',

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import type { Stats } from 'node:fs';
-import { access, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import type { Dirent, Stats } from 'node:fs';
+import { access, mkdir, open, readdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { constants as fsConstants } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -9,8 +9,8 @@ import { pipeline } from 'node:stream/promises';
 import { AppError, assertSafeKey, formatS3Uri } from '@mediaflow/domain';
 import type { ObjectRef } from '@mediaflow/domain';
 import { DEFAULT_CONTENT_TYPE } from './content-type';
-import { ObjectStore } from './object-store';
-import type { ByteRange, ObjectInfo, ObjectStream, PutOptions } from './object-store';
+import { assertSafePrefix, ObjectStore } from './object-store';
+import type { ByteRange, ListedObject, ObjectInfo, ObjectStream, PutOptions } from './object-store';
 import { abortedError, failureReason } from './store-errors';
 
 // Bucket names cannot start with a dot, so these never collide with a bucket.
@@ -26,6 +26,28 @@ interface Sidecar {
 interface Located {
   file: string;
   sidecar: string;
+}
+
+/** Where the keys under a prefix live, split at the prefix's last "/". */
+interface LocatedPrefix {
+  /** `<bucket>/<prefix up to its last "/">`: every matching key is below it. */
+  dir: string;
+  /** The same directory in the sidecar tree. */
+  metaDir: string;
+  /** The key of `dir` within the bucket: "" or ending in "/". */
+  dirKey: string;
+  /** The rest of the prefix: matching entries of `dir` start with it. */
+  namePrefix: string;
+  /** The sidecar tree's root for the bucket. */
+  metaRoot: string;
+  /** The prefix's parent directory, where pruning empty directories stops. */
+  stopDir: string;
+  metaStopDir: string;
+}
+
+interface WalkedFile {
+  key: string;
+  file: string;
 }
 
 /**
@@ -152,8 +174,59 @@ export class LocalDiskObjectStore extends ObjectStore {
     }
   }
 
+  /**
+   * Walks the bucket's directory tree below the prefix, in key order. Only
+   * regular files are objects: symbolic links and empty directories are not.
+   */
+  async *list(prefix: ObjectRef): AsyncGenerator<ListedObject> {
+    const located = this.locatePrefix(prefix, { allowEmpty: true });
+    try {
+      await this.requireBucket(prefix);
+      for await (const { key, file } of walk(located.dir, located.dirKey, located.namePrefix)) {
+        const stats = await stat(file).catch((error: unknown) => {
+          // Deleted since its directory was read.
+          if (isMissing(error)) return undefined;
+          throw error;
+        });
+        if (stats?.isFile()) yield { key, size: stats.size, lastModified: stats.mtime };
+      }
+    } catch (error) {
+      throw this.storageError(error, 'list', prefix);
+    }
+  }
+
+  /**
+   * Removes the files, their sidecars, and directories left empty below the
+   * prefix's parent (which is kept, as is the bucket). A put racing into a
+   * directory being pruned can fail with a (retryable) STORAGE_ERROR.
+   */
+  async deletePrefix(prefix: ObjectRef): Promise<number> {
+    const located = this.locatePrefix(prefix, { allowEmpty: false });
+    try {
+      await this.requireBucket(prefix);
+      // Collected first, so the walk never reads a directory being removed.
+      const objects: WalkedFile[] = [];
+      for await (const object of walk(located.dir, located.dirKey, located.namePrefix)) objects.push(object);
+      let deleted = 0;
+      for (const { key, file } of objects) {
+        if (await removeFile(file)) deleted += 1;
+        await rm(path.join(located.metaRoot, `${key}${META_SUFFIX}`), { force: true });
+      }
+      await pruneEmptyDirs(located.dir, located.namePrefix, located.stopDir);
+      await pruneEmptyDirs(located.metaDir, located.namePrefix, located.metaStopDir);
+      return deleted;
+    } catch (error) {
+      throw this.storageError(error, 'delete objects under', prefix);
+    }
+  }
+
   async close(): Promise<void> {
     return Promise.resolve();
+  }
+
+  /** Files on a local disk have no URL of their own: callers serve the bytes. */
+  override async presignGet(): Promise<undefined> {
+    return Promise.resolve(undefined);
   }
 
   /** As on S3, writing into a bucket nobody created is a deployment fault. */
@@ -188,6 +261,35 @@ export class LocalDiskObjectStore extends ObjectStore {
     return { file, sidecar };
   }
 
+  /** As locate(), for a key prefix: one trailing "/" is allowed, and "" when `allowEmpty`. */
+  private locatePrefix(ref: ObjectRef, options: { allowEmpty: boolean }): LocatedPrefix {
+    assertSafePrefix(ref.key, options);
+    const bucketDir = this.bucketDir(ref.bucket);
+    const metaRoot = path.join(this.root, META_DIR, ref.bucket);
+    const dirKey = ref.key.slice(0, ref.key.lastIndexOf('/') + 1);
+    const namePrefix = ref.key.slice(dirKey.length);
+    const trimmed = ref.key.endsWith('/') ? ref.key.slice(0, -1) : ref.key;
+    const parentKey = trimmed.slice(0, trimmed.lastIndexOf('/') + 1);
+    const located = {
+      dir: path.resolve(bucketDir, dirKey),
+      metaDir: path.resolve(metaRoot, dirKey),
+      dirKey,
+      namePrefix,
+      metaRoot,
+      stopDir: path.resolve(bucketDir, parentKey),
+      metaStopDir: path.resolve(metaRoot, parentKey),
+    };
+    const confined =
+      isWithin(located.dir, bucketDir) &&
+      isWithin(located.stopDir, bucketDir) &&
+      isWithin(located.metaDir, metaRoot) &&
+      isWithin(located.metaStopDir, metaRoot);
+    if (!confined) {
+      throw new AppError('INVALID_SOURCE', 'object key prefix escapes its bucket');
+    }
+    return located;
+  }
+
   private storageError(error: unknown, action: string, ref: ObjectRef): AppError {
     if (error instanceof AppError) return error;
     return new AppError(
@@ -202,6 +304,78 @@ function isMissing(error: unknown): boolean {
   const code = typeof error === 'object' && error !== null && 'code' in error ? error.code : undefined;
   // ENOTDIR: a path component is a file, as when `a` exists and `a/b` is asked for.
   return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+function isWithin(target: string, dir: string): boolean {
+  return target === dir || target.startsWith(dir + path.sep);
+}
+
+async function readDirents(dir: string): Promise<Dirent[]> {
+  try {
+    return await readdir(dir, { withFileTypes: true });
+  } catch (error) {
+    if (isMissing(error)) return [];
+    throw error;
+  }
+}
+
+/**
+ * The files below `dir` whose names (at the top level only) start with
+ * `namePrefix`, in key order: names sort by their UTF-8 bytes, a directory
+ * as its name plus "/", so `a-b` comes before the keys under `a/`, as on S3.
+ */
+async function* walk(dir: string, dirKey: string, namePrefix = ''): AsyncGenerator<WalkedFile> {
+  const entries = (await readDirents(dir))
+    .filter((entry) => entry.name.startsWith(namePrefix) && (entry.isFile() || entry.isDirectory()))
+    .map((entry) => ({ entry, order: Buffer.from(entry.isDirectory() ? `${entry.name}/` : entry.name) }))
+    .sort((a, b) => Buffer.compare(a.order, b.order));
+  for (const { entry } of entries) {
+    const file = path.join(dir, entry.name);
+    const key = `${dirKey}${entry.name}`;
+    if (entry.isDirectory()) yield* walk(file, `${key}/`);
+    else yield { key, file };
+  }
+}
+
+/** False when the file was already gone. */
+async function removeFile(file: string): Promise<boolean> {
+  try {
+    await rm(file);
+    return true;
+  } catch (error) {
+    if (isMissing(error)) return false;
+    throw error;
+  }
+}
+
+/** False when the directory is not empty or not there. */
+async function removeDirIfEmpty(dir: string): Promise<boolean> {
+  try {
+    await rmdir(dir);
+    return true;
+  } catch (error) {
+    const code = typeof error === 'object' && error !== null && 'code' in error ? error.code : undefined;
+    if (code === 'ENOTEMPTY' || code === 'EEXIST' || isMissing(error)) return false;
+    throw error;
+  }
+}
+
+/** Removes the empty directories among the entries of `dir` named `namePrefix…`, deepest first. */
+async function removeEmptySubdirs(dir: string, namePrefix = ''): Promise<void> {
+  for (const entry of await readDirents(dir)) {
+    if (!entry.isDirectory() || !entry.name.startsWith(namePrefix)) continue;
+    const child = path.join(dir, entry.name);
+    await removeEmptySubdirs(child);
+    await removeDirIfEmpty(child);
+  }
+}
+
+/** Then `dir` itself and its ancestors while they are empty, stopping before `stopDir`. */
+async function pruneEmptyDirs(dir: string, namePrefix: string, stopDir: string): Promise<void> {
+  await removeEmptySubdirs(dir, namePrefix);
+  for (let current = dir; current !== stopDir && isWithin(current, stopDir); current = path.dirname(current)) {
+    if (!(await removeDirIfEmpty(current))) return;
+  }
 }
 
 function notFound(ref: ObjectRef, cause?: unknown): AppError {

@@ -5,19 +5,22 @@ import { pipeline } from 'node:stream/promises';
 import {
   CreateBucketCommand,
   DeleteObjectCommand,
+  DeleteObjectsCommand,
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
+  ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { AppError } from '@mediaflow/domain';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { AppError, formatS3Uri } from '@mediaflow/domain';
 import type { ObjectRef } from '@mediaflow/domain';
 import { ByteCounter } from './byte-counter';
 import { DEFAULT_CONTENT_TYPE } from './content-type';
-import { ObjectStore } from './object-store';
-import type { ByteRange, ObjectInfo, ObjectStream, PutOptions } from './object-store';
+import { assertSafePrefix, ObjectStore } from './object-store';
+import type { ByteRange, ListedObject, ObjectInfo, ObjectStream, PresignGetOptions, PutOptions } from './object-store';
 import { createS3Client, withAbortSignal } from './s3-client';
 import type { S3ClientOptions } from './s3-client';
 import { isBucketAlreadyCreated, isS3NotFound, toStorageError } from './s3-errors';
@@ -28,6 +31,12 @@ export interface S3ObjectStoreOptions extends S3ClientOptions {
   partSize?: number;
   /** Parts uploaded in parallel; memory use is about partSize × queueSize. */
   queueSize?: number;
+  /**
+   * Keys asked for per ListObjectsV2 page, and so deleted per DeleteObjects
+   * request by deletePrefix: an integer from 1 to 1000 (S3's maximum, the
+   * default). Smaller only to exercise paging in tests.
+   */
+  listPageSize?: number;
 }
 
 /** Metadata calls are small; a healthy server answers them at once. */
@@ -35,6 +44,8 @@ const METADATA_TIMEOUT_MS = 10_000;
 const PING_TIMEOUT_MS = 5_000;
 const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
 const DEFAULT_QUEUE_SIZE = 4;
+/** S3's limit for both a ListObjectsV2 page and a DeleteObjects request. */
+const MAX_KEYS_PER_REQUEST = 1000;
 
 const CONTENT_RANGE = /^bytes (\d+)-(\d+)\/(\d+|\*)$/;
 
@@ -44,6 +55,7 @@ export class S3ObjectStore extends ObjectStore {
   private readonly ownsClient: boolean;
   private readonly partSize: number;
   private readonly queueSize: number;
+  private readonly listPageSize: number;
 
   /**
    * Pass options to have the store build (and later destroy) a client tuned
@@ -56,11 +68,17 @@ export class S3ObjectStore extends ObjectStore {
       this.ownsClient = false;
       this.partSize = DEFAULT_PART_SIZE;
       this.queueSize = DEFAULT_QUEUE_SIZE;
+      this.listPageSize = MAX_KEYS_PER_REQUEST;
     } else {
       this.client = createS3Client(clientOrOptions);
       this.ownsClient = true;
       this.partSize = clientOrOptions.partSize ?? DEFAULT_PART_SIZE;
       this.queueSize = clientOrOptions.queueSize ?? DEFAULT_QUEUE_SIZE;
+      this.listPageSize = clientOrOptions.listPageSize ?? MAX_KEYS_PER_REQUEST;
+    }
+    const pageSize = this.listPageSize;
+    if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_KEYS_PER_REQUEST) {
+      throw new RangeError(`listPageSize must be an integer from 1 to ${MAX_KEYS_PER_REQUEST}, got ${pageSize}`);
     }
   }
 
@@ -208,9 +226,119 @@ export class S3ObjectStore extends ObjectStore {
     }
   }
 
+  /** ListObjectsV2, one page of `listPageSize` keys at a time, following continuation tokens. */
+  async *list(prefix: ObjectRef): AsyncGenerator<ListedObject> {
+    assertSafePrefix(prefix.key, { allowEmpty: true });
+    for await (const page of this.pages(prefix)) yield* page;
+  }
+
+  /**
+   * Deletes each listed page with one DeleteObjects request (quiet mode, so
+   * the answer lists only failures) before fetching the next: at most
+   * `listPageSize` keys held, and at most 1000 per request.
+   */
+  async deletePrefix(prefix: ObjectRef): Promise<number> {
+    assertSafePrefix(prefix.key, { allowEmpty: false });
+    let deleted = 0;
+    for await (const page of this.pages(prefix)) {
+      if (page.length === 0) continue;
+      let output;
+      try {
+        output = await this.client.send(
+          new DeleteObjectsCommand({
+            Bucket: prefix.bucket,
+            Delete: { Objects: page.map(({ key }) => ({ Key: key })), Quiet: true },
+          }),
+          { abortSignal: AbortSignal.timeout(METADATA_TIMEOUT_MS) },
+        );
+      } catch (error) {
+        throw this.missingBucketOr(error, 'delete objects under', prefix);
+      }
+      const failed = output.Errors ?? [];
+      if (failed.length > 0) {
+        const [first] = failed;
+        const where = formatS3Uri({ bucket: prefix.bucket, key: first.Key ?? '?' });
+        throw new AppError(
+          'STORAGE_ERROR',
+          `object storage failed to delete ${where} (${first.Code ?? 'unknown error'})` +
+            (failed.length > 1 ? ` and ${failed.length - 1} other object(s)` : ''),
+          { details: { failed: failed.length } },
+        );
+      }
+      deleted += page.length;
+    }
+    return deleted;
+  }
+
   async close(): Promise<void> {
     if (this.ownsClient) this.client.destroy();
     return Promise.resolve();
+  }
+
+  /**
+   * Signed locally with SigV4 query parameters (no request reaches S3). With
+   * temporary credentials (an instance role) the URL dies with the session
+   * even if `expiresInSeconds` is longer.
+   */
+  override async presignGet(ref: ObjectRef, options: PresignGetOptions): Promise<string> {
+    const command = new GetObjectCommand({
+      Bucket: ref.bucket,
+      Key: ref.key,
+      ...(options.contentType === undefined ? {} : { ResponseContentType: options.contentType }),
+    });
+    try {
+      return await getSignedUrl(this.client, command, { expiresIn: options.expiresInSeconds });
+    } catch (error) {
+      throw toStorageError(error, 'sign a URL for', ref);
+    }
+  }
+
+  /** The objects under a prefix, a ListObjectsV2 page at a time. */
+  private async *pages(prefix: ObjectRef): AsyncGenerator<ListedObject[]> {
+    let token: string | undefined;
+    do {
+      let output;
+      try {
+        output = await this.client.send(
+          new ListObjectsV2Command({
+            Bucket: prefix.bucket,
+            ...(prefix.key === '' ? {} : { Prefix: prefix.key }),
+            MaxKeys: this.listPageSize,
+            ...(token === undefined ? {} : { ContinuationToken: token }),
+          }),
+          { abortSignal: AbortSignal.timeout(METADATA_TIMEOUT_MS) },
+        );
+      } catch (error) {
+        throw this.missingBucketOr(error, 'list', prefix);
+      }
+      yield (output.Contents ?? []).flatMap((object) =>
+        object.Key === undefined
+          ? []
+          : [
+              {
+                key: object.Key,
+                size: object.Size ?? 0,
+                ...(object.LastModified ? { lastModified: object.LastModified } : {}),
+              },
+            ],
+      );
+      token = output.IsTruncated === true ? output.NextContinuationToken : undefined;
+      if (output.IsTruncated === true && token === undefined) {
+        // Stopping here would pass a partial listing (or deletion) off as complete.
+        throw new AppError(
+          'STORAGE_ERROR',
+          `object storage truncated the listing of ${formatS3Uri(prefix)} without a continuation token`,
+        );
+      }
+    } while (token !== undefined);
+  }
+
+  /** A prefix can only miss its bucket: a deployment fault, not a missing object (as in put). */
+  private missingBucketOr(error: unknown, action: string, ref: ObjectRef): AppError {
+    if (isS3NotFound(error)) {
+      return new AppError('STORAGE_ERROR', `bucket "${ref.bucket}" does not exist`, { cause: error });
+    }
+    return toStorageError(error, action, ref);
   }
 
   private async bucketExists(bucket: string): Promise<boolean> {

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { AppError, errorMessage, formatS3Uri, isAppError, validateSubmission } from '@mediaflow/domain';
+import { AppError, errorMessage, formatS3Uri, isAppError } from '@mediaflow/domain';
 import type { Job, Logger } from '@mediaflow/domain';
+import { validateSubmission } from '@mediaflow/operations';
 import type { JobPublisher } from '@mediaflow/queue';
 import type { JobPage, JobRepository, ListJobsQuery } from '@mediaflow/repository';
 import type { ObjectStore } from '@mediaflow/storage';

@@ -3,9 +3,10 @@ import { isAppError } from '@mediaflow/domain';
 import type { Transcriber } from '@mediaflow/media';
 import type { DeliveryOutcome, JobConsumer } from '@mediaflow/queue';
 import type { Infrastructure } from '@mediaflow/runtime';
-import { JobHandler } from './job-handler';
+import { JobRunner } from './run/job-runner';
 import { Reaper } from './reaper';
 import { Semaphore } from './semaphore';
+import { createStepExecutors } from './steps';
 import { createWorkerTranscriber } from './transcription-settings';
 
 export interface WorkerOptions {
@@ -18,26 +19,28 @@ export interface WorkerOptions {
   transcriber?: Transcriber;
 }
 
-/** A queue consumer feeding the job handler, plus the reaper. */
+/** A queue consumer feeding the job runner, plus the reaper. */
 export class Worker {
   private consumer: JobConsumer | undefined;
   private readonly reaper: Reaper;
-  private readonly handler: JobHandler;
+  private readonly handler: JobRunner;
   private readonly transcriber: Transcriber;
 
   constructor(private readonly options: WorkerOptions) {
     const { infrastructure, config, logger } = options;
     // Cheap to make: the Python helper starts, and loads its model, on the first transcription.
     this.transcriber = options.transcriber ?? createWorkerTranscriber(config, logger);
-    this.handler = new JobHandler({
+    this.handler = new JobRunner({
       repository: infrastructure.repository,
       store: infrastructure.store,
       publisher: infrastructure.publisher,
       config,
       logger,
       workerId: config.WORKER_ID,
-      transcriber: this.transcriber,
-      transcriptionSlots: new Semaphore(config.TRANSCRIBE_CONCURRENCY),
+      executors: createStepExecutors({
+        transcriber: this.transcriber,
+        slots: new Semaphore(config.TRANSCRIBE_CONCURRENCY),
+      }),
     });
     this.reaper = new Reaper(
       infrastructure.repository,

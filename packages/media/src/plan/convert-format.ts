@@ -1,4 +1,4 @@
-import type { OperationOf, VideoContainer } from '@mediaflow/domain';
+import type { VideoContainer } from '@mediaflow/domain';
 import type { MediaProbe, VideoStreamInfo } from '../probe-types';
 import { codecFitsContainer } from './container-codecs';
 import { evenSizeFilter, videoEncoderArgs } from './encoders';
@@ -7,7 +7,7 @@ import { requireVideo } from './require-streams';
 import { videoOutputPlan } from './video-output';
 
 /** Rewraps streams the target container takes as they are; re-encodes only the ones it does not. */
-export function planConvertFormat(operation: OperationOf<'convert_format'>, probe: MediaProbe, io: PlanIo): FfmpegPlan {
+export function planConvertFormat(operation: { output_format: VideoContainer }, probe: MediaProbe, io: PlanIo): FfmpegPlan {
   const container = operation.output_format;
   const video = requireVideo(probe, 'convert_format');
   const copyVideo = codecFitsContainer('video', video.codec, container) && !losesRotation(video, container);

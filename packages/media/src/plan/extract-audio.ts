@@ -1,4 +1,4 @@
-import type { AudioFormat, OperationOf } from '@mediaflow/domain';
+import type { AudioFormat } from '@mediaflow/domain';
 import type { MediaProbe } from '../probe-types';
 import { faststartArgs, inputArgs, mapStream, outputArgs } from './common-args';
 import { formatFacts } from './formats';
@@ -14,7 +14,7 @@ const AUDIO_CODEC_ARGS: Record<AudioFormat, string[]> = {
 };
 
 /** The first audio stream alone, re-encoded to the requested format. */
-export function planExtractAudio(operation: OperationOf<'extract_audio'>, probe: MediaProbe, io: PlanIo): FfmpegPlan {
+export function planExtractAudio(operation: { output_format: AudioFormat }, probe: MediaProbe, io: PlanIo): FfmpegPlan {
   const audio = requireAudio(probe, 'extract_audio');
   const facts = formatFacts(operation.output_format);
   const args = [

@@ -1,4 +1,4 @@
-import type { AudioFormat, Operation, OutputFormat, VideoContainer } from '@mediaflow/domain';
+import type { AudioFormat, OutputFormat, VideoContainer } from '@mediaflow/domain';
 
 interface FormatFacts {
   extension: string;
@@ -20,15 +20,8 @@ const FORMATS: Record<OutputFormat, FormatFacts> = {
   srt: { extension: 'srt', contentType: 'application/x-subrip', muxer: 'srt' },
 };
 
+export type { FormatFacts };
+
 export function formatFacts(format: VideoContainer | AudioFormat | OutputFormat): FormatFacts {
   return FORMATS[format];
-}
-
-/** The output file's extension (without the dot), known before the input is probed. */
-export function outputExtensionFor(operation: Operation): string {
-  return FORMATS[operation.output_format].extension;
-}
-
-export function contentTypeFor(operation: Operation): string {
-  return FORMATS[operation.output_format].contentType;
 }

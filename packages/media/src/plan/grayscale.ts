@@ -1,4 +1,4 @@
-import type { OperationOf } from '@mediaflow/domain';
+import type { VideoContainer } from '@mediaflow/domain';
 import type { MediaProbe } from '../probe-types';
 import { evenSizeFilter, videoEncoderArgs } from './encoders';
 import type { FfmpegPlan, PlanIo } from './plan-types';
@@ -10,7 +10,7 @@ import { videoOutputPlan } from './video-output';
  * at the neutral 128), so the result plays everywhere a colour video does;
  * a "gray" pixel format would not.
  */
-export function planGrayscale(operation: OperationOf<'grayscale'>, probe: MediaProbe, io: PlanIo): FfmpegPlan {
+export function planGrayscale(operation: { output_format: VideoContainer }, probe: MediaProbe, io: PlanIo): FfmpegPlan {
   const video = requireVideo(probe, 'grayscale');
   return videoOutputPlan({
     probe,

@@ -1,4 +1,4 @@
-import type { OperationOf } from '@mediaflow/domain';
+import type { VideoContainer } from '@mediaflow/domain';
 import type { MediaProbe } from '../probe-types';
 import { displaySize, targetDimensions } from './dimensions';
 import { videoEncoderArgs } from './encoders';
@@ -11,7 +11,7 @@ import { videoOutputPlan } from './video-output';
  * expressions, so tests can pin it and the job can report it. FFmpeg
  * auto-rotates before the filter, hence the display (rotated) size.
  */
-export function planResize(operation: OperationOf<'resize'>, probe: MediaProbe, io: PlanIo): FfmpegPlan {
+export function planResize(operation: { output_format: VideoContainer; params: { width?: number; height?: number } }, probe: MediaProbe, io: PlanIo): FfmpegPlan {
   const video = requireVideo(probe, 'resize');
   const size = targetDimensions(displaySize(video), operation.params);
   return videoOutputPlan({

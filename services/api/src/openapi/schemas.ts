@@ -1,14 +1,6 @@
 import { z } from 'zod';
-import {
-  AUDIO_FORMATS,
-  ErrorCodes,
-  JOB_STATUSES,
-  OPERATION_ALIASES,
-  OPERATION_NAMES,
-  VIDEO_CONTAINERS,
-  operationSchema,
-  submitJobSchema,
-} from '@mediaflow/domain';
+import { ErrorCodes, JOB_STATUSES, submitJobSchema } from '@mediaflow/domain';
+import { OPERATIONS } from '@mediaflow/operations';
 import type { ErrorCode } from '@mediaflow/domain';
 
 /**
@@ -31,7 +23,11 @@ const uuid = z
   .regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/)
   .meta({ format: 'uuid' });
 const ERROR_CODES = Object.keys(ErrorCodes) as ErrorCode[];
-const OUTPUT_KINDS = ['video', 'audio', 'srt', 'vtt', 'json', 'log'] as const;
+// Output kinds are an open vocabulary (video, log, hls, dash, package, poster, …); this is their shape.
+const outputKind = z
+  .string()
+  .regex(/^[a-z][a-z0-9_]{0,31}$/)
+  .describe('What the output is: video, audio, srt, vtt, json, log, hls, dash, package, poster, storyboard, …');
 
 // ---------------------------------------------------------------- requests
 
@@ -71,10 +67,33 @@ export const listQuerySchema = z.object({
 export type ListQuery = z.output<typeof listQuerySchema>;
 
 export const downloadQuerySchema = z.object({
-  output: z
-    .enum(['primary', ...OUTPUT_KINDS])
+  output: outputKind
     .optional()
-    .describe('Which output to serve; the primary (non-log) output when omitted.'),
+    .describe(
+      'The kind of the file output to serve; when omitted or `primary`, the output marked primary, else the first non-log file.',
+    ),
+});
+
+const filePath = z
+  .string()
+  .min(1)
+  .max(1024)
+  .describe(
+    'A path relative to the job’s folder, e.g. `stream/master.m3u8`: an output file, or a file under an output directory. ' +
+      'Segments of letters, digits and `._~+=@,-`, not starting with "."; `..`, empty segments, backslashes and control characters are refused.',
+  );
+
+export const jobFileParamsSchema = z.object({
+  job_id: uuid.describe('The id POST /process returned.'),
+  path: filePath,
+});
+
+export const playParamsSchema = z.object({
+  token: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,256}$/)
+    .describe('A playback token from GET /jobs/{job_id}/playback.'),
+  path: filePath,
 });
 
 export const downloadHeadersSchema = z.object({
@@ -115,22 +134,19 @@ const sourceField = submitJobSchema.shape.source.describe(
   'An `s3://<input bucket>/<key>` URI, e.g. the `source` that PUT /uploads/{filename} returned.',
 );
 
-/** Aliases accepted on the wire for an operation, e.g. black_and_white for grayscale. */
-function namesOf(operation: string): [string, ...string[]] {
-  const aliases = Object.entries(OPERATION_ALIASES)
-    .filter(([, canonical]) => canonical === operation)
-    .map(([alias]) => alias);
-  return [operation, ...aliases];
-}
-
 /**
  * A POST /process body, derived from what validation accepts: the
- * submitJobSchema envelope with each operation's own output formats and
- * params (operationSchema). The API checks the envelope first so each kind
- * of mistake gets its own error code; the document shows the combined rule.
+ * submitJobSchema envelope with each registered operation's own output
+ * formats and params. The API checks the envelope first so each kind of
+ * mistake gets its own error code; the document shows the combined rule.
  */
-const [firstVariant, ...otherVariants] = operationSchema.options.map((variant) =>
-  variant.extend({ source: sourceField, method_name: z.enum(namesOf(variant.shape.method_name.value)) }),
+const [firstVariant, ...otherVariants] = OPERATIONS.map((operation) =>
+  operation.schema
+    .extend({
+      source: sourceField,
+      method_name: z.enum([operation.name, ...operation.aliases] as [string, ...string[]]),
+    })
+    .describe(operation.summary),
 );
 export const submitJobBodySchema = z.discriminatedUnion('method_name', [firstVariant, ...otherVariants]);
 requestComponents.add(submitJobBodySchema, { id: 'SubmitJob' });
@@ -169,10 +185,13 @@ export const submitResultSchema = z.object({
 responseComponents.add(submitResultSchema, { id: 'SubmittedJob' });
 
 const jobOutputSchema = z.object({
-  kind: z.enum(OUTPUT_KINDS),
-  path: z.string(),
-  content_type: z.string(),
-  size_bytes: z.number().int().min(0).optional(),
+  kind: outputKind,
+  path: z.string().describe('Relative to the job’s folder; a directory ends with "/".'),
+  content_type: z.string().describe('`inode/directory` for a directory.'),
+  size_bytes: z.number().int().min(0).optional().describe('For a directory, the sum over its files.'),
+  file_count: z.number().int().min(0).optional().describe('Directories only: how many files it holds.'),
+  primary: z.boolean().optional().describe('The output GET /download/{job_id} serves by default.'),
+  url: z.string().describe('GET it with the API key: `/jobs/{job_id}/files/{path}`; for a directory, its files’ URL prefix.'),
 });
 responseComponents.add(jobOutputSchema, { id: 'JobOutput' });
 
@@ -188,8 +207,8 @@ responseComponents.add(jobHistoryEntrySchema, { id: 'JobHistoryEntry' });
 export const jobViewSchema = z.object({
   job_id: uuid,
   status: z.enum(JOB_STATUSES),
-  method_name: z.enum(OPERATION_NAMES),
-  output_format: z.enum([...VIDEO_CONTAINERS, ...AUDIO_FORMATS, 'srt']),
+  method_name: z.enum(OPERATIONS.map((operation) => operation.name) as [string, ...string[]]),
+  output_format: z.string(),
   params: z.record(z.string(), z.unknown()),
   source: z.string(),
   progress: z.number().min(0).max(100).describe('Percent done.'),
@@ -207,8 +226,6 @@ export const jobViewSchema = z.object({
   started_at: dateTime.nullable(),
   completed_at: dateTime.nullable(),
   error: z.object({ code: z.enum(ERROR_CODES), message: z.string() }).nullable(),
-  output_path: z.string().nullable(),
-  log_path: z.string().nullable(),
   outputs: z.array(jobOutputSchema),
   history: z.array(jobHistoryEntrySchema),
 });
@@ -222,6 +239,16 @@ export const jobPageSchema = z.object({
   next_cursor: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last page.'),
 });
 responseComponents.add(jobPageSchema, { id: 'JobPage' });
+
+export const playbackUrlsSchema = z.object({
+  expires_at: dateTime.describe('When every URL here stops working.'),
+  hls: z.string().optional().describe('The HLS master playlist: `/play/{token}/{path}`.'),
+  dash: z.string().optional().describe('The DASH MPD.'),
+  poster: z.string().optional(),
+  storyboard: z.string().optional().describe('A WebVTT file of thumbnail cues.'),
+  storyboard_image: z.string().optional().describe('The sprite the storyboard cues point into.'),
+});
+responseComponents.add(playbackUrlsSchema, { id: 'PlaybackUrls' });
 
 export const jobActionResultSchema = z.object({
   job_id: uuid,

@@ -1,0 +1,10 @@
+export * from './execution-plan';
+export * from './operation-definition';
+export * from './registry';
+export { outputBaseName } from './download-name';
+export { validateSubmission } from './validation';
+export type { ValidatedSubmission } from './validation';
+export { embedsSubtitles } from './transcribe';
+export { compressParams } from './compress';
+export { resizeParams } from './resize';
+export { transcribeParams } from './transcribe';

@@ -1,0 +1,28 @@
+import { z } from 'zod';
+import { VIDEO_CONTAINERS } from '@mediaflow/domain';
+import { formatFacts, planResize } from '@mediaflow/media';
+import { defineOperation } from '../operation-definition';
+import { planSingleOutput } from '../single-output';
+
+const dimension = z.number().int().min(16).max(7680);
+
+export const resizeParams = z.strictObject({
+  width: dimension.optional(),
+  height: dimension.optional(),
+});
+
+/** A new frame size that keeps the displayed aspect ratio (default: fit within 1280x720). */
+export const resize = defineOperation({
+  name: 'resize',
+  aliases: [],
+  summary: 'Scale the video to a width and/or height, keeping its displayed aspect ratio.',
+  schema: z.strictObject({
+    method_name: z.literal('resize'),
+    output_format: z.enum(VIDEO_CONTAINERS).default('mp4'),
+    params: resizeParams.default({}),
+  }),
+  plan: (operation, probe, context) =>
+    planSingleOutput(context, 'resize', formatFacts(operation.output_format).extension, (io) =>
+      planResize(operation, probe, io),
+    ),
+});

@@ -1,0 +1,444 @@
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { AppError, errorMessage, formatS3Uri, isAppError, operationOf, parseS3Uri } from '@mediaflow/domain';
+import type { AppConfig, Job, JobError, JobOutput, Logger, ObjectRef } from '@mediaflow/domain';
+import { assertMediaWithinLimits, mediaLimitsFromConfig, probeMedia, probeProcessLimits } from '@mediaflow/media';
+import type { MediaLimitsConfig, MediaProbe } from '@mediaflow/media';
+import { operationFor } from '@mediaflow/operations';
+import type { ExecutionPlan } from '@mediaflow/operations';
+import type { DeliveryContext, DeliveryOutcome, JobMessage, JobPublisher } from '@mediaflow/queue';
+import type { JobRepository } from '@mediaflow/repository';
+import type { ObjectStore } from '@mediaflow/storage';
+import { jobFolder, objectIn, publishOutputs } from '../artifacts/output-publisher';
+import type { JobFolder } from '../artifacts/output-publisher';
+import { ProgressReporter } from '../progress-reporter';
+import type { StepContext, StepExecutors } from '../steps';
+import { Watchdog } from '../watchdog';
+import { decideFailure } from './failure-policy';
+import type { FailureFacts, StopReason } from './failure-policy';
+import { PlanProgress } from './plan-progress';
+
+export type RunnerConfig = Pick<
+  AppConfig,
+  | 'WORK_DIR'
+  | 'FFMPEG_PATH'
+  | 'FFPROBE_PATH'
+  | 'OUTPUT_BUCKET'
+  | 'OUTPUT_PREFIX'
+  | 'JOB_LEASE_SECONDS'
+  | 'PROGRESS_INTERVAL_MS'
+  | 'MAX_ATTEMPTS'
+  | 'RETRY_BASE_DELAY_MS'
+  | 'RETRY_MAX_DELAY_MS'
+  | 'FFMPEG_STALL_TIMEOUT'
+  | 'JOB_TIMEOUT_FACTOR'
+  | 'JOB_TIMEOUT_MIN_SECONDS'
+  | 'WHISPER_MODEL'
+> &
+  MediaLimitsConfig;
+
+export interface JobRunnerDeps {
+  repository: JobRepository;
+  store: ObjectStore;
+  publisher: JobPublisher;
+  config: RunnerConfig;
+  logger: Logger;
+  workerId: string;
+  /** One executor per step kind (see steps/index.ts). */
+  executors: StepExecutors;
+}
+
+const PROBE_TIMEOUT_MS = 60_000;
+const LOG_NAME = 'ffmpeg.log';
+
+/**
+ * Runs any job, whatever its operation: claim → work directory → fetch the
+ * source → probe → plan (the operation's pure planner, from the registry)
+ * → run the plan's steps → publish the manifest's outputs → complete. It
+ * knows no operation by name. It returns how the queue message should be
+ * disposed of; the message is only acknowledged once the job's final state
+ * (or its hand-back for a retry) is stored.
+ *
+ * @throws the original error of a bug (not an AppError), after recording the job as failed, so the process fails loudly.
+ */
+export class JobRunner {
+  constructor(private readonly deps: JobRunnerDeps) {}
+
+  async handle(message: JobMessage, context: DeliveryContext): Promise<DeliveryOutcome> {
+    const { repository, workerId, config, logger } = this.deps;
+    const job = await repository.claim({
+      jobId: message.job_id,
+      workerId,
+      now: new Date(),
+      leaseMs: config.JOB_LEASE_SECONDS * 1000,
+    });
+    if (!job) {
+      // Unknown, finished, waiting for a retry, or held by a live lease
+      // elsewhere. If that holder dies, its lease expires and the reaper puts
+      // the job back on the queue.
+      logger.debug('job not claimable; skipping message', { jobId: message.job_id });
+      return 'done';
+    }
+    if (job.attempts > config.MAX_ATTEMPTS) {
+      // Earlier attempts ended without a word (the worker died each time):
+      // this job may be what kills workers, so it is not run again.
+      const lost = new AppError('WORKER_LOST', 'the worker running this job stopped unexpectedly');
+      await this.giveUp(job, lost, undefined, logger.child({ jobId: job.job_id }));
+      return 'done';
+    }
+    return this.run(job, context);
+  }
+
+  private async run(job: Job, delivery: DeliveryContext): Promise<DeliveryOutcome> {
+    const { repository, config, workerId } = this.deps;
+    const logger = this.deps.logger.child({ jobId: job.job_id, attempt: job.attempts });
+    const folder = jobFolder({ bucket: config.OUTPUT_BUCKET, outputPrefix: config.OUTPUT_PREFIX, jobId: job.job_id });
+    const abort = new AbortController();
+    let stopReason: StopReason | undefined;
+    let stall: FailureFacts['stall'];
+    const stop = (reason: StopReason): void => {
+      stopReason ??= reason;
+      abort.abort(new AppError('JOB_ABORTED', `attempt stopped: ${reason}`));
+    };
+    const onShutdown = (): void => abort.abort(delivery.signal.reason);
+    delivery.signal.addEventListener('abort', onShutdown, { once: true });
+    // A shutdown that began before this attempt did would never fire the listener.
+    if (delivery.signal.aborted) onShutdown();
+
+    const leaseMs = config.JOB_LEASE_SECONDS * 1000;
+    const reporter = new ProgressReporter(
+      {
+        write: async (snapshot) =>
+          repository.updateProgress(job.job_id, workerId, {
+            progress: Math.round(snapshot.percent * 10) / 10,
+            ...(snapshot.speed === undefined ? {} : { speed: snapshot.speed }),
+            ...(snapshot.etaSeconds === undefined ? {} : { eta_seconds: Math.round(snapshot.etaSeconds) }),
+            leaseExpiresAt: new Date(Date.now() + leaseMs),
+          }),
+        heartbeat: async () => delivery.heartbeat(),
+      },
+      config.PROGRESS_INTERVAL_MS,
+      () => void this.whyRefused(job.job_id).then(stop),
+      logger,
+    );
+    reporter.start();
+
+    const workDir = await mkdtemp(path.join(config.WORK_DIR, 'mediaflow-job-'));
+    const log: string[] = [];
+    let plan: ExecutionPlan | undefined;
+    logger.info('job started', { method: job.method_name, source: job.source });
+
+    try {
+      const operation = operationFor(job.method_name);
+      const sourceRef = parseS3Uri(job.source);
+      const inputPath = path.join(workDir, `source${safeExtension(sourceRef.key)}`);
+      await this.download(sourceRef, inputPath, abort.signal);
+      const probe = await probeMedia(inputPath, {
+        ffprobePath: config.FFPROBE_PATH,
+        signal: AbortSignal.any([abort.signal, AbortSignal.timeout(PROBE_TIMEOUT_MS)]),
+        limits: probeProcessLimits(config),
+      });
+      assertMediaWithinLimits(probe, mediaLimitsFromConfig(config));
+      // The work directory holds the source and whatever the steps write; the
+      // plan writes into `out/`, which mirrors the job's folder.
+      const outDir = path.join(workDir, 'out');
+      plan = operation.plan(operationOf(job), probe, {
+        inputPath,
+        workDir: outDir,
+        sourceName: path.posix.basename(sourceRef.key),
+        defaults: { whisperModel: config.WHISPER_MODEL },
+      });
+      await this.runSteps(plan, {
+        workDir: outDir,
+        inputPath,
+        probe,
+        signal: abort.signal,
+        logger,
+        log,
+        onProgress: (snapshot) => reporter.report(snapshot),
+        onWatchdog: (verdict, what, stallMs) => {
+          if (verdict === 'stalled') stall = { what, seconds: stallMs / 1000 };
+          stop(verdict);
+        },
+      });
+
+      const published = await publishOutputs({
+        store: this.deps.store,
+        folder,
+        workDir: outDir,
+        manifest: plan.outputs,
+        signal: abort.signal,
+      });
+      const logOutput = await this.uploadLog(folder, plan, log.join('\n'));
+      await reporter.stop();
+      const outputs: JobOutput[] = [...published, logOutput];
+      const primary = published.find((output) => output.primary) ?? published[0];
+      const stored = await repository.complete(job.job_id, workerId, {
+        now: new Date(),
+        outputs,
+        output_path: primary?.object ?? formatS3Uri(objectIn(folder, '')),
+        log_path: logOutput.object ?? '',
+      });
+      if (!stored) {
+        // Cancelled at the last moment, or taken over: our outputs must not stand.
+        stop(await this.whyRefused(job.job_id));
+        throw new AppError('JOB_ABORTED', 'the job changed hands before it could be completed');
+      }
+      logger.info('job completed', {
+        outputs: published.map((output) => output.kind),
+        outputBytes: published.reduce((sum, output) => sum + (output.size_bytes ?? 0), 0),
+      });
+      return 'done';
+    } catch (error) {
+      await reporter.stop();
+      return await this.afterFailure(job, error, {
+        logger,
+        folder,
+        plan,
+        log: log.join('\n'),
+        facts: {
+          stopReason,
+          shuttingDown: delivery.signal.aborted && stopReason === undefined,
+          error,
+          attempts: job.attempts,
+          ...(stall ? { stall } : {}),
+        },
+      });
+    } finally {
+      await reporter.stop();
+      delivery.signal.removeEventListener('abort', onShutdown);
+      await rm(workDir, { recursive: true, force: true });
+    }
+  }
+
+  /** The plan's steps in order, each under its own watchdog, with progress weighted across them. */
+  private async runSteps(
+    plan: ExecutionPlan,
+    options: {
+      workDir: string;
+      inputPath: string;
+      probe: MediaProbe;
+      signal: AbortSignal;
+      logger: Logger;
+      log: string[];
+      onProgress: (snapshot: { percent: number; speed?: number; etaSeconds?: number }) => void;
+      onWatchdog: (verdict: 'stalled' | 'timed-out', what: 'FFmpeg' | 'transcription', stallMs: number) => void;
+    },
+  ): Promise<void> {
+    const { executors, config } = this.deps;
+    await mkdir(options.workDir, { recursive: true });
+    const progress = new PlanProgress(plan.steps.map((step) => step.weight));
+    for (const [index, step] of plan.steps.entries()) {
+      options.signal.throwIfAborted();
+      options.onProgress(progress.begin(index));
+      let watchdog: Watchdog | undefined;
+      const context: StepContext = {
+        workDir: options.workDir,
+        inputPath: options.inputPath,
+        probe: options.probe,
+        config,
+        signal: options.signal,
+        logger: options.logger.child({ step: step.id }),
+        onProgress: (stepProgress) => {
+          watchdog?.touch();
+          options.onProgress(progress.report(index, stepProgress));
+        },
+        log: (text) => options.log.push(text),
+        watch: ({ stallMs, limitMs, what }) => {
+          watchdog?.stop();
+          watchdog = new Watchdog({ stallMs, limitMs, onFire: (verdict) => options.onWatchdog(verdict, what, stallMs) });
+        },
+      };
+      try {
+        // The map is exhaustive over step kinds; TypeScript cannot correlate
+        // the union member with its executor, hence the one narrowing call.
+        await runStep(executors, step, context);
+      } finally {
+        watchdog?.stop();
+      }
+    }
+  }
+
+  /** A progress write was refused: either the job was cancelled, or another worker has it. */
+  private async whyRefused(jobId: string): Promise<StopReason> {
+    try {
+      const current = await this.deps.repository.get(jobId);
+      return current?.cancel_requested || current?.status === 'cancelled' ? 'cancelled' : 'lease-lost';
+    } catch {
+      return 'lease-lost';
+    }
+  }
+
+  /** @throws AppError SOURCE_NOT_FOUND when the source object is gone; the store's errors otherwise. */
+  private async download(ref: ObjectRef, filePath: string, signal: AbortSignal): Promise<void> {
+    try {
+      await this.deps.store.download(ref, filePath, signal);
+    } catch (error) {
+      if (isAppError(error) && error.code === 'NOT_FOUND') {
+        throw new AppError('SOURCE_NOT_FOUND', `source object ${formatS3Uri(ref)} does not exist`);
+      }
+      throw error;
+    }
+  }
+
+  private async uploadLog(folder: JobFolder, plan: ExecutionPlan | undefined, text: string): Promise<JobOutput> {
+    const name = plan?.logName ?? LOG_NAME;
+    const ref = objectIn(folder, name);
+    const body = Buffer.from(text, 'utf8');
+    const contentType = 'text/plain; charset=utf-8';
+    await this.deps.store.put(ref, body, { contentType });
+    return { kind: 'log', path: name, content_type: contentType, size_bytes: body.length, object: formatS3Uri(ref) };
+  }
+
+  private async afterFailure(
+    job: Job,
+    error: unknown,
+    context: {
+      logger: Logger;
+      folder: JobFolder;
+      plan: ExecutionPlan | undefined;
+      log: string;
+      facts: FailureFacts;
+    },
+  ): Promise<DeliveryOutcome> {
+    const { repository, workerId, config } = this.deps;
+    const { logger } = context;
+    const decision = decideFailure(context.facts, {
+      maxAttempts: config.MAX_ATTEMPTS,
+      baseDelayMs: config.RETRY_BASE_DELAY_MS,
+      maxDelayMs: config.RETRY_MAX_DELAY_MS,
+    });
+
+    switch (decision.action) {
+      case 'abandon':
+        logger.warn('lease lost to another worker; abandoning attempt');
+        return 'done';
+      case 'cancel':
+        await this.removeOutputs(context.folder, logger);
+        await repository.markCancelled(job.job_id, workerId, new Date());
+        logger.info('job cancelled');
+        return 'done';
+      case 'hand-back':
+        await repository.release(job.job_id, workerId, new Date(), 'worker shutting down');
+        logger.info('job handed back for another worker');
+        return 'retry';
+      case 'retry': {
+        const now = new Date();
+        await repository.release(
+          job.job_id,
+          workerId,
+          now,
+          `retry after ${decision.error.code}`,
+          new Date(now.getTime() + decision.delayMs),
+        );
+        // The reaper publishes it again once retry_at has passed; this message is done with.
+        logger.warn('attempt failed; job will be retried', {
+          code: decision.error.code,
+          error: decision.error.message,
+          delayMs: decision.delayMs,
+        });
+        return 'done';
+      }
+      case 'fail': {
+        // Whatever the attempt published is not a result; the log is what the client needs now.
+        await this.removeOutputs(context.folder, logger);
+        const logPath = await this.keepLog({ ...context, log: context.log || (logOf(error) ?? '') });
+        if (decision.deadLetter) {
+          await this.giveUp(job, decision.error, logPath, logger);
+        } else {
+          await repository.fail(job.job_id, workerId, {
+            now: new Date(),
+            error: { code: decision.error.code, message: decision.error.message },
+            ...(logPath ? { log_path: logPath } : {}),
+          });
+          logger.warn('job failed', { code: decision.error.code, error: decision.error.message });
+        }
+        if (decision.rethrow) throw error;
+        return 'done';
+      }
+    }
+  }
+
+  /** Fails a job for good after its attempts ran out, and announces it on the dead-letter topic. */
+  private async giveUp(job: Job, cause: AppError, logPath: string | undefined, logger: Logger): Promise<void> {
+    const now = new Date();
+    const error: JobError = {
+      code: cause.code,
+      message: `${cause.message} (gave up after ${job.attempts} attempt${job.attempts === 1 ? '' : 's'})`,
+    };
+    await this.deps.repository.fail(job.job_id, this.deps.workerId, {
+      now,
+      error,
+      deadLetter: true,
+      ...(logPath ? { log_path: logPath } : {}),
+    });
+    try {
+      await this.deps.publisher.publishDeadLetter({
+        job_id: job.job_id,
+        error,
+        attempts: job.attempts,
+        failed_at: now.toISOString(),
+      });
+    } catch (publishError) {
+      logger.warn('could not announce a dead letter; the job record still shows it', {
+        error: errorMessage(publishError),
+      });
+    }
+    logger.error('job dead-lettered', { code: error.code, attempts: job.attempts });
+  }
+
+  private async keepLog(context: {
+    folder: JobFolder;
+    plan: ExecutionPlan | undefined;
+    log: string;
+    logger: Logger;
+  }): Promise<string | undefined> {
+    const text = context.log;
+    if (text === '') return undefined;
+    try {
+      const output = await this.uploadLog(context.folder, context.plan, text);
+      return output.object;
+    } catch (uploadError) {
+      context.logger.warn('could not upload the log of a failed job', { error: errorMessage(uploadError) });
+      return undefined;
+    }
+  }
+
+  /** Everything the job wrote is under its folder: one prefix delete removes outputs, logs and directories. */
+  private async removeOutputs(folder: JobFolder, logger: Logger): Promise<void> {
+    try {
+      const removed = await this.deps.store.deletePrefix({ bucket: folder.bucket, key: folder.prefix });
+      if (removed > 0) logger.info('removed what the attempt wrote', { objects: removed });
+    } catch (error) {
+      logger.warn('could not remove the outputs of a stopped job', { error: errorMessage(error) });
+    }
+  }
+}
+
+async function runStep(executors: StepExecutors, step: ExecutionPlan['steps'][number], context: StepContext): Promise<void> {
+  switch (step.kind) {
+    case 'ffmpeg':
+      return executors.ffmpeg(step, context);
+    case 'recognise_speech':
+      return executors.recognise_speech(step, context);
+    case 'write_subtitles':
+      return executors.write_subtitles(step, context);
+    case 'mux_subtitles':
+      return executors.mux_subtitles(step, context);
+    case 'write_text':
+      return executors.write_text(step, context);
+    case 'finalise_hls':
+      return executors.finalise_hls(step, context);
+  }
+}
+
+/** FFmpeg and probe failures carry the tool's output; keep it when no step logged anything. */
+function logOf(error: unknown): string | undefined {
+  if (typeof error === 'object' && error !== null && 'log' in error && typeof error.log === 'string') return error.log;
+  return undefined;
+}
+
+function safeExtension(key: string): string {
+  const match = /\.([A-Za-z0-9]{1,5})$/.exec(key);
+  return match ? `.${match[1].toLowerCase()}` : '';
+}
