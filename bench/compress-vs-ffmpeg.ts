@@ -10,8 +10,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { operationSchema } from '@mediaflow/domain';
-import { planOperation, probeMedia, runFfmpeg } from '@mediaflow/media';
+import { probeMedia, runFfmpeg } from '@mediaflow/media';
+import { operationFor } from '@mediaflow/operations';
 import { makeClip } from '../test/support/media-fixtures';
 import { waitFor } from '../test/support/processes';
 import { startSystem } from '../test/support/system';
@@ -29,8 +29,19 @@ async function main(): Promise<void> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'mediaflow-bench-'));
   const clip = path.join(dir, 'bench.mp4');
   await makeClip(clip, { seconds: SECONDS, width: 1280, height: 720 });
-  const operation = operationSchema.parse({ method_name: 'compress' });
+  const compress = operationFor('compress');
+  const operation = compress.parse({ method_name: 'compress' });
   const probe = await probeMedia(clip);
+  // Planned through the registry as the worker plans it, so the bare run gets the job's exact argv.
+  const bareDir = path.join(dir, 'bare');
+  await mkdir(bareDir);
+  const [encode] = compress.plan(operation, probe, {
+    inputPath: clip,
+    workDir: bareDir,
+    sourceName: 'bench.mp4',
+    defaults: { whisperModel: 'base' },
+  }).steps;
+  if (encode?.kind !== 'ffmpeg') throw new Error('compress is expected to plan one FFmpeg step');
 
   const system = await startSystem({
     db: (process.env.BENCH_DB as 'mongodb' | 'dynamodb' | undefined) ?? 'mongodb',
@@ -45,9 +56,8 @@ async function main(): Promise<void> {
       const order = run % 2 === 0 ? ['bare', 'job'] : ['job', 'bare'];
       for (const side of order) {
         if (side === 'bare') {
-          const plan = planOperation(operation, probe, { inputPath: clip, outputPath: path.join(dir, 'bare.mp4') });
           const started = performance.now();
-          await runFfmpeg({ args: plan.args, durationSec: plan.expectedDurationSec });
+          await runFfmpeg({ args: encode.args, durationSec: encode.expectedDurationSec });
           bare.push((performance.now() - started) / 1000);
         } else {
           const started = performance.now();

@@ -79,8 +79,12 @@ describe.each<DbBackend>(['mongodb', 'dynamodb'])('job pipeline end to end on %s
       expect({ name, status: final.status, error: final.error }).toEqual({ name, status: 'completed', error: null });
       expect(final.progress).toBe(100);
       for (let i = 1; i < progress.length; i += 1) expect(progress[i]).toBeGreaterThanOrEqual(progress[i - 1]);
-      expect(final.output_path).toMatch(/^s3:\/\/mediaflow-output\//);
-      expect(final.log_path).toMatch(/ffmpeg\.log$/);
+      const primary = final.outputs.find((output) => output.kind !== 'log');
+      expect(primary?.path).toMatch(/^[^/]+\.[a-z0-9]+$/);
+      expect(primary?.url).toBe(`/jobs/${final.job_id}/files/${primary?.path}`);
+      expect(final.outputs.find((output) => output.kind === 'log')?.path).toMatch(/ffmpeg\.log$/);
+      expect(final).not.toHaveProperty('output_path');
+      expect(final).not.toHaveProperty('log_path');
       expect(final.attempts).toBe(1);
     }
     // The long encode is slow enough to be seen part-way through.
@@ -152,6 +156,14 @@ describe.each<DbBackend>(['mongodb', 'dynamodb'])('job pipeline end to end on %s
     const text = log.data.toString('utf8');
     expect(text).toMatch(/^\$ ffmpeg .*-c:v libx264/);
     expect(text).toContain('Stream mapping');
+
+    // Each output's `url` serves the same bytes as /download.
+    const status = await system.client.request<StatusBody>('GET', `/status/${jobId}`);
+    const primary = status.body.outputs.find((output) => output.kind !== 'log');
+    const viaUrl = await system.client.download(primary?.url ?? '/missing');
+    expect(viaUrl.status).toBe(200);
+    expect(viaUrl.headers.get('cache-control')).toBe('private, max-age=31536000, immutable');
+    expect(viaUrl.data.equals(whole.data)).toBe(true);
   });
 
   it('lists jobs newest first with offset and cursor paging', async () => {

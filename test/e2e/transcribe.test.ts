@@ -226,15 +226,17 @@ describe('transcribe end to end (two workers, real Whisper models)', () => {
     for (let i = 1; i < progress.length; i += 1) expect(progress[i]).toBeGreaterThanOrEqual(progress[i - 1]);
     expect(progress.some((value) => value > 0 && value < 100)).toBe(true);
 
-    const folder = `s3://mediaflow-output/${system.env.OUTPUT_PREFIX}${jobId}/`;
-    expect(final.outputs.map((output) => [output.kind, output.path, output.content_type])).toEqual([
-      ['srt', `${folder}transcript.srt`, 'application/x-subrip; charset=utf-8'],
-      ['vtt', `${folder}transcript.vtt`, 'text/vtt; charset=utf-8'],
-      ['json', `${folder}transcript.json`, 'application/json; charset=utf-8'],
-      ['video', `${folder}village_talk_subtitled.mp4`, 'video/mp4'],
-      ['log', `${folder}transcription.log`, 'text/plain; charset=utf-8'],
-    ]);
-    expect(final.output_path).toBe(`${folder}transcript.srt`);
+    // Paths are relative to the job's folder; `url` serves each with the API key.
+    expect(final.outputs.map((output) => [output.kind, output.path, output.content_type, output.url])).toEqual(
+      [
+        ['srt', 'transcript.srt', 'application/x-subrip; charset=utf-8'],
+        ['vtt', 'transcript.vtt', 'text/vtt; charset=utf-8'],
+        ['json', 'transcript.json', 'application/json; charset=utf-8'],
+        ['video', 'village_talk_subtitled.mp4', 'video/mp4'],
+        ['log', 'transcription.log', 'text/plain; charset=utf-8'],
+      ].map((entry) => [...entry, `/jobs/${jobId}/files/${entry[1]}`]),
+    );
+    expect(final).not.toHaveProperty('output_path');
 
     // The default download is the primary output: the SRT.
     const primary = await download(jobId);

@@ -224,7 +224,7 @@ describe('jobs survive crashes, hangs, poison inputs and restarts', () => {
     expect(final.status).toBe('cancelled');
     expect(stoppedAfterMs).toBeLessThan(2000);
     expect(await outputsOf(jobId)).toEqual([]);
-    expect(final.output_path).toBeNull();
+    expect(final.outputs.filter((output) => output.kind !== 'log')).toEqual([]);
 
     const again = await system.client.postJson('/jobs/' + jobId + '/cancel', {});
     expect(again.status).toBe(202);

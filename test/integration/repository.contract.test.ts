@@ -7,7 +7,7 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { MongoClient } from 'mongodb';
 import { AppError, loadConfig } from '@mediaflow/domain';
-import type { Job, Operation } from '@mediaflow/domain';
+import type { Job, OperationSpec } from '@mediaflow/domain';
 import {
   createDynamoClient,
   createJobRepository,
@@ -266,7 +266,11 @@ function dynaliteBackend(): Backend {
   };
 }
 
-const operation: Operation = { method_name: 'compress', output_format: 'mp4', params: { crf: 28, preset: 'veryfast' } };
+const operation: OperationSpec = {
+  method_name: 'compress',
+  output_format: 'mp4',
+  params: { crf: 28, preset: 'veryfast' },
+};
 
 function newJob(overrides: Partial<NewJob> = {}): NewJob {
   return {

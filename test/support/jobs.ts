@@ -6,10 +6,9 @@ export interface StatusBody extends JsonObject {
   status: string;
   progress: number;
   error: { code: string; message: string } | null;
-  output_path: string | null;
-  log_path: string | null;
   attempts: number;
-  outputs: { kind: string; path: string; content_type: string }[];
+  /** `path` relative to the job's folder; `url` is /jobs/<id>/files/<path>. */
+  outputs: { kind: string; path: string; content_type: string; url: string; primary?: boolean; size_bytes?: number }[];
   history: { status: string; at: string; worker_id?: string; attempt?: number; note?: string }[];
   dead_lettered_at?: string;
   cancel_requested?: boolean;

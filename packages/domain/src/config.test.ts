@@ -62,3 +62,16 @@ describe('loadConfig', () => {
     expect(() => loadConfig(env)).toThrow(new RegExp(`^Invalid configuration:[\\s\\S]*${variable}`));
   });
 });
+
+describe('config errors and secrets', () => {
+  it('names a bad secret without echoing its value', () => {
+    let message = '';
+    try {
+      loadConfig({ PLAYBACK_SIGNING_SECRET: 'too-short-but-secret' });
+    } catch (error) {
+      message = error instanceof Error ? error.message : String(error);
+    }
+    expect(message).toContain('PLAYBACK_SIGNING_SECRET');
+    expect(message).not.toContain('too-short-but-secret');
+  });
+});

@@ -211,7 +211,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
     const variable = issue.path.map(String).join('.') || '(environment)';
-    const received = issue.path.length > 0 ? env[String(issue.path[0])] : undefined;
+    const name = issue.path.length > 0 ? String(issue.path[0]) : '';
+    // Secrets are named, never echoed: a config error ends up in logs.
+    const received = /SECRET|PASSWORD|API_KEYS/.test(name) ? undefined : name === '' ? undefined : env[name];
     return `${variable}: ${issue.message}${received === undefined ? '' : ` (got "${received}")`}`;
   });
   throw new ConfigError(problems);

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { AppError, loadConfig, operationSchema } from '@mediaflow/domain';
+import { AppError, loadConfig } from '@mediaflow/domain';
 import { makeTestClip } from '../../../test/support/media-clips';
 import {
   accessedSinceArmed,
@@ -21,11 +21,14 @@ import { FfmpegFailure } from './ffmpeg-failure';
 import { runFfmpeg } from './ffmpeg-runner';
 import { assertMediaWithinLimits } from './limits';
 import { ffmpegProcessLimits, mediaLimitsFromConfig, probeProcessLimits } from './limits-config';
-import { planOperation } from './plan';
+import { planCompress } from './plan';
 import { probeMedia } from './probe';
 import type { MediaProbe } from './probe-types';
 
 const execFileAsync = promisify(execFile);
+
+// The compress operation's defaults (crf 28, veryfast): the encode a default job runs.
+const COMPRESS_DEFAULTS = { params: { crf: 28, preset: 'veryfast' } };
 
 // Crafted uploads against the real ffprobe/FFmpeg, run the way the worker
 // runs them: the upload sits in a private job directory, canary files sit
@@ -95,7 +98,7 @@ describe('hostile uploads (real ffmpeg)', () => {
       video: { index: 0, codec: 'h264', width: 64, height: 64 },
     };
     const outputPath = path.join(jobDir, 'output.mp4');
-    const plan = planOperation(operationSchema.parse({ method_name: 'compress' }), plausible, {
+    const plan = planCompress(COMPRESS_DEFAULTS, plausible, {
       inputPath: file,
       outputPath,
     });
@@ -231,7 +234,7 @@ describe('hostile uploads (real ffmpeg)', () => {
     expect(() => assertMediaWithinLimits(probe, mediaLimitsFromConfig(config))).not.toThrow();
 
     const outputPath = path.join(jobDir, 'output.mp4');
-    const plan = planOperation(operationSchema.parse({ method_name: 'compress' }), probe, {
+    const plan = planCompress(COMPRESS_DEFAULTS, probe, {
       inputPath: clip,
       outputPath,
     });

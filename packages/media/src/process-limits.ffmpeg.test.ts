@@ -2,11 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { AppError, operationSchema } from '@mediaflow/domain';
+import { AppError } from '@mediaflow/domain';
 import { makeTestClip } from '../../../test/support/media-clips';
 import { FfmpegFailure } from './ffmpeg-failure';
 import { runFfmpeg } from './ffmpeg-runner';
-import { planOperation } from './plan';
+import { planCompress } from './plan';
 import { probeMedia } from './probe';
 import { CPU_GRACE_SECONDS, findExecutable } from './process-limits';
 
@@ -14,6 +14,9 @@ import { CPU_GRACE_SECONDS, findExecutable } from './process-limits';
 // FFmpeg and ffprobe pushed over them.
 const hasPrlimit = findExecutable('prlimit') !== undefined;
 const describeWithPrlimit = hasPrlimit ? describe : describe.skip;
+
+// The compress operation's defaults (crf 28, veryfast): the encode a default job runs.
+const COMPRESS_DEFAULTS = { params: { crf: 28, preset: 'veryfast' } };
 
 describeWithPrlimit('process limits (real ffmpeg, prlimit)', () => {
   let dir: string;
@@ -131,8 +134,8 @@ describeWithPrlimit('process limits (real ffmpeg, prlimit)', () => {
     const jobDir = await mkdtemp(path.join(dir, 'mediaflow-job-'));
     const inputPath = path.join(jobDir, 'source.mp4');
     await writeFile(inputPath, randomBytes(32 * 1024));
-    const plan = planOperation(
-      operationSchema.parse({ method_name: 'compress' }),
+    const plan = planCompress(
+      COMPRESS_DEFAULTS,
       {
         formatName: 'mov,mp4,m4a,3gp,3g2,mj2',
         durationSec: 1,

@@ -1,5 +1,5 @@
-import { AppError } from './errors';
-import { WHISPER_MODELS } from './operations';
+import { AppError, WHISPER_MODELS } from '@mediaflow/domain';
+import { OPERATIONS, acceptedOperationNames } from './registry';
 import { validateSubmission } from './validation';
 
 const SOURCE = 's3://mediaflow-input/uploads/a/clip.mp4';
@@ -32,6 +32,50 @@ describe('validateSubmission', () => {
     expect(validateSubmission({ source: SOURCE, method_name: 'black_and_white' }, BUCKETS).operation.method_name).toBe(
       'grayscale',
     );
+  });
+
+  it('resolves the alias to the whole grayscale operation: its defaults and its output_format rules', () => {
+    expect(validateSubmission({ source: SOURCE, method_name: 'black_and_white' }, BUCKETS).operation).toEqual({
+      method_name: 'grayscale',
+      output_format: 'mp4',
+      params: {},
+    });
+    expect(
+      validateSubmission({ source: SOURCE, method_name: 'black_and_white', output_format: 'webm' }, BUCKETS).operation,
+    ).toEqual({ method_name: 'grayscale', output_format: 'webm', params: {} });
+    expect(codeOf({ source: SOURCE, method_name: 'black_and_white', output_format: 'mp3' })).toBe('VALIDATION_FAILED');
+  });
+
+  it('accepts every registered operation by name, storing the canonical name', () => {
+    for (const operation of OPERATIONS) {
+      for (const name of [operation.name, ...operation.aliases]) {
+        // convert_format has no default container; the others need nothing beyond the name.
+        const body = {
+          source: SOURCE,
+          method_name: name,
+          ...(name === 'convert_format' ? { output_format: 'mkv' } : {}),
+        };
+        expect(validateSubmission(body, BUCKETS).operation.method_name).toBe(operation.name);
+      }
+    }
+  });
+
+  it('answers an unknown operation with the names it accepts', () => {
+    let thrown: unknown;
+    try {
+      validateSubmission({ source: SOURCE, method_name: 'sharpen' }, BUCKETS);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(AppError);
+    expect(thrown).toMatchObject({ code: 'UNKNOWN_OPERATION' });
+    const allowed = ((thrown as AppError).toBody().error.details as { allowed: string[] }).allowed;
+    expect(allowed).toEqual(acceptedOperationNames());
+    expect(allowed).toEqual(
+      expect.arrayContaining(['compress', 'extract_audio', 'resize', 'convert_format', 'grayscale', 'transcribe']),
+    );
+    expect(allowed).toContain('black_and_white');
+    for (const operation of OPERATIONS) expect(allowed).toContain(operation.name);
   });
 
   it('accepts transcribe with its params', () => {

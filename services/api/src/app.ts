@@ -11,8 +11,11 @@ import { rateLimit } from './auth/rate-limit';
 import { requireApiKey } from './auth/require-api-key';
 import { JobService } from './job-service';
 import { apiRoutes, apiVersion, buildOpenApiDocument, openApiRoutes } from './openapi';
+import { playbackSigningKey } from './playback-token';
 import { downloadRoutes } from './routes/download';
 import { healthRoutes } from './routes/health';
+import { jobFileRoutes, playRoutes } from './routes/job-files';
+import type { JobFileDeps } from './routes/job-files';
 import { jobRoutes } from './routes/jobs';
 import { processRoutes } from './routes/process';
 import { statusRoutes } from './routes/status';
@@ -38,6 +41,20 @@ export function createApp({ config, infrastructure, logger, apiKeys, authDisable
     logger,
   });
 
+  const location = { bucket: config.OUTPUT_BUCKET, prefix: config.OUTPUT_PREFIX };
+  const files: JobFileDeps = {
+    jobs,
+    store,
+    logger,
+    location,
+    playback: {
+      signingKey: playbackSigningKey(config, logger),
+      ttlSeconds: config.PLAYBACK_URL_TTL_SECONDS,
+      // The local store has no presigned URLs; serveObject proxies when presignGet() declines.
+      delivery: config.STORAGE_BACKEND === 's3' ? config.PLAYBACK_DELIVERY : 'proxy',
+    },
+  };
+
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
@@ -45,6 +62,8 @@ export function createApp({ config, infrastructure, logger, apiKeys, authDisable
   app.use(securityHeaders);
   if (config.CORS_ORIGINS.length > 0) app.use(cors(config.CORS_ORIGINS));
   app.use(bodySizeGuard);
+  // Before requireApiKey: a /play URL carries its own authorisation, a signed token.
+  app.use(playRoutes(files));
   app.use(requireApiKey({ keys: apiKeys, disabled: authDisabled }));
   app.post(
     '/process',
@@ -65,7 +84,8 @@ export function createApp({ config, infrastructure, logger, apiKeys, authDisable
   app.use(processRoutes(jobs));
   app.use(statusRoutes(jobs));
   app.use(jobRoutes(jobs));
-  app.use(downloadRoutes(jobs, store, logger));
+  app.use(downloadRoutes(jobs, store, logger, location));
+  app.use(jobFileRoutes(files));
   app.use(uploadRoutes(store, { inputBucket: config.INPUT_BUCKET, maxBytes: config.UPLOAD_MAX_BYTES }));
   app.use(openApiRoutes(buildOpenApiDocument(apiRoutes, { version: apiVersion(), apiKeyAuth: !authDisabled })));
   app.use(notFoundHandler);

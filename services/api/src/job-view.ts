@@ -1,4 +1,20 @@
-import type { Job } from '@mediaflow/domain';
+import type { Job, JobOutput } from '@mediaflow/domain';
+import { effectiveOutputs, fileUrl, relativePathOf } from './job-outputs';
+
+/**
+ * An output on the wire: where it is stored (`object`) stays inside; `path`
+ * is relative to the job's folder, `url` is where to fetch it (for a
+ * directory, the prefix of its files' URLs).
+ */
+export interface OutputView {
+  kind: JobOutput['kind'];
+  path: string;
+  content_type: string;
+  size_bytes?: number;
+  file_count?: number;
+  primary?: boolean;
+  url: string;
+}
 
 /** How a job looks on the wire. Internal lease bookkeeping stays inside. */
 export interface JobView {
@@ -21,9 +37,7 @@ export interface JobView {
   started_at: string | null;
   completed_at: string | null;
   error: Job['error'] | null;
-  output_path: string | null;
-  log_path: string | null;
-  outputs: Job['outputs'];
+  outputs: OutputView[];
   history: Job['history'];
 }
 
@@ -47,9 +61,21 @@ export function toJobView(job: Job): JobView {
     started_at: job.started_at ?? null,
     completed_at: job.completed_at ?? null,
     error: job.error ?? null,
-    output_path: job.output_path ?? null,
-    log_path: job.log_path ?? null,
-    outputs: job.outputs,
+    outputs: effectiveOutputs(job).map((output) => toOutputView(job, output)),
     history: job.history,
+  };
+}
+
+/** An outputs[] entry as the API shows it; old records' s3:// paths become relative. */
+export function toOutputView(job: Pick<Job, 'job_id'>, output: JobOutput): OutputView {
+  const path = relativePathOf(job, output);
+  return {
+    kind: output.kind,
+    path,
+    content_type: output.content_type,
+    ...(output.size_bytes === undefined ? {} : { size_bytes: output.size_bytes }),
+    ...(output.file_count === undefined ? {} : { file_count: output.file_count }),
+    ...(output.primary === undefined ? {} : { primary: output.primary }),
+    url: fileUrl(job.job_id, path),
   };
 }

@@ -13,18 +13,27 @@ export const securityHeaders: RequestHandler = (_req, res, next) => {
   next();
 };
 
-/** CORS is off unless origins are configured; then only those origins are allowed. */
+/**
+ * CORS is off unless origins are configured; then only those origins are
+ * allowed. Players on those origins fetch /play URLs with GET or HEAD and a
+ * `Range` header, and read Content-Range, Content-Length and Accept-Ranges.
+ */
 export function cors(origins: readonly string[]): RequestHandler {
   const allowed = new Set(origins);
   return (req, res, next) => {
+    // On every response, allowed origin or not: /play responses are publicly
+    // cacheable, and a cache must not hand one origin's answer to another.
+    res.vary('Origin');
     const origin = req.get('origin');
     if (origin && allowed.has(origin)) {
       res.set({
         'Access-Control-Allow-Origin': origin,
-        Vary: 'Origin',
         'Access-Control-Allow-Headers': 'Authorization, Content-Type, Idempotency-Key, Range',
-        'Access-Control-Allow-Methods': 'GET, POST, PUT, OPTIONS',
-        'Access-Control-Expose-Headers': 'Content-Range, Content-Disposition, Retry-After, Location',
+        'Access-Control-Allow-Methods': 'GET, HEAD, POST, PUT, OPTIONS',
+        'Access-Control-Expose-Headers':
+          'Content-Range, Content-Length, Accept-Ranges, Content-Disposition, Retry-After, Location',
+        // Players preflight every ranged request; ten minutes spares most of those round trips.
+        'Access-Control-Max-Age': '600',
       });
       if (req.method === 'OPTIONS') {
         res.status(204).end();

@@ -1,7 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import http from 'node:http';
-import { createLogger, loadConfig, operationSchema, submitJobSchema, canonicalOperationName } from '@mediaflow/domain';
+import { createLogger, loadConfig, submitJobSchema } from '@mediaflow/domain';
 import type { Job } from '@mediaflow/domain';
+import { findOperation } from '@mediaflow/operations';
 import type { Express } from 'express';
 import { createApp } from '../app';
 import type { AppDeps } from '../app';
@@ -186,11 +187,11 @@ describe('wire schemas', () => {
     const envelope = submitJobSchema.safeParse(body);
     if (!envelope.success) return false;
     const { method_name, output_format, params } = envelope.data;
-    const canonical = canonicalOperationName(method_name);
+    const operation = findOperation(method_name);
     return (
-      canonical !== undefined &&
-      operationSchema.safeParse({
-        method_name: canonical,
+      operation !== undefined &&
+      operation.schema.safeParse({
+        method_name: operation.name,
         ...(output_format === undefined ? {} : { output_format }),
         ...(params === undefined ? {} : { params }),
       }).success

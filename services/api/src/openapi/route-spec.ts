@@ -48,7 +48,10 @@ export interface RouteSpec {
   responses: Readonly<Record<number, ResponseSpec>>;
 }
 
-/** `/status/:job_id` → `/status/{job_id}`. */
+/**
+ * `/status/:job_id` → `/status/{job_id}`; a wildcard `*path` (one or more
+ * segments) becomes `{path}` too, its parameter documenting the slashes.
+ */
 export function toOpenApiPath(expressPath: string): string {
-  return expressPath.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+  return expressPath.replace(/[:*]([A-Za-z0-9_]+)/g, '{$1}');
 }

@@ -8,10 +8,13 @@ import {
   healthSchema,
   idempotencyHeadersSchema,
   jobActionResultSchema,
+  jobFileParamsSchema,
   jobIdParamsSchema,
   jobPageSchema,
   jobViewSchema,
   listQuerySchema,
+  playbackUrlsSchema,
+  playParamsSchema,
   readinessSchema,
   replayBodySchema,
   replayResultSchema,
@@ -58,6 +61,44 @@ const DOWNLOAD_MEDIA_TYPES = [
   'text/plain',
 ];
 const downloadContent = Object.fromEntries(DOWNLOAD_MEDIA_TYPES.map((type) => [type, binary]));
+
+const FILE_MEDIA_TYPES = [
+  'application/vnd.apple.mpegurl',
+  'application/dash+xml',
+  'video/*',
+  'audio/*',
+  'image/*',
+  'text/*',
+  'application/json',
+  'application/x-subrip',
+  'application/octet-stream',
+];
+const fileContent = Object.fromEntries(FILE_MEDIA_TYPES.map((type) => [type, binary]));
+
+/** 200, 206 and the 302 of PLAYBACK_DELIVERY=redirect, shared by both file routes. */
+function fileResponses(cacheControl: string): Record<number, ResponseSpec> {
+  const headers = {
+    'Cache-Control': { description: cacheControl, schema: { type: 'string' } },
+    'Accept-Ranges': { description: '`bytes`.', schema: { type: 'string' } },
+  } as const;
+  return {
+    200: {
+      description: 'The whole file; Content-Type from the output entry or the file extension.',
+      raw: fileContent,
+      headers,
+    },
+    206: {
+      description: 'The requested byte range.',
+      raw: fileContent,
+      headers: { ...headers, 'Content-Range': { description: '`bytes start-end/size`.', schema: { type: 'string' } } },
+    },
+    302: {
+      description:
+        'PLAYBACK_DELIVERY=redirect with S3 storage, GET of a file other than a playlist or MPD: a presigned S3 URL.',
+      headers: { Location: { description: 'The presigned URL.', schema: { type: 'string' } } },
+    },
+  };
+}
 
 /**
  * Every route the API serves, in one list: the OpenAPI document is built from
@@ -216,6 +257,75 @@ export const apiRoutes: readonly RouteSpec[] = [
         headers: { 'Content-Range': { description: '`bytes start-end/size`.', schema: { type: 'string' } } },
       },
       ...errorResponses(400, 404, [409, 'The job has not completed.'], 416, 503),
+    },
+  },
+  {
+    method: 'get',
+    path: '/jobs/:job_id/files/*path',
+    operationId: 'getJobFile',
+    summary: 'A file of a job’s outputs',
+    description:
+      'Any file an `outputs[]` entry covers: the entry itself, or a file under a directory entry (a streaming package). ' +
+      'Completed jobs only, except that the `log` is also served for failed and cancelled jobs. HEAD and a single ' +
+      'byte range are supported.',
+    tags: ['jobs'],
+    access: 'apiKey',
+    params: jobFileParamsSchema,
+    headers: downloadHeadersSchema,
+    responses: {
+      ...fileResponses('`private, max-age=31536000, immutable` for a completed job (its outputs never change).'),
+      ...errorResponses(
+        [400, 'INVALID_FILE_PATH: `..`, an empty segment, a backslash, a control or other disallowed character.'],
+        [404, 'JOB_NOT_FOUND, or NOT_FOUND: no output covers the path, or it is no longer stored.'],
+        [409, 'JOB_NOT_COMPLETED: only a completed job’s files (and a failed or cancelled job’s log) are served.'],
+        416,
+        503,
+      ),
+    },
+  },
+  {
+    method: 'get',
+    path: '/jobs/:job_id/playback',
+    operationId: 'getPlaybackUrls',
+    summary: 'Signed URLs to play a job’s streaming outputs in a browser',
+    description:
+      'URLs `/play/{token}/{path}` that need no API key until `expires_at` (PLAYBACK_URL_TTL_SECONDS). Relative URIs ' +
+      'inside the playlists and MPD resolve to URLs carrying the same token.',
+    tags: ['jobs'],
+    access: 'apiKey',
+    params: jobIdParamsSchema,
+    responses: {
+      200: { description: 'The URLs of the outputs the job has.', json: playbackUrlsSchema },
+      ...errorResponses(
+        400,
+        [404, 'JOB_NOT_FOUND, or NOT_FOUND: the job has no HLS or DASH output.'],
+        [409, 'JOB_NOT_COMPLETED.'],
+        503,
+      ),
+    },
+  },
+  {
+    method: 'get',
+    path: '/play/:token/*path',
+    operationId: 'playJobFile',
+    summary: 'A job’s file through a playback URL',
+    description:
+      'As GET /jobs/{job_id}/files/{path}, authorised by the token instead of an API key, except that the `log` ' +
+      'output is not served. Sends CORS headers for CORS_ORIGINS and `Cross-Origin-Resource-Policy: cross-origin`.',
+    tags: ['jobs'],
+    access: 'public',
+    params: playParamsSchema,
+    headers: downloadHeadersSchema,
+    responses: {
+      ...fileResponses('`public, max-age=<seconds until the token expires>, immutable`.'),
+      ...errorResponses(
+        [400, 'INVALID_FILE_PATH.'],
+        [403, 'PLAYBACK_TOKEN_INVALID (malformed or forged) or PLAYBACK_TOKEN_EXPIRED.'],
+        [404, 'JOB_NOT_FOUND, or NOT_FOUND: no output covers the path.'],
+        [409, 'JOB_NOT_COMPLETED.'],
+        416,
+        503,
+      ),
     },
   },
   {

@@ -191,7 +191,9 @@ const jobOutputSchema = z.object({
   size_bytes: z.number().int().min(0).optional().describe('For a directory, the sum over its files.'),
   file_count: z.number().int().min(0).optional().describe('Directories only: how many files it holds.'),
   primary: z.boolean().optional().describe('The output GET /download/{job_id} serves by default.'),
-  url: z.string().describe('GET it with the API key: `/jobs/{job_id}/files/{path}`; for a directory, its files’ URL prefix.'),
+  url: z
+    .string()
+    .describe('GET it with the API key: `/jobs/{job_id}/files/{path}`; for a directory, its files’ URL prefix.'),
 });
 responseComponents.add(jobOutputSchema, { id: 'JobOutput' });
 

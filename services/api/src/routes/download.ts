@@ -1,21 +1,29 @@
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { Router } from 'express';
-import { AppError, parseS3Uri } from '@mediaflow/domain';
+import { AppError } from '@mediaflow/domain';
 import type { Job, JobOutput, Logger } from '@mediaflow/domain';
-import { parseRangeHeader } from '@mediaflow/storage';
 import type { ObjectStore } from '@mediaflow/storage';
 import { principalOf } from '../auth/require-api-key';
+import { serveObject } from '../http/serve-object';
 import type { JobService } from '../job-service';
+import { effectiveOutputs, isDirectoryOutput, objectOf } from '../job-outputs';
+import type { OutputLocation } from '../job-outputs';
 
-/** The output a download serves: the primary one, or the one `?output=` names. */
+/**
+ * The output a download serves: the one marked `primary`, else the first
+ * file that is not the log; or the first file output of the kind `?output=`
+ * names (`primary` meaning the default). Directories (a streaming package)
+ * cannot be downloaded as one file; GET /jobs/{id}/files serves their files.
+ *
+ * @throws AppError NOT_FOUND when no file output matches.
+ */
 export function selectOutput(job: Job, requested: unknown): JobOutput {
-  if (requested === undefined) {
-    const primary = job.outputs.find((output) => output.kind !== 'log');
-    if (primary) return primary;
+  const files = effectiveOutputs(job).filter((output) => !isDirectoryOutput(job, output));
+  if (requested === undefined || requested === 'primary') {
+    const chosen = files.find((output) => output.primary === true) ?? files.find((output) => output.kind !== 'log');
+    if (chosen) return chosen;
   } else if (typeof requested === 'string') {
-    const wanted = requested === 'primary' ? undefined : requested;
-    const match = job.outputs.find((output) => output.kind === wanted);
+    const match = files.find((output) => output.kind === requested);
     if (match) return match;
   }
   throw new AppError(
@@ -32,7 +40,7 @@ function contentDisposition(fileName: string): string {
   return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(fileName)}`;
 }
 
-export function downloadRoutes(jobs: JobService, store: ObjectStore, logger: Logger): Router {
+export function downloadRoutes(jobs: JobService, store: ObjectStore, logger: Logger, location: OutputLocation): Router {
   const router = Router();
 
   router.get('/download/:job_id', async (req, res) => {
@@ -43,42 +51,15 @@ export function downloadRoutes(jobs: JobService, store: ObjectStore, logger: Log
       });
     }
     const output = selectOutput(job, req.query.output);
-    const ref = parseS3Uri(output.path);
-    const info = await store.head(ref);
-    if (!info) throw new AppError('NOT_FOUND', `the output of job ${job.job_id} is no longer stored`);
-
-    const range = parseRangeHeader(req.get('range'), info.size);
-    if (range === 'unsatisfiable') {
-      res.set('Content-Range', `bytes */${info.size}`);
-      throw new AppError('RANGE_NOT_SATISFIABLE', `range not satisfiable for ${info.size} bytes`);
-    }
-    const object = await store.get(ref, range);
-    res.set({
-      'Content-Type': output.content_type,
-      'Accept-Ranges': 'bytes',
-      'Content-Disposition': contentDisposition(path.posix.basename(ref.key)),
-      'Cache-Control': 'private, max-age=3600',
+    const ref = objectOf(job, output, location);
+    await serveObject(req, res, store, logger, {
+      ref,
+      contentType: output.content_type,
+      cacheControl: 'private, max-age=3600',
+      headers: { 'Content-Disposition': contentDisposition(path.posix.basename(ref.key)) },
+      description: `the output of job ${job.job_id}`,
+      logContext: { jobId: job.job_id },
     });
-    if (range) {
-      res.status(206);
-      res.set('Content-Range', `bytes ${range.start}-${range.end}/${info.size}`);
-      res.set('Content-Length', String(range.end - range.start + 1));
-    } else {
-      res.status(200);
-      res.set('Content-Length', String(info.size));
-    }
-    if (req.method === 'HEAD') {
-      object.body.destroy();
-      res.end();
-      return;
-    }
-    try {
-      await pipeline(object.body, res);
-    } catch (error) {
-      // A client that stops reading (a seeking video player does this all the
-      // time) is not an error worth more than a debug line.
-      logger.debug('download ended early', { jobId: job.job_id, error });
-    }
   });
 
   return router;

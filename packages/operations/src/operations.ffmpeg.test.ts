@@ -1,26 +1,37 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { operationSchema } from '@mediaflow/domain';
+import { probeMedia, runFfmpeg } from '@mediaflow/media';
+import type { FfmpegProgress, MediaProbe } from '@mediaflow/media';
 import { measureChroma } from '../../../test/support/media-assertions';
 import { makeTestClip } from '../../../test/support/media-clips';
-import { runFfmpeg } from './ffmpeg-runner';
-import type { FfmpegProgress } from './ffmpeg-runner';
-import { planOperation } from './plan';
-import { outputExtensionFor } from './plan/formats';
-import type { FfmpegPlan } from './plan/plan-types';
-import { probeMedia } from './probe';
-import type { MediaProbe } from './probe-types';
+import type { ExecutionPlan, FfmpegStep } from './execution-plan';
+import { findOperation } from './registry';
 
-// Every operation end to end on the real FFmpeg: plan from a real probe, run,
-// then probe the output. Inputs are 3 s synthetic 320x240 clips.
+/**
+ * The streams an argv passes through untouched. The plan no longer carries
+ * the builder's copiedStreams (that is tested on the builders in
+ * @mediaflow/media), so this reads what FFmpeg is actually told.
+ */
+function copiedStreams(args: string[]): string[] {
+  const codec = (flag: string): string | undefined => {
+    const at = args.indexOf(flag);
+    return at < 0 ? undefined : args[at + 1];
+  };
+  return [...(codec('-c:v') === 'copy' ? ['video'] : []), ...(codec('-c:a') === 'copy' ? ['audio'] : [])];
+}
+
+// Every single-output operation end to end on the real FFmpeg, reached the
+// way the worker reaches it: parse through the registry, plan from a real
+// probe into a fresh work directory, run the plan's FFmpeg step, then probe
+// the primary output. Inputs are 3 s synthetic 320x240 clips.
 describe('operations (real ffmpeg)', () => {
   let dir: string;
   let clip: string;
   let silentClip: string;
   let portraitClip: string;
   let dashClip: string;
-  let outputs = 0;
+  let jobs = 0;
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'mediaflow-ops-'));
@@ -37,17 +48,39 @@ describe('operations (real ffmpeg)', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  interface Ran {
+    plan: ExecutionPlan;
+    /** The argv of the plan's FFmpeg step, to see which streams were copied. */
+    args: string[];
+    output: MediaProbe;
+    outputPath: string;
+  }
+
   async function runOperation(
     input: string,
-    operationInput: Record<string, unknown>,
+    operationInput: { method_name: string } & Record<string, unknown>,
     onProgress?: (progress: FfmpegProgress) => void,
-  ): Promise<{ plan: FfmpegPlan; output: MediaProbe; outputPath: string }> {
-    const operation = operationSchema.parse(operationInput);
-    outputs += 1;
-    const outputPath = path.join(dir, `out-${outputs}.${outputExtensionFor(operation)}`);
-    const plan = planOperation(operation, await probeMedia(input), { inputPath: input, outputPath });
-    await runFfmpeg({ args: plan.args, durationSec: plan.expectedDurationSec, ...(onProgress ? { onProgress } : {}) });
-    return { plan, output: await probeMedia(outputPath), outputPath };
+  ): Promise<Ran> {
+    const operation = findOperation(operationInput.method_name);
+    if (!operation) throw new Error(`no operation "${operationInput.method_name}"`);
+    // A work directory per job, as the worker has: outputs are named after the source, so two runs would collide.
+    jobs += 1;
+    const workDir = path.join(dir, `job-${jobs}`);
+    await mkdir(workDir);
+    const plan = operation.plan(operation.parse(operationInput), await probeMedia(input), {
+      inputPath: input,
+      workDir,
+      sourceName: path.basename(input),
+      defaults: { whisperModel: 'base' },
+    });
+    expect(plan.steps).toHaveLength(1);
+    const step = plan.steps[0] as FfmpegStep;
+    expect(step.kind).toBe('ffmpeg');
+    await runFfmpeg({ args: step.args, durationSec: step.expectedDurationSec, ...(onProgress ? { onProgress } : {}) });
+    const primary = plan.outputs.find((output) => output.primary === true);
+    if (!primary) throw new Error('the plan has no primary output');
+    const outputPath = path.join(workDir, primary.path);
+    return { plan, args: step.args, output: await probeMedia(outputPath), outputPath };
   }
 
   function expectDuration(probe: MediaProbe, seconds = 3): void {
@@ -60,7 +93,7 @@ describe('operations (real ffmpeg)', () => {
       const { plan, output } = await runOperation(clip, { method_name: 'compress', params: { crf: 35 } }, (p) =>
         reports.push(p),
       );
-      expect(plan.outputExtension).toBe('mp4');
+      expect(plan.outputs[0]).toMatchObject({ kind: 'video', path: 'clip_compress.mp4', contentType: 'video/mp4' });
       expect(output.formatName).toContain('mp4');
       expect(output.video).toMatchObject({ codec: 'h264', width: 320, height: 240, pixFmt: 'yuv420p' });
       expect(output.audio).toMatchObject({ codec: 'aac' });
@@ -127,8 +160,8 @@ describe('operations (real ffmpeg)', () => {
 
   describe('convert_format', () => {
     it('MP4 → MKV is a stream copy', async () => {
-      const { plan, output } = await runOperation(clip, { method_name: 'convert_format', output_format: 'mkv' });
-      expect(plan.copiedStreams).toEqual(['video', 'audio']);
+      const { args, output } = await runOperation(clip, { method_name: 'convert_format', output_format: 'mkv' });
+      expect(copiedStreams(args)).toEqual(['video', 'audio']);
       expect(output.formatName).toContain('matroska');
       expect(output.video).toMatchObject({ codec: 'h264', width: 320, height: 240 });
       expect(output.audio?.codec).toBe('aac');
@@ -136,8 +169,8 @@ describe('operations (real ffmpeg)', () => {
     });
 
     it('MP4 → WebM re-encodes to VP9/Opus', async () => {
-      const { plan, output } = await runOperation(clip, { method_name: 'convert_format', output_format: 'webm' });
-      expect(plan.copiedStreams).toEqual([]);
+      const { args, output } = await runOperation(clip, { method_name: 'convert_format', output_format: 'webm' });
+      expect(copiedStreams(args)).toEqual([]);
       expect(output.formatName).toContain('webm');
       expect(output.video).toMatchObject({ codec: 'vp9', width: 320, height: 240 });
       expect(output.audio?.codec).toBe('opus');
@@ -145,21 +178,21 @@ describe('operations (real ffmpeg)', () => {
     });
 
     it('MP4 → MOV copies and keeps the rotation', async () => {
-      const { plan, output } = await runOperation(portraitClip, {
+      const { args, output } = await runOperation(portraitClip, {
         method_name: 'convert_format',
         output_format: 'mov',
       });
-      expect(plan.copiedStreams).toEqual(['video', 'audio']);
+      expect(copiedStreams(args)).toEqual(['video', 'audio']);
       expect(output.formatName).toContain('mov');
       expect(output.video).toMatchObject({ codec: 'h264', width: 320, height: 240, rotation: 90 });
     });
 
     it('rotated MP4 → MKV re-encodes so the picture stays upright', async () => {
-      const { plan, output } = await runOperation(portraitClip, {
+      const { args, output } = await runOperation(portraitClip, {
         method_name: 'convert_format',
         output_format: 'mkv',
       });
-      expect(plan.copiedStreams).toEqual(['audio']);
+      expect(copiedStreams(args)).toEqual(['audio']);
       expect(output.video).toMatchObject({ codec: 'h264', width: 240, height: 320 });
     });
   });
@@ -167,7 +200,7 @@ describe('operations (real ffmpeg)', () => {
   describe('grayscale', () => {
     it('removes the colour and keeps the size, duration and audio', async () => {
       const before = await measureChroma(clip);
-      const { plan, outputPath, output } = await runOperation(clip, { method_name: 'grayscale' });
+      const { args, outputPath, output } = await runOperation(clip, { method_name: 'grayscale' });
       const after = await measureChroma(outputPath);
 
       expect(before.satAvg).toBeGreaterThan(50);
@@ -176,7 +209,7 @@ describe('operations (real ffmpeg)', () => {
       expect(Math.abs(after.v - 128)).toBeLessThan(1);
       expect(after.uMax - after.uMin).toBeLessThanOrEqual(4);
       expect(after.vMax - after.vMin).toBeLessThanOrEqual(4);
-      expect(plan.copiedStreams).toEqual(['audio']);
+      expect(copiedStreams(args)).toEqual(['audio']);
       expect(output.video).toMatchObject({ codec: 'h264', width: 320, height: 240, pixFmt: 'yuv420p' });
       expect(output.audio?.codec).toBe('aac');
       expectDuration(output);
@@ -190,7 +223,9 @@ describe('operations (real ffmpeg)', () => {
   });
 
   it('handles an input whose name starts with "-"', async () => {
-    const { output } = await runOperation(dashClip, { method_name: 'compress' });
+    const { plan, output } = await runOperation(dashClip, { method_name: 'compress' });
+    // The download name drops the leading "-" and the space.
+    expect(plan.outputs[0]?.path).toBe('dash_name_compress.mp4');
     expect(output.video?.codec).toBe('h264');
     expectDuration(output, 2);
   });
