@@ -116,14 +116,24 @@ const SAMPLE_INPUTS: Record<OperationName, Record<string, unknown>> = {
   convert_format: { output_format: 'webm' },
   grayscale: { output_format: 'mkv' },
   transcribe: {},
+  adaptive_stream: { params: { renditions: [480, 240], segment_seconds: 2 } },
+  thumbnails: { params: { count: 3 } },
+  storyboard: {},
 };
 
-/** [description, probe, whether every operation must plan it (it has both a video and an audio stream)] */
-const PROBES: [string, () => MediaProbe, boolean][] = [
-  ['video with audio', () => probeOf(), true],
-  ['video without audio', videoOnly, false],
-  ['audio only', audioOnly, false],
-  ['unknown duration', () => probeOf({ durationSec: 0 }), true],
+/**
+ * [description, probe, which operations must plan it]. A source with both a
+ * video and an audio stream must be planned by every operation; an unknown
+ * duration by every operation that does not lay frames out on the timeline
+ * (a storyboard or evenly spaced thumbnails need it, and refuse with
+ * UNSUPPORTED_MEDIA; the worker measures a missing duration before planning).
+ */
+const NEEDS_DURATION: readonly OperationName[] = ['storyboard', 'thumbnails'];
+const PROBES: [string, () => MediaProbe, (name: OperationName) => boolean][] = [
+  ['video with audio', () => probeOf(), () => true],
+  ['video without audio', videoOnly, () => false],
+  ['audio only', audioOnly, () => false],
+  ['unknown duration', () => probeOf({ durationSec: 0 }), (name) => !NEEDS_DURATION.includes(name)],
 ];
 
 /** Relative to the work directory and staying inside it: the object store folder mirrors it. */
@@ -160,7 +170,7 @@ describe('every registered operation', () => {
   // Each operation × each kind of source it can take: a source it cannot take
   // must fail with a media code, not a plan that breaks in the runner.
   const cases = OPERATIONS.flatMap((operation) =>
-    PROBES.map(([probeName, probe, mustPlan]) => [operation.name, probeName, probe, mustPlan] as const),
+    PROBES.map(([probeName, probe, mustPlan]) => [operation.name, probeName, probe, mustPlan(operation.name)] as const),
   );
 
   it.each(cases)('%s on %s: a well-formed plan, or a media error', (name, _probeName, probe, mustPlan) => {
@@ -170,7 +180,7 @@ describe('every registered operation', () => {
     } catch (error) {
       if (mustPlan) throw error;
       expect(error).toBeInstanceOf(AppError);
-      expect((error as AppError).code).toMatch(/^NO_(VIDEO|AUDIO)_STREAM$/);
+      expect((error as AppError).code).toMatch(/^(NO_(VIDEO|AUDIO)_STREAM|UNSUPPORTED_MEDIA)$/);
       return;
     }
 

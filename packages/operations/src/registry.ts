@@ -1,10 +1,13 @@
 import { AppError, OPERATION_NAME_PATTERN } from '@mediaflow/domain';
+import { adaptiveStream } from './adaptive-stream';
 import { compress } from './compress';
 import { convertFormat } from './convert-format';
 import { extractAudio } from './extract-audio';
 import { grayscale } from './grayscale';
 import type { RegisteredOperation } from './operation-definition';
 import { resize } from './resize';
+import { storyboard } from './storyboard';
+import { thumbnails } from './thumbnails';
 import { transcribe } from './transcribe';
 
 /**
@@ -12,7 +15,17 @@ import { transcribe } from './transcribe';
  * OpenAPI document, and the worker's dispatch, all come from this list; an
  * operation not listed here does not exist.
  */
-export const OPERATIONS = [compress, extractAudio, resize, convertFormat, grayscale, transcribe] as const;
+export const OPERATIONS = [
+  compress,
+  extractAudio,
+  resize,
+  convertFormat,
+  grayscale,
+  transcribe,
+  adaptiveStream,
+  thumbnails,
+  storyboard,
+] as const;
 
 export type OperationName = (typeof OPERATIONS)[number]['name'];
 
@@ -26,7 +39,8 @@ export function assertValidRegistry(operations: readonly RegisteredOperation[]):
   const seen = new Map<string, string>();
   for (const operation of operations) {
     for (const name of [operation.name, ...operation.aliases]) {
-      if (!OPERATION_NAME_PATTERN.test(name)) throw new Error(`operation registry: "${name}" is not a valid operation name`);
+      if (!OPERATION_NAME_PATTERN.test(name))
+        throw new Error(`operation registry: "${name}" is not a valid operation name`);
       const owner = seen.get(name);
       if (owner !== undefined) {
         throw new Error(`operation registry: "${name}" is registered twice (by ${owner} and ${operation.name})`);
@@ -34,7 +48,9 @@ export function assertValidRegistry(operations: readonly RegisteredOperation[]):
       seen.set(name, operation.name);
     }
     if (operation.schema.shape.method_name.value !== operation.name) {
-      throw new Error(`operation registry: ${operation.name}'s schema accepts method_name "${operation.schema.shape.method_name.value}"`);
+      throw new Error(
+        `operation registry: ${operation.name}'s schema accepts method_name "${operation.schema.shape.method_name.value}"`,
+      );
     }
   }
 }
