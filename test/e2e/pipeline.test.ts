@@ -215,7 +215,8 @@ describe.each<DbBackend>(['mongodb', 'dynamodb'])('job pipeline end to end on %s
     ];
     for (const [body, code] of cases) {
       const response = await system.client.postJson<{ error: { code: string; message: string } }>('/process', body);
-      expect({ body, status: response.status, code: response.body.error?.code }).toEqual({ body, status: 400, code });
+      const status = code === 'SOURCE_NOT_FOUND' ? 404 : 400;
+      expect({ body, status: response.status, code: response.body.error?.code }).toEqual({ body, status, code });
       expect(typeof response.body.error.message).toBe('string');
     }
 

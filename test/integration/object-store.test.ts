@@ -468,6 +468,121 @@ describe.each([
     await expectAppError(store.get(target), 'NOT_FOUND');
     await store.delete(target);
   });
+
+  describe('metadata and multipart uploads', () => {
+    it('stores user metadata with put, returns it from head, and replaces it keeping bytes and type', async () => {
+      const target = ref('owned.mp4');
+      const data = randomBytes(1000);
+      await store.put(target, data, { contentType: 'video/mp4', metadata: { owner: 'alice' } });
+      expect(await store.head(target)).toMatchObject({ contentType: 'video/mp4', metadata: { owner: 'alice' } });
+      await store.replaceMetadata(target, { owner: 'alice', sha256: sha256(data) });
+      const head = await store.head(target);
+      expect(head).toMatchObject({ size: 1000, contentType: 'video/mp4' });
+      expect(head?.metadata).toEqual({ owner: 'alice', sha256: sha256(data) });
+      expect(sha256(await readAll((await store.get(target)).body))).toBe(sha256(data));
+      await expectAppError(store.replaceMetadata(ref('missing.mp4'), { owner: 'x' }), 'NOT_FOUND');
+      await expectAppError(
+        store.put(target, data, { contentType: 'video/mp4', metadata: { 'Bad Key': 'x' } }),
+        'VALIDATION_FAILED',
+      );
+    });
+
+    it('uploads parts, lists them, replaces a retried part, and completes with metadata', async () => {
+      const target = ref('multi.bin');
+      const data = randomBytes(11 * MiB);
+      const uploadId = await store.createMultipartUpload(target, {
+        contentType: 'video/webm',
+        metadata: { owner: 'bob' },
+      });
+      expect(await store.head(target)).toBeNull();
+      const first = await store.uploadPart(target, uploadId, 1, randomBytes(5 * MiB), {});
+      const retried = await store.uploadPart(target, uploadId, 1, data.subarray(0, 5 * MiB), {
+        contentLength: 5 * MiB,
+      });
+      expect(retried.etag).not.toBe(first.etag);
+      const second = await store.uploadPart(target, uploadId, 2, Readable.from([data.subarray(5 * MiB)]), {
+        contentLength: 6 * MiB,
+      });
+      const parts = await store.listParts(target, uploadId);
+      expect(parts?.map(({ partNumber, etag, size }) => ({ partNumber, etag, size }))).toEqual([
+        { partNumber: 1, etag: retried.etag, size: 5 * MiB },
+        { partNumber: 2, etag: second.etag, size: 6 * MiB },
+      ]);
+      await expectAppError(
+        store.completeMultipartUpload(target, uploadId, [{ partNumber: 1, etag: first.etag }, second]),
+        'VALIDATION_FAILED',
+      );
+      const uploads = await collect(store.listMultipartUploads({ bucket, key: target.key }));
+      expect(uploads).toEqual([expect.objectContaining({ key: target.key, uploadId })]);
+      await store.completeMultipartUpload(target, uploadId, [retried, second]);
+      expect(await store.head(target)).toMatchObject({
+        size: data.length,
+        contentType: 'video/webm',
+        metadata: { owner: 'bob' },
+      });
+      expect(sha256(await readAll((await store.get(target)).body))).toBe(sha256(data));
+      expect(await store.listParts(target, uploadId)).toBeNull();
+      expect(await collect(store.listMultipartUploads({ bucket, key: target.key }))).toEqual([]);
+    });
+
+    it('refuses a part below 5 MiB that is not the last', async () => {
+      const target = ref('small-parts.bin');
+      const uploadId = await store.createMultipartUpload(target, { contentType: 'video/mp4' });
+      const one = await store.uploadPart(target, uploadId, 1, randomBytes(MiB), {});
+      const two = await store.uploadPart(target, uploadId, 2, randomBytes(MiB), {});
+      await expectAppError(store.completeMultipartUpload(target, uploadId, [one, two]), 'VALIDATION_FAILED');
+      await store.abortMultipartUpload(target, uploadId);
+    });
+
+    it('aborts: no parts, no object, no open upload; aborting again is harmless', async () => {
+      const target = ref('aborted.bin');
+      const uploadId = await store.createMultipartUpload(target, { contentType: 'video/mp4' });
+      await store.uploadPart(target, uploadId, 1, randomBytes(MiB), {});
+      await store.abortMultipartUpload(target, uploadId);
+      await store.abortMultipartUpload(target, uploadId);
+      expect(await store.listParts(target, uploadId)).toBeNull();
+      expect(await store.head(target)).toBeNull();
+      expect(await collect(store.listMultipartUploads({ bucket, key: target.key }))).toEqual([]);
+      await expectAppError(store.uploadPart(target, uploadId, 2, randomBytes(10), {}), 'NOT_FOUND');
+      if (kind === 'local') expect(await subject.leftovers(target.key)).toEqual([]);
+    });
+
+    it('sweeps uploads started before a cutoff and leaves newer ones', async () => {
+      const { sweepIncompleteUploads } = await import('../../services/api/src/uploads/upload-sweeper');
+      const old = { bucket, key: `uploads/${randomUUID()}/old.mp4` };
+      const oldId = await store.createMultipartUpload(old, { contentType: 'video/mp4' });
+      // S3 reports Initiated in whole seconds: the recent upload starts at least 2 s after the cutoff.
+      const cutoff = new Date(Date.now() + 1_500);
+      await new Promise((resolve) => setTimeout(resolve, 3_500));
+      const recent = { bucket, key: `uploads/${randomUUID()}/recent.mp4` };
+      const recentId = await store.createMultipartUpload(recent, { contentType: 'video/mp4' });
+      expect(await sweepIncompleteUploads({ store, inputBucket: bucket, startedBefore: cutoff })).toBe(1);
+      expect(await store.listParts(old, oldId)).toBeNull();
+      expect(await store.listParts(recent, recentId)).toEqual([]);
+      await store.abortMultipartUpload(recent, recentId);
+    });
+
+    if (kind === 's3') {
+      it('signs part URLs that accept exactly the signed length', async () => {
+        const target = ref('presigned.bin');
+        const uploadId = await store.createMultipartUpload(target, { contentType: 'video/mp4' });
+        const body = randomBytes(MiB);
+        const url = await store.presignUploadPart(target, uploadId, 1, { expiresInSeconds: 60, contentLength: MiB });
+        expect(url).toBeDefined();
+        const wrong = await fetch(url ?? '', { method: 'PUT', body: body.subarray(1) });
+        expect(wrong.status).toBeGreaterThanOrEqual(400);
+        const right = await fetch(url ?? '', { method: 'PUT', body });
+        expect(right.status).toBe(200);
+        const etag = right.headers.get('etag') ?? '';
+        await store.completeMultipartUpload(target, uploadId, [{ partNumber: 1, etag }]);
+        expect(sha256(await readAll((await store.get(target)).body))).toBe(sha256(body));
+      });
+    } else {
+      it('has no presigned part URLs', async () => {
+        await expect(store.presignUploadPart(ref('x.bin'), 'x', 1, { expiresInSeconds: 60 })).resolves.toBeUndefined();
+      });
+    }
+  });
 });
 
 describe('local disk object store confinement', () => {

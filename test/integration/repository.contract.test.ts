@@ -17,7 +17,7 @@ import {
   MongoRateLimitStore,
   startEmbeddedDynamo,
 } from '@mediaflow/repository';
-import type { EmbeddedDynamo, JobRepository, NewJob, RateLimitStore } from '@mediaflow/repository';
+import type { EmbeddedDynamo, JobRepository, ListJobsQuery, NewJob, RateLimitStore } from '@mediaflow/repository';
 
 /**
  * One contract, three stores: FerretDB (MongoDB wire protocol), DynamoDB
@@ -291,6 +291,14 @@ const ALL_INDEXES_ACTIVE = {
   by_dead_letter: 'ACTIVE',
   by_owner: 'ACTIVE',
   by_active_owner: 'ACTIVE',
+  by_status_created: 'ACTIVE',
+  by_status_owner: 'ACTIVE',
+  by_status_method: 'ACTIVE',
+  by_status_owner_method: 'ACTIVE',
+  by_method: 'ACTIVE',
+  by_method_owner: 'ACTIVE',
+  by_reuse_key: 'ACTIVE',
+  by_finished: 'ACTIVE',
 };
 
 describe.each([mongoBackend(), dynamoLocalBackend(), dynaliteBackend()])('JobRepository contract: $name', (backend) => {
@@ -1367,6 +1375,298 @@ describe.each([mongoBackend(), dynamoLocalBackend(), dynaliteBackend()])('JobRep
       const attempt = repository.create(newJob({ owner: '' }));
       await expect(attempt).rejects.toBeInstanceOf(AppError);
       await expect(repository.list({ limit: 10, skip: 0 })).resolves.toMatchObject({ count: 0 });
+    });
+  });
+
+  describe('list filters', () => {
+    const ids = (jobs: readonly Job[]): string[] => jobs.map((job) => job.job_id);
+    const newestFirst = (a: Job, b: Job): number =>
+      a.created_at === b.created_at ? b.job_id.localeCompare(a.job_id) : b.created_at.localeCompare(a.created_at);
+    const resize: OperationSpec = { method_name: 'resize', output_format: 'mp4', params: { width: 160 } };
+
+    /**
+     * 24 jobs, two per second: owners key-a/key-b alternating, operations
+     * compress/resize alternating every two, and every third one completed.
+     */
+    async function seedMixed(): Promise<Job[]> {
+      const base = Date.parse('2025-05-01T00:00:00.000Z');
+      const jobs: Job[] = [];
+      for (let index = 0; index < 24; index += 1) {
+        const created_at = new Date(base + Math.floor(index / 2) * 1000).toISOString();
+        const job = await repository.create(
+          newJob({
+            created_at,
+            owner: index % 2 === 0 ? 'key-a' : 'key-b',
+            operation: Math.floor(index / 2) % 2 === 0 ? operation : resize,
+          }),
+        );
+        if (index % 3 === 0) {
+          const now = new Date();
+          await repository.claim({ jobId: job.job_id, workerId: 'w', now, leaseMs: LEASE_MS });
+          await repository.complete(job.job_id, 'w', { now, outputs: [], output_path: 's3://b/k' });
+          jobs.push({ ...job, status: 'completed' });
+        } else {
+          jobs.push(job);
+        }
+      }
+      return jobs.sort(newestFirst);
+    }
+
+    type Filters = Pick<ListJobsQuery, 'owner' | 'status' | 'method_name' | 'created_after' | 'created_before'>;
+
+    function matches(job: Job, filters: Filters): boolean {
+      return (
+        (filters.owner === undefined || job.owner === filters.owner) &&
+        (filters.status === undefined || job.status === filters.status) &&
+        (filters.method_name === undefined || job.method_name === filters.method_name) &&
+        (filters.created_after === undefined || job.created_at >= filters.created_after) &&
+        (filters.created_before === undefined || job.created_at < filters.created_before)
+      );
+    }
+
+    /** Every page of a listing by cursor, checking `count` on each. */
+    async function pageThrough(filters: Filters, limit: number): Promise<{ jobs: Job[]; counts: number[] }> {
+      const jobs: Job[] = [];
+      const counts: number[] = [];
+      let cursor: string | undefined;
+      for (let pages = 0; pages < 50; pages += 1) {
+        const page = await repository.list({ limit, skip: 0, ...filters, ...(cursor ? { cursor } : {}) });
+        jobs.push(...page.jobs);
+        counts.push(page.count);
+        cursor = page.next_cursor;
+        if (!cursor) break;
+      }
+      return { jobs, counts };
+    }
+
+    it('filters by each of status, operation and creation time, alone and combined, with or without an owner, counting and paging the matches', async () => {
+      const all = await seedMixed();
+      const combinations: Filters[] = [
+        { status: 'completed' },
+        { status: 'queued' },
+        { method_name: 'resize' },
+        { status: 'completed', method_name: 'compress' },
+        { created_after: '2025-05-01T00:00:03.000Z', created_before: '2025-05-01T00:00:08.000Z' },
+        { created_after: '2025-05-01T00:00:09.000Z' },
+        { created_before: '2025-05-01T00:00:02.000Z' },
+        { status: 'queued', created_after: '2025-05-01T00:00:04.000Z' },
+        { method_name: 'compress', created_before: '2025-05-01T00:00:06.000Z' },
+        {
+          status: 'queued',
+          method_name: 'resize',
+          created_after: '2025-05-01T00:00:01.000Z',
+          created_before: '2025-05-01T00:00:11.000Z',
+        },
+      ];
+      for (const base of combinations) {
+        for (const owner of [undefined, 'key-a']) {
+          const filters: Filters = { ...base, ...(owner === undefined ? {} : { owner }) };
+          const expected = all.filter((job) => matches(job, filters));
+          const { jobs, counts } = await pageThrough(filters, 3);
+          expect({ filters, ids: ids(jobs) }).toEqual({ filters, ids: ids(expected) });
+          expect({ filters, counts: [...new Set(counts)] }).toEqual({ filters, counts: [expected.length] });
+          const skipped = await repository.list({ limit: 2, skip: 2, ...filters });
+          expect(ids(skipped.jobs)).toEqual(ids(expected.slice(2, 4)));
+        }
+      }
+    }, 60_000);
+
+    it('is empty for a date range that selects nothing, and for an owner without matches', async () => {
+      await seedMixed();
+      const after = '2025-05-01T00:00:05.000Z';
+      await expect(
+        repository.list({ limit: 5, skip: 0, created_after: after, created_before: after }),
+      ).resolves.toEqual({
+        jobs: [],
+        count: 0,
+      });
+      await expect(repository.list({ limit: 5, skip: 0, owner: 'key-z', status: 'completed' })).resolves.toEqual({
+        jobs: [],
+        count: 0,
+      });
+    });
+
+    it('follows status changes: a job moves from one status listing to the next', async () => {
+      const job = await createQueued({ owner: 'key-a' });
+      await expect(repository.list({ limit: 5, skip: 0, owner: 'key-a', status: 'queued' })).resolves.toMatchObject({
+        count: 1,
+      });
+      const now = new Date();
+      await repository.claim({ jobId: job.job_id, workerId: 'w', now, leaseMs: LEASE_MS });
+      await repository.fail(job.job_id, 'w', { now, error: { code: 'NOT_MEDIA', message: 'x' } });
+      await expect(repository.list({ limit: 5, skip: 0, owner: 'key-a', status: 'queued' })).resolves.toEqual({
+        jobs: [],
+        count: 0,
+      });
+      const failed = await repository.list({ limit: 5, skip: 0, owner: 'key-a', status: 'failed' });
+      expect(ids(failed.jobs)).toEqual([job.job_id]);
+      expect(failed.count).toBe(1);
+    });
+  });
+
+  describe('deletion', () => {
+    it('tombstones a job: get() still finds it, listings and counts no longer do, and deleting again changes nothing', async () => {
+      const kept = await createQueued({ owner: 'key-a' });
+      const job = await createQueued({ owner: 'key-a' });
+      const now = new Date();
+      const deleted = await repository.markDeleted(job.job_id, now, new Date(now.getTime() + 86_400_000));
+      expect(deleted).toMatchObject({ job_id: job.job_id, deleted_at: now.toISOString(), owner: 'key-a' });
+      expect(Object.keys(deleted ?? {})).not.toContain('expires_epoch');
+      await expect(repository.get(job.job_id)).resolves.toMatchObject({ deleted_at: now.toISOString() });
+      for (const query of [
+        {},
+        { owner: 'key-a' },
+        { status: 'queued' as const },
+        { owner: 'key-a', method_name: 'compress' },
+      ]) {
+        const page = await repository.list({ limit: 10, skip: 0, ...query });
+        expect(page.jobs.map((listed) => listed.job_id)).toEqual([kept.job_id]);
+        expect(page.count).toBe(1);
+      }
+      const again = await repository.markDeleted(job.job_id, new Date(now.getTime() + 5000));
+      expect(again?.deleted_at).toBe(now.toISOString());
+      await expect(repository.markDeleted(randomUUID(), now)).resolves.toBeNull();
+    });
+
+    it('lets the worker of a deleted, cancel-requested job still acknowledge the cancel', async () => {
+      const job = await claimed('worker-a');
+      const now = new Date();
+      await repository.requestCancel(job.job_id, now);
+      await repository.markDeleted(job.job_id, now);
+      await expect(
+        repository.complete(job.job_id, 'worker-a', { now, outputs: [], output_path: 's3://b/k' }),
+      ).resolves.toBe(false);
+      await expect(repository.markCancelled(job.job_id, 'worker-a', now)).resolves.toBe(true);
+      await expect(repository.get(job.job_id)).resolves.toMatchObject({
+        status: 'cancelled',
+        deleted_at: now.toISOString(),
+      });
+    });
+  });
+
+  describe('retention', () => {
+    async function finished(finishedAt: Date, status: 'completed' | 'failed' = 'completed'): Promise<Job> {
+      const job = await createQueued({ owner: 'key-a' });
+      await repository.claim({ jobId: job.job_id, workerId: 'w', now: finishedAt, leaseMs: LEASE_MS });
+      if (status === 'completed') {
+        await repository.complete(job.job_id, 'w', { now: finishedAt, outputs: [], output_path: 's3://b/k' });
+      } else {
+        await repository.fail(job.job_id, 'w', { now: finishedAt, error: { code: 'NOT_MEDIA', message: 'x' } });
+      }
+      return job;
+    }
+
+    it('finds finished jobs older than the cutoff, oldest first, and forgets them once expired or deleted', async () => {
+      const base = Date.now() - 3_600_000;
+      const old1 = await finished(new Date(base), 'failed');
+      const old2 = await finished(new Date(base + 1000));
+      const old3 = await finished(new Date(base + 2000));
+      await finished(new Date(base + 60_000));
+      await createQueued({ owner: 'key-a' });
+      const cutoff = new Date(base + 30_000);
+      const found = await repository.findExpirable(cutoff, 10);
+      expect(found.map((job) => job.job_id)).toEqual([old1.job_id, old2.job_id, old3.job_id]);
+      await expect(repository.findExpirable(cutoff, 2)).resolves.toHaveLength(2);
+
+      const now = new Date();
+      await expect(repository.markExpired(old1.job_id, now, new Date(now.getTime() + 1000))).resolves.toBe(true);
+      await expect(repository.markExpired(old1.job_id, now)).resolves.toBe(false);
+      await repository.markDeleted(old2.job_id, now);
+      await expect(repository.markExpired(old2.job_id, now)).resolves.toBe(false);
+      const left = await repository.findExpirable(cutoff, 10);
+      expect(left.map((job) => job.job_id)).toEqual([old3.job_id]);
+      const expired = await repository.get(old1.job_id);
+      expect(expired).toMatchObject({ status: 'failed', expired_at: now.toISOString() });
+      expect(Object.keys(expired ?? {}).filter((key) => /purge|epoch|finished/.test(key))).toEqual([]);
+      // An expired job stays listed: its record answers for it.
+      const listed = await repository.list({ limit: 10, skip: 0, owner: 'key-a' });
+      expect(listed.jobs.map((job) => job.job_id)).toContain(old1.job_id);
+    });
+
+    it('refuses to expire a job that has not finished', async () => {
+      const job = await createQueued();
+      await expect(repository.markExpired(job.job_id, new Date())).resolves.toBe(false);
+      await expect(repository.markExpired(randomUUID(), new Date())).resolves.toBe(false);
+    });
+
+    it('clears the expiry of a failed job that is requeued', async () => {
+      const job = await finished(new Date(Date.now() - 60_000), 'failed');
+      await repository.markExpired(job.job_id, new Date());
+      const requeued = await repository.requeue(job.job_id, new Date(), 'again');
+      expect(requeued).not.toHaveProperty('expired_at');
+    });
+  });
+
+  describe('result reuse', () => {
+    const reuseKey = 'k'.repeat(64);
+
+    async function completedWithKey(key: string, owner = 'key-a'): Promise<Job> {
+      const job = await createQueued({ owner, reuse_key: key, source_sha256: 'a'.repeat(64) });
+      const now = new Date();
+      await repository.claim({ jobId: job.job_id, workerId: 'w', now, leaseMs: LEASE_MS });
+      await repository.complete(job.job_id, 'w', {
+        now,
+        outputs: [
+          { kind: 'video', path: 'clip.mp4', content_type: 'video/mp4', object: `s3://out/o/${job.job_id}/clip.mp4` },
+        ],
+        output_path: `s3://out/o/${job.job_id}/clip.mp4`,
+        log_path: `s3://out/o/${job.job_id}/ffmpeg.log`,
+      });
+      const stored = await repository.get(job.job_id);
+      if (!stored) throw new Error('setup failed');
+      return stored;
+    }
+
+    it('finds the newest completed, unexpired, undeleted job with the key', async () => {
+      await expect(repository.findReusable(reuseKey)).resolves.toBeNull();
+      await createQueued({ owner: 'key-a', reuse_key: reuseKey });
+      await expect(repository.findReusable(reuseKey)).resolves.toBeNull();
+      const first = await completedWithKey(reuseKey);
+      await completedWithKey('other'.padEnd(64, '0'));
+      await expect(repository.findReusable(reuseKey)).resolves.toMatchObject({
+        job_id: first.job_id,
+        source_sha256: 'a'.repeat(64),
+        reuse_key: reuseKey,
+      });
+      await repository.markExpired(first.job_id, new Date());
+      await expect(repository.findReusable(reuseKey)).resolves.toBeNull();
+      const second = await completedWithKey(reuseKey);
+      await repository.markDeleted(second.job_id, new Date());
+      await expect(repository.findReusable(reuseKey)).resolves.toBeNull();
+    });
+
+    it('stores a reusing job completed at once, pointing at the original outputs, never recoverable or active', async () => {
+      const original = await completedWithKey(reuseKey);
+      const reuse = {
+        from: original.job_id,
+        outputs: original.outputs,
+        ...(original.output_path === undefined ? {} : { output_path: original.output_path }),
+        ...(original.log_path === undefined ? {} : { log_path: original.log_path }),
+      };
+      const created = await repository.create(newJob({ owner: 'key-a', reuse_key: reuseKey, reuse }));
+      expect(created).toMatchObject({
+        status: 'completed',
+        progress: 100,
+        reused_from: original.job_id,
+        outputs: original.outputs,
+        output_path: original.output_path,
+        completed_at: created.created_at,
+      });
+      await expect(repository.get(created.job_id)).resolves.toEqual(created);
+      await expect(repository.countActive('key-a')).resolves.toBe(0);
+      await expect(repository.findRecoverable(new Date('9999-12-31T23:59:59.999Z'), 10)).resolves.toEqual([]);
+      await expect(repository.findReusable(reuseKey)).resolves.toMatchObject({ job_id: created.job_id });
+      const completed = await repository.list({ limit: 10, skip: 0, owner: 'key-a', status: 'completed' });
+      expect(completed.count).toBe(2);
+      // Finished, so retention sees it too.
+      const expirable = await repository.findExpirable(new Date(Date.now() + 60_000), 10);
+      expect(expirable.map((job) => job.job_id).sort()).toEqual([original.job_id, created.job_id].sort());
+
+      const group = await repository.findByReuseKey(reuseKey, 10);
+      expect(group.map((job) => job.job_id)).toEqual([created.job_id, original.job_id]);
+      await repository.markDeleted(original.job_id, new Date());
+      const left = await repository.findByReuseKey(reuseKey, 10);
+      expect(left.map((job) => job.job_id)).toEqual([created.job_id]);
     });
   });
 

@@ -24,6 +24,8 @@ const csv = z
       .map((entry) => entry.trim())
       .filter((entry) => entry !== ''),
   );
+// A positive number of days, fractions allowed; unset (or empty) means "keep forever".
+const days = z.coerce.number().positive().max(36_500).optional();
 const bucket = (fallback: string) =>
   z
     .string()
@@ -59,6 +61,19 @@ export const configSchema = z
       .transform((prefix) => (prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`)),
     ALLOWED_SOURCE_BUCKETS: csv,
     UPLOAD_MAX_BYTES: int(2 * 1024 ** 3, 1, Number.MAX_SAFE_INTEGER),
+    // --- begin uploads (services/api/src/uploads) ---
+    // Key for multipart upload ids (AES-256-GCM) and embedded-mode part URLs
+    // (HMAC), shared by every API replica. Unset: derived from
+    // PLAYBACK_SIGNING_SECRET; both unset: random per process, so an upload
+    // cannot be resumed on another replica or after a restart.
+    UPLOAD_SIGNING_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
+    // Lifetime of each presigned part URL; ask GET /uploads/{id}/parts for fresh ones.
+    UPLOAD_PART_URL_TTL_SECONDS: int(3600, 1, 604_800),
+    // Multipart and tus uploads not completed by this age are aborted and their parts freed.
+    UPLOAD_INCOMPLETE_MAX_AGE_HOURS: int(24, 1, 24 * 30),
+    // How often each API process looks for such uploads.
+    UPLOAD_SWEEP_INTERVAL_SECONDS: int(900, 10, 86_400),
+    // --- end uploads ---
 
     QUEUE_BACKEND: z.enum(['kafka', 'memory']).optional(),
     KAFKA_BOOTSTRAP_SERVERS: csv,
@@ -164,6 +179,18 @@ export const configSchema = z
     // 302 to a presigned S3 URL (playlists stay proxied); local storage proxies.
     PLAYBACK_DELIVERY: z.enum(['redirect', 'proxy']).default('proxy'),
     // --- end playback ---
+    // --- begin retention and reuse (services/worker/src/retention.ts) ---
+    // Days a finished job's objects are kept, and days an upload is kept;
+    // unset: forever. Fractions are allowed (0.0001 days = 8.64 s, for tests).
+    OUTPUT_RETENTION_DAYS: days,
+    UPLOAD_RETENTION_DAYS: days,
+    // Jobs the retention sweep expires (and uploads it deletes) per pass; it runs every REAPER_INTERVAL_SECONDS.
+    RETENTION_BATCH_SIZE: int(100, 1, 10_000),
+    // Put S3 lifecycle rules for the retention on the buckets at worker start-up (needs s3:PutLifecycleConfiguration).
+    S3_LIFECYCLE_RULES: bool(false),
+    // Whose earlier results a job may reuse: the same API key's (key), anybody's (global), or none (off).
+    RESULT_REUSE_SCOPE: z.enum(['key', 'global', 'off']).default('key'),
+    // --- end retention and reuse ---
   })
   .transform((env) => {
     const dbBackend = env.DB_BACKEND ?? (env.MONGO_URL ? 'mongodb' : env.DYNAMODB_ENDPOINT ? 'dynamodb' : 'embedded');

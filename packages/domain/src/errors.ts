@@ -11,7 +11,8 @@ export const ErrorCodes = {
   INVALID_JSON: { status: 400, retryable: false },
   UNKNOWN_OPERATION: { status: 400, retryable: false },
   INVALID_SOURCE: { status: 400, retryable: false },
-  SOURCE_NOT_FOUND: { status: 400, retryable: false },
+  // 404, like any missing resource; another key's upload answers exactly the same (no existence leak).
+  SOURCE_NOT_FOUND: { status: 404, retryable: false },
   INVALID_CURSOR: { status: 400, retryable: false },
   INVALID_FILENAME: { status: 400, retryable: false },
   // A job file path with `..`, empty segments, backslashes, control or other disallowed characters.
@@ -24,7 +25,17 @@ export const ErrorCodes = {
   PLAYBACK_TOKEN_EXPIRED: { status: 403, retryable: false },
   NOT_FOUND: { status: 404, retryable: false },
   JOB_NOT_FOUND: { status: 404, retryable: false },
+  // No such multipart or tus upload for this key: never made, aborted, expired, or another key's.
+  UPLOAD_NOT_FOUND: { status: 404, retryable: false },
+  // An embedded-mode part URL whose token is malformed, forged, or for another part or upload.
+  UPLOAD_URL_INVALID: { status: 403, retryable: false },
+  // 403 as for playback tokens: GET /uploads/{id}/parts gives fresh URLs.
+  UPLOAD_URL_EXPIRED: { status: 403, retryable: false },
+  // Completion with parts missing, or whose sizes do not add up to the declared size_bytes.
+  UPLOAD_INCOMPLETE: { status: 409, retryable: false },
   METHOD_NOT_ALLOWED: { status: 405, retryable: false },
+  // Retention removed the job's outputs (OUTPUT_RETENTION_DAYS); its record remains.
+  JOB_EXPIRED: { status: 410, retryable: false },
   JOB_NOT_COMPLETED: { status: 409, retryable: false },
   JOB_NOT_CANCELLABLE: { status: 409, retryable: false },
   JOB_NOT_RETRYABLE: { status: 409, retryable: false },
@@ -43,11 +54,22 @@ export const ErrorCodes = {
   NOT_MEDIA: { status: 422, retryable: false },
   NO_VIDEO_STREAM: { status: 422, retryable: false },
   NO_AUDIO_STREAM: { status: 422, retryable: false },
+  // The job's params.audio_track (an index among the audio streams or a language) names no stream of the source.
+  AUDIO_TRACK_NOT_FOUND: { status: 422, retryable: false },
   UNSUPPORTED_MEDIA: { status: 422, retryable: false },
+  // A resize this source cannot give without distorting its shape or going below the minimum side.
+  RESIZE_IMPOSSIBLE: { status: 422, retryable: false },
   OPERATION_NOT_AVAILABLE: { status: 501, retryable: false },
   FFMPEG_FAILED: { status: 500, retryable: false },
-  // The plan promised a file or directory and the steps did not write it (or wrote it empty).
+  // The plan promised a file or directory and the steps did not write it (or wrote it empty);
+  // for a media output also: not readable as media, or holding no audio or video data.
   EMPTY_OUTPUT: { status: 500, retryable: false },
+  // A media output is readable but shorter than the plan expected, lacks a stream it should
+  // hold, or a stream of it does not decode. FFmpeg is deterministic: a retry would do the same.
+  OUTPUT_INCOMPLETE: { status: 500, retryable: false },
+  // The source's data ends well before the duration its container declares (an upload or copy
+  // cut off): the result would silently be a fraction of the media. Only a new upload helps.
+  SOURCE_TRUNCATED: { status: 422, retryable: false },
   JOB_ABORTED: { status: 503, retryable: true },
   FFMPEG_STALLED: { status: 503, retryable: true },
   WORKER_LOST: { status: 503, retryable: true },

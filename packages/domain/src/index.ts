@@ -1,5 +1,6 @@
 export * from './config';
 export * from './errors';
+export * from './file-names';
 export * from './job';
 export * from './logging';
 export * from './operations';

@@ -38,6 +38,19 @@ export interface JobError {
   message: string;
 }
 
+/**
+ * Why a completed job's result differs from what the client could assume of
+ * the source, though nothing failed (e.g. an audio track with no sound data
+ * was left out). Codes are stable; messages are for people.
+ */
+export const JOB_WARNING_CODES = ['SOURCE_STREAM_EMPTY', 'OUTPUT_LONGER_THAN_EXPECTED'] as const;
+export type JobWarningCode = (typeof JOB_WARNING_CODES)[number];
+
+export interface JobWarning {
+  code: JobWarningCode;
+  message: string;
+}
+
 export interface JobHistoryEntry {
   status: JobStatus;
   at: string;
@@ -65,6 +78,8 @@ export interface Job {
   started_at?: string;
   completed_at?: string;
   error?: JobError;
+  /** Completed jobs only: what the result leaves out or does differently, though it is complete (see JobWarning). */
+  warnings?: JobWarning[];
   output_path?: string;
   log_path?: string;
   outputs: JobOutput[];
@@ -81,6 +96,23 @@ export interface Job {
   idempotency_key?: string;
   /** Id of the API key that created the job. */
   owner?: string;
+  /**
+   * When a client deleted the job (DELETE /jobs/{id}). The record stays as a
+   * tombstone so a later GET answers 404 and a worker still running it sees
+   * it gone; listings leave it out.
+   */
+  deleted_at?: string;
+  /** When retention removed the job's objects; the record stays so downloads can answer 410 JOB_EXPIRED. */
+  expired_at?: string;
+  /**
+   * The job whose objects this one's outputs point at: it completed at once
+   * with an earlier identical job's result instead of running (result reuse).
+   */
+  reused_from?: string;
+  /** SHA-256 (hex) of the source's content, from the upload's object metadata, when known. */
+  source_sha256?: string;
+  /** Identifies the result (content, operation, recipe, FFmpeg, scope) for result reuse; absent: not reusable. */
+  reuse_key?: string;
 }
 
 export function isTerminal(status: JobStatus): boolean {

@@ -32,9 +32,12 @@ export const ALLOWED_CONTAINERS: readonly string[] = [
   'mp3',
   'aac', // ADTS
   'flac',
+  // One file, decoded as video (animated GIF → video). Not gif_pipe or
+  // image2: those are image-sequence readers that open other files by name.
+  'gif',
 ];
 
-/** Decoders for the first video stream, by ffprobe codec_name. */
+/** Decoders for the video stream an operation uses, by ffprobe codec_name. */
 export const ALLOWED_VIDEO_CODECS: readonly string[] = [
   'h264',
   'hevc',
@@ -49,9 +52,14 @@ export const ALLOWED_VIDEO_CODECS: readonly string[] = [
   'prores',
   'dnxhd',
   'theora',
+  'ffv1', // lossless archival masters (MKV)
+  'gif', // animated GIF, read as video
 ];
 
-/** Decoders for the first audio stream, by ffprobe codec_name. */
+/**
+ * Decoders for audio streams, by ffprobe codec_name. Every audio stream of an
+ * upload must be on it, since a conversion carries them all.
+ */
 export const ALLOWED_AUDIO_CODECS: readonly string[] = [
   'aac',
   'mp3',
@@ -62,6 +70,8 @@ export const ALLOWED_AUDIO_CODECS: readonly string[] = [
   'alac',
   'ac3',
   'eac3',
+  'dts', // DTS and DTS-HD (core decoded) in movie rips
+  'truehd', // Dolby TrueHD in Blu-ray rips
   'amr_nb', // 3GP voice
   'amr_wb',
   'pcm_u8',
@@ -75,6 +85,23 @@ export const ALLOWED_AUDIO_CODECS: readonly string[] = [
   'pcm_f32be',
   'pcm_alaw',
   'pcm_mulaw',
+];
+
+/**
+ * Subtitle codecs a conversion carries, by ffprobe codec_name; any other
+ * subtitle stream is left out of the output (with a job warning) rather than
+ * refused, since nothing decodes it. The text ones are decoded only to be
+ * re-encoded as another text format.
+ */
+export const ALLOWED_SUBTITLE_CODECS: readonly string[] = [
+  'subrip', // SRT
+  'ass',
+  'ssa',
+  'webvtt',
+  'mov_text', // MP4/MOV timed text
+  'hdmv_pgs_subtitle', // Blu-ray (image)
+  'dvd_subtitle', // VobSub (image)
+  'dvb_subtitle', // broadcast (image)
 ];
 
 /**

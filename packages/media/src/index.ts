@@ -2,7 +2,7 @@ export * from './probe-types';
 export { normaliseProbe } from './probe-normalise';
 export { probeMedia } from './probe';
 export type { ProbeOptions } from './probe';
-export type { FfmpegPlan, PlanIo, StreamKind } from './plan/plan-types';
+export type { FfmpegPlan, OutputExpectation, PlanIo, StreamKind } from './plan/plan-types';
 export { planCompress, planConvertFormat, planExtractAudio, planGrayscale, planResize } from './plan';
 export { formatFacts } from './plan/formats';
 export type { FormatFacts } from './plan/formats';
@@ -11,7 +11,20 @@ export { planSubtitleMux } from './plan/subtitle-mux';
 export type { SubtitleMuxIo, SubtitleMuxOptions } from './plan/subtitle-mux';
 export { subtitleLanguageCode } from './plan/subtitle-language';
 export { codecFitsContainer } from './plan/container-codecs';
-export { DEFAULT_RESIZE_BOX, displaySize, fitWithin, targetDimensions, toEven } from './plan/dimensions';
+export {
+  DEFAULT_RESIZE_BOX,
+  MAX_ASPECT_ERROR,
+  MIN_RESIZE_SIDE,
+  displaySize,
+  fitWithin,
+  targetDimensions,
+  toEven,
+} from './plan/dimensions';
+export { HDR_REFERENCE_WHITE_NITS, colourPlan, colourTagArgs, sdrTags } from './plan/colour';
+export type { ColourConversion, ColourPlan, OutputColour } from './plan/colour';
+export { deinterlaceFilters, frameTimingArgs } from './plan/scan';
+export { picturePlan } from './plan/picture';
+export type { PicturePlan } from './plan/picture';
 export type { Size } from './plan/dimensions';
 export { ProgressParser, etaSeconds, toPercent } from './progress';
 export type { ProgressSnapshot } from './progress';
@@ -119,3 +132,22 @@ export type {
   MeasuredSegment,
   RenditionRates,
 } from './plan/hls-playlists';
+export { audioStreamsOf, languageKey, selectAudioTrack, withAudioTrack } from './audio-track';
+export type { AudioTrackSelector } from './audio-track';
+export { ENCODER_LAYOUTS, STANDARD_LAYOUTS, channelLayoutArgs, channelLayoutFor } from './plan/channel-layouts';
+export type { AudioEncoderName, ChannelLayoutChoice } from './plan/channel-layouts';
+export { containerCodecs, copyableCodecs, subtitlePlan } from './plan/container-codecs';
+export type { SubtitlePlan } from './plan/container-codecs';
+export { ALLOWED_SUBTITLE_CODECS } from './allow-lists';
+export { FORMATS_DOC_BEGIN, FORMATS_DOC_END, supportedFormatsMarkdown } from './formats-doc';
+export {
+  addPacketLine,
+  assertSourceComplete,
+  durationToleranceSec,
+  hasData,
+  readPackets,
+  withPacketExtent,
+} from './probe-extent';
+export type { PacketPass, PacketPassOptions, StreamPackets } from './probe-extent';
+export { firstFramesDecode } from './decode-check';
+export { audioWithData, mediaExpectation } from './plan/output-expectation';

@@ -1,4 +1,5 @@
 import { AppError } from '@mediaflow/domain';
+import { audioStreamsOf } from './audio-track';
 import { ALLOWED_AUDIO_CODECS, ALLOWED_CONTAINERS, ALLOWED_VIDEO_CODECS, isAllowedContainer } from './allow-lists';
 import type { MediaProbe } from './probe-types';
 
@@ -49,10 +50,12 @@ export function assertMediaWithinLimits(probe: MediaProbe, limits: MediaLimits =
       `The video codec "${probe.video.codec}" is not supported; supported: ${limits.allowedVideoCodecs.join(', ')}`,
     );
   }
-  if (probe.audio && !limits.allowedAudioCodecs.includes(probe.audio.codec)) {
+  // Every audio stream, not just the default: a conversion carries them all, and a job may pick any.
+  const refusedAudio = audioStreamsOf(probe).find((stream) => !limits.allowedAudioCodecs.includes(stream.codec));
+  if (refusedAudio) {
     throw new AppError(
       'UNSUPPORTED_MEDIA',
-      `The audio codec "${probe.audio.codec}" is not supported; supported: ${limits.allowedAudioCodecs.join(', ')}`,
+      `The audio codec "${refusedAudio.codec}" is not supported; supported: ${limits.allowedAudioCodecs.join(', ')}`,
     );
   }
 

@@ -30,7 +30,11 @@ describe('normaliseProbe', () => {
       bitRate: 352581,
       streamCount: 2,
       video: { index: 0, codec: 'h264', width: 320, height: 240, fps: 25, pixFmt: 'yuv420p' },
-      audio: { index: 1, codec: 'aac', channels: 1, sampleRate: 48000 },
+      audio: { index: 1, codec: 'aac', channels: 1, sampleRate: 48000, channelLayout: 'mono', isDefault: true },
+      audioStreams: [
+        { index: 1, codec: 'aac', channels: 1, sampleRate: 48000, channelLayout: 'mono', isDefault: true },
+      ],
+      subtitleStreams: [],
     });
   });
 
@@ -58,7 +62,7 @@ describe('normaliseProbe', () => {
   it('skips cover art: an MP3 with an attached picture is audio-only', () => {
     const probe = normaliseProbe(fixture('cover.mp3'));
     expect(probe.video).toBeUndefined();
-    expect(probe.audio).toEqual({ index: 0, codec: 'mp3', channels: 1, sampleRate: 44100 });
+    expect(probe.audio).toEqual({ index: 0, codec: 'mp3', channels: 1, sampleRate: 44100, channelLayout: 'mono' });
     expect(probe.streamCount).toBe(2);
     expect(probe.durationSec).toBeCloseTo(2.04, 2);
   });
@@ -125,7 +129,52 @@ describe('normaliseProbe', () => {
       streamCount: 4,
       video: { index: 1, codec: 'hevc', width: 640, height: 360, fps: 24000 / 1001 },
       audio: { index: 2, codec: 'unknown', channels: 0, sampleRate: 0 },
+      audioStreams: [{ index: 2, codec: 'unknown', channels: 0, sampleRate: 0 }],
+      subtitleStreams: [],
     });
+  });
+
+  it.each([
+    [
+      'HDR10: PQ, BT.2020, limited range',
+      { color_range: 'tv', color_primaries: 'bt2020', color_transfer: 'smpte2084', color_space: 'bt2020nc' },
+      { range: 'tv', primaries: 'bt2020', transfer: 'smpte2084', matrix: 'bt2020nc' },
+    ],
+    ['full range from a "j" pixel format ffprobe did not tag', { pix_fmt: 'yuvj420p' }, { range: 'pc' }],
+    [
+      'unknown and unspecified dropped',
+      { color_range: 'unknown', color_primaries: 'unknown', color_space: 'bt709' },
+      { matrix: 'bt709' },
+    ],
+    [
+      'a value that is not an FFmpeg name is not trusted',
+      { color_transfer: 'bt709:x=1', color_primaries: 'BT709' },
+      undefined,
+    ],
+    ['nothing stated', {}, undefined],
+  ])('reads the colour signalling: %s', (_label, fields, colour) => {
+    const probe = normaliseProbe({
+      format: { format_name: 'mov', duration: '1' },
+      streams: [{ index: 0, codec_type: 'video', codec_name: 'hevc', width: 64, height: 48, ...fields }],
+    });
+    expect(probe.video?.colour).toEqual(colour);
+  });
+
+  it.each([
+    ['tt', 'tt'],
+    ['bb', 'bb'],
+    ['tb', 'tb'],
+    ['bt', 'bt'],
+    ['progressive', undefined],
+    ['unknown', undefined],
+  ])('keeps the field order only for interlaced video: %s', (fieldOrder, expected) => {
+    const probe = normaliseProbe({
+      format: { format_name: 'mpegts', duration: '1' },
+      streams: [
+        { index: 0, codec_type: 'video', codec_name: 'h264', width: 720, height: 576, field_order: fieldOrder },
+      ],
+    });
+    expect(probe.video?.fieldOrder).toBe(expected);
   });
 
   it('rejects a file with neither audio nor video', () => {

@@ -1,6 +1,7 @@
 import { AppError } from '@mediaflow/domain';
 import { z } from 'zod';
-import type { AudioStreamInfo, MediaProbe, VideoStreamInfo } from './probe-types';
+import { audioStreamsOf, defaultAudio, subtitleStreamsOf, timecodeOf } from './probe-tracks';
+import type { FieldOrder, MediaProbe, VideoColour, VideoStreamInfo } from './probe-types';
 
 // ffprobe prints numbers sometimes as JSON numbers, sometimes as strings, and
 // "N/A" when unknown. Every field is optional and falls back to undefined on a
@@ -18,8 +19,15 @@ const streamSchema = z.looseObject({
   avg_frame_rate: text,
   r_frame_rate: text,
   sample_aspect_ratio: text,
+  color_range: text,
+  color_primaries: text,
+  color_transfer: text,
+  color_space: text,
+  field_order: text,
   channels: numberish,
   sample_rate: numberish,
+  channel_layout: text,
+  codec_tag_string: text,
   duration: numberish,
   disposition: z.record(z.string(), z.unknown()).optional().catch(undefined),
   tags: z.record(z.string(), z.unknown()).optional().catch(undefined),
@@ -60,7 +68,9 @@ export function normaliseProbe(json: unknown): MediaProbe {
   const format = parsed.data.format;
 
   const video = firstVideo(streams);
-  const audio = firstAudio(streams);
+  const audioStreams = audioStreamsOf(streams);
+  const audio = defaultAudio(audioStreams);
+  const timecode = timecodeOf(streams);
   if (!video && !audio) {
     throw new AppError('NOT_MEDIA', 'The file has neither an audio nor a video stream');
   }
@@ -74,6 +84,9 @@ export function normaliseProbe(json: unknown): MediaProbe {
     streamCount: Math.trunc(toNumber(format?.nb_streams) ?? streams.length),
     ...(video ? { video } : {}),
     ...(audio ? { audio } : {}),
+    audioStreams,
+    subtitleStreams: subtitleStreamsOf(streams),
+    ...(timecode ? { timecode } : {}),
   };
 }
 
@@ -87,6 +100,8 @@ function firstVideo(streams: RawStream[]): VideoStreamInfo | undefined {
     const fps = parseRate(stream.avg_frame_rate) ?? parseRate(stream.r_frame_rate);
     const rotation = rotationOf(stream);
     const sar = parseRate(stream.sample_aspect_ratio);
+    const colour = colourOf(stream);
+    const fieldOrder = fieldOrderOf(stream.field_order);
     return {
       index: stream.index ?? position,
       codec: normaliseCodec(stream.codec_name),
@@ -96,21 +111,47 @@ function firstVideo(streams: RawStream[]): VideoStreamInfo | undefined {
       ...(stream.pix_fmt ? { pixFmt: stream.pix_fmt } : {}),
       ...(rotation ? { rotation } : {}),
       ...(sar !== undefined && Math.abs(sar - 1) > 1e-6 ? { sampleAspectRatio: sar } : {}),
+      ...(colour ? { colour } : {}),
+      ...(fieldOrder ? { fieldOrder } : {}),
     };
   }
   return undefined;
 }
 
-function firstAudio(streams: RawStream[]): AudioStreamInfo | undefined {
-  const position = streams.findIndex((stream) => stream.codec_type === 'audio');
-  if (position < 0) return undefined;
-  const stream = streams[position];
-  return {
-    index: stream.index ?? position,
-    codec: normaliseCodec(stream.codec_name),
-    channels: Math.trunc(toNumber(stream.channels) ?? 0),
-    sampleRate: Math.trunc(toNumber(stream.sample_rate) ?? 0),
+// FFmpeg's colour names are short lower-case words ("bt709", "arib-std-b67");
+// anything else is not trusted, since these values end up in filter arguments.
+const COLOUR_NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
+const UNSPECIFIED = new Set(['unknown', 'unspecified', 'reserved']);
+
+function colourName(value: string | undefined): string | undefined {
+  return value !== undefined && COLOUR_NAME.test(value) && !UNSPECIFIED.has(value) ? value : undefined;
+}
+
+/**
+ * The stream's colour signalling. The "j" pixel formats (yuvj420p, …) are
+ * full range by definition, which ffprobe does not always say.
+ */
+function colourOf(stream: RawStream): VideoColour | undefined {
+  const stated = stream.color_range === 'tv' || stream.color_range === 'pc' ? stream.color_range : undefined;
+  const range = stated ?? (stream.pix_fmt?.startsWith('yuvj') ? 'pc' : undefined);
+  const colour: VideoColour = {
+    ...(range ? { range } : {}),
+    ...optional('primaries', colourName(stream.color_primaries)),
+    ...optional('transfer', colourName(stream.color_transfer)),
+    ...optional('matrix', colourName(stream.color_space)),
   };
+  return Object.keys(colour).length > 0 ? colour : undefined;
+}
+
+function optional<K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, string>);
+}
+
+// "progressive" and "unknown" are left out: only interlacing changes what a re-encode must do.
+const FIELD_ORDERS: readonly FieldOrder[] = ['tt', 'bb', 'tb', 'bt'];
+
+function fieldOrderOf(value: string | undefined): FieldOrder | undefined {
+  return FIELD_ORDERS.find((order) => order === value);
 }
 
 function normaliseCodec(name: string | undefined): string {

@@ -4,6 +4,7 @@ import { FORMAT_WHITELIST } from './allow-lists';
 import { captureProcess } from './capture-process';
 import { fileUrl } from './input-url';
 import { normaliseProbe } from './probe-normalise';
+import { readPackets, withPacketExtent } from './probe-extent';
 import type { MediaProbe } from './probe-types';
 import { limitedCommand, resourceLimitError, wrappedExecError } from './process-limits';
 import type { ProcessLimits } from './process-limits';
@@ -20,7 +21,10 @@ export interface ProbeOptions {
  * Reads a local file's container and stream facts with ffprobe. The input
  * may only be a local file read by an allowed demuxer: playlists, concat
  * lists and image sequences, which make FFmpeg open other files by name,
- * are refused before they read anything.
+ * are refused before they read anything. Then every packet is read once
+ * (no decoding) to correct the header's promises: see withPacketExtent.
+ *
+ * @throws AppError NOT_MEDIA, UNSUPPORTED_MEDIA, MEDIA_LIMIT_EXCEEDED, RESOURCE_LIMIT_EXCEEDED, JOB_ABORTED.
  */
 export async function probeMedia(filePath: string, options: ProbeOptions = {}): Promise<MediaProbe> {
   const { ffprobePath = 'ffprobe', signal, limits } = options;
@@ -85,7 +89,10 @@ export async function probeMedia(filePath: string, options: ProbeOptions = {}): 
       cause: error,
     });
   }
-  return normaliseProbe(json);
+  // The header alone can promise what the file does not hold (no duration, a
+  // cut-off upload, a track without packets): one demux pass checks it.
+  const pass = await readPackets(absolute, { ffprobePath, ...(signal ? { signal } : {}), ...(limits ? { limits } : {}) });
+  return withPacketExtent(normaliseProbe(json), pass);
 }
 
 /**

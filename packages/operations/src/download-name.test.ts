@@ -22,7 +22,24 @@ describe('outputBaseName', () => {
     expect(outputBaseName('clip', 'compress')).toBe('clip_compress');
   });
 
-  it('bounds the stem, so a long source name cannot make an overlong key', () => {
-    expect(outputBaseName(`${'a'.repeat(300)}.mp4`, 'compress')).toBe(`${'a'.repeat(80)}_compress`);
+  it.each([
+    ['uploads/x/видео.mp4', 'видео_compress'],
+    ['uploads/x/日本語の動画.MOV', '日本語の動画_compress'],
+    ['uploads/x/vidéo_été.mp4', 'vidéo_été_compress'],
+    ['uploads/x/वीडियो.mp4', 'वीडियो_compress'],
+    // NFC: a decomposed é becomes the one character.
+    ['uploads/x/vide\u0301o.mp4', 'vid\u00e9o_compress'],
+    // Emoji, spaces and bidi controls are not letters: one "_" each run.
+    ['uploads/x/🎬 clip\u202e.mp4', 'clip__compress'],
+  ])('keeps the letters and digits of every script: %j → %j', (source, expected) => {
+    expect(outputBaseName(source, 'compress')).toBe(expected);
+  });
+
+  it.each([
+    ['ASCII', 'a', `${'a'.repeat(120)}_compress`],
+    ['CJK, 3 bytes each', '動', `${'動'.repeat(40)}_compress`],
+    ['Cyrillic, 2 bytes each', 'в', `${'в'.repeat(60)}_compress`],
+  ])('bounds the stem in bytes (%s), so a long source name cannot make an overlong key', (_label, letter, expected) => {
+    expect(outputBaseName(`${letter.repeat(300)}.mp4`, 'compress')).toBe(expected);
   });
 });

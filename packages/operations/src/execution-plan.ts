@@ -10,6 +10,10 @@
  * (the planner is given the work directory's absolute path for that).
  */
 
+import type { OutputExpectation } from '@mediaflow/media';
+
+export type { OutputExpectation };
+
 /** Fields every step has. */
 interface StepBase {
   /** Short, stable, unique within the plan (e.g. "encode", "extract-audio"); shown in logs. */
@@ -66,6 +70,8 @@ export interface MuxSubtitlesStep extends StepBase {
   transcriptPath: string;
   subtitlesPath: string;
   outputPath: string;
+  /** Input index of the audio stream to carry (the job's `audio_track`); absent: the probe's default track. */
+  audioStreamIndex?: number;
 }
 
 /** A text file whose content the planner could decide without running anything (a WebVTT index, for example). */
@@ -140,6 +146,12 @@ export interface OutputManifestEntry {
   contentType: string;
   /** The job's main result: what GET /download serves by default. Exactly one entry per plan. */
   primary?: boolean;
+  /**
+   * For a media file: what it must hold. The worker probes it before the job
+   * completes and fails the job (EMPTY_OUTPUT, OUTPUT_INCOMPLETE) when it
+   * does not. Absent: not a media file (text, images), not probed.
+   */
+  expect?: OutputExpectation;
 }
 
 export interface ExecutionPlan {
@@ -152,4 +164,9 @@ export interface ExecutionPlan {
   expectedDurationSec: number;
   /** The job log's file name in the job's folder; "ffmpeg.log" when absent. */
   logName?: string;
+  /**
+   * What the outputs leave out of the source and why (an image subtitle
+   * track MP4 cannot hold); the worker writes them into the job log.
+   */
+  warnings?: string[];
 }

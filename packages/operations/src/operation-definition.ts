@@ -39,9 +39,15 @@ export interface OperationDefinition<Name extends string, Schema extends Operati
   summary: string;
   schema: Schema;
   /**
+   * Bump when the planner's output for the same request changes (other
+   * flags, other files), so results of the old recipe are no longer reused
+   * (result reuse keys include it). Default 1.
+   */
+  recipeVersion?: number;
+  /**
    * Decides every step, and which files become outputs, for one probed
    * source. Pure: spawns nothing, touches no file.
-   * @throws AppError with a media code (NO_VIDEO_STREAM, NO_AUDIO_STREAM, …) when the source cannot give this operation.
+   * @throws AppError with a media code (NO_VIDEO_STREAM, NO_AUDIO_STREAM, AUDIO_TRACK_NOT_FOUND, …) when the source cannot give this operation.
    */
   plan(operation: z.output<Schema>, probe: MediaProbe, context: PlanContext): ExecutionPlan;
 }
@@ -56,6 +62,8 @@ export interface RegisteredOperation<Name extends string = string> {
   readonly aliases: readonly string[];
   readonly summary: string;
   readonly schema: OperationSchema<Name>;
+  /** See OperationDefinition.recipeVersion; part of every result-reuse key. */
+  readonly recipeVersion: number;
   /**
    * Validates and normalises (defaults applied) an operation's fields.
    * @throws ZodError when they do not fit this operation's schema.
@@ -84,6 +92,7 @@ export function defineOperation<Name extends string, Schema extends OperationSch
     aliases: definition.aliases,
     summary: definition.summary,
     schema: definition.schema,
+    recipeVersion: definition.recipeVersion ?? 1,
     parse: (input) => parse(input) as OperationSpec & { method_name: Name },
     plan: (operation, probe, context) => definition.plan(parse(operation), probe, context),
   };

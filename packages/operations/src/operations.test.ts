@@ -287,7 +287,14 @@ describe('compress', () => {
     expect(valueOf(args, '-f')).toBe('mp4');
     expect(args).not.toContain('-vf');
     expect(plan.outputs).toEqual([
-      { kind: 'video', path: 'clip_compress.mp4', contentType: 'video/mp4', primary: true },
+      {
+        kind: 'video',
+        path: 'clip_compress.mp4',
+        contentType: 'video/mp4',
+        primary: true,
+        // Probed before the job completes (see verify-outputs.ts).
+        expect: { streams: ['video', 'audio'], durationSec: 12.5, toleranceSec: 1.0625 },
+      },
     ]);
   });
 
@@ -340,7 +347,13 @@ describe('extract_audio', () => {
     for (const [flag, value] of Object.entries(flags)) expect(valueOf(args, flag)).toBe(value);
     if (format !== 'm4a') expect(args).not.toContain('-movflags');
     expect(plan.outputs).toEqual([
-      { kind: 'audio', path: `clip_extract_audio.${extension}`, contentType, primary: true },
+      {
+        kind: 'audio',
+        path: `clip_extract_audio.${extension}`,
+        contentType,
+        primary: true,
+        expect: { streams: ['audio'], durationSec: 12.5, toleranceSec: 1.0625 },
+      },
     ]);
   });
 
@@ -390,7 +403,13 @@ describe('resize', () => {
     expect(valueOf(webm, '-f')).toBe('webm');
     expect(webm).not.toContain('-movflags');
     expect(webmPlan.outputs).toEqual([
-      { kind: 'video', path: 'clip_resize.webm', contentType: 'video/webm', primary: true },
+      {
+        kind: 'video',
+        path: 'clip_resize.webm',
+        contentType: 'video/webm',
+        primary: true,
+        expect: { streams: ['video', 'audio'], durationSec: 12.5, toleranceSec: 1.0625 },
+      },
     ]);
   });
 
@@ -470,7 +489,13 @@ describe('convert_format copy decisions', () => {
     for (const [container, contentType] of Object.entries(expectations)) {
       const plan = planOf({ method_name: 'convert_format', output_format: container });
       expect(plan.outputs).toEqual([
-        { kind: 'video', path: `clip_convert_format.${container}`, contentType, primary: true },
+        {
+          kind: 'video',
+          path: `clip_convert_format.${container}`,
+          contentType,
+          primary: true,
+          expect: { streams: ['video', 'audio'], durationSec: 12.5, toleranceSec: 1.0625 },
+        },
       ]);
       expect(valueOf(argsOf(plan), '-f')).toBe(muxers[container as keyof typeof muxers]);
     }
@@ -535,7 +560,12 @@ describe('transcribe', () => {
       { kind: 'srt', path: 'transcript.srt', contentType: 'application/x-subrip; charset=utf-8', primary: true },
       { kind: 'vtt', path: 'transcript.vtt', contentType: 'text/vtt; charset=utf-8' },
       { kind: 'json', path: 'transcript.json', contentType: 'application/json; charset=utf-8' },
-      { kind: 'video', path: 'clip_subtitled.mp4', contentType: 'video/mp4' },
+      {
+        kind: 'video',
+        path: 'clip_subtitled.mp4',
+        contentType: 'video/mp4',
+        expect: { streams: ['video', 'audio', 'subtitle'], durationSec: 12.5, toleranceSec: 1.0625 },
+      },
     ]);
   });
 

@@ -21,8 +21,17 @@ export function workPath(context: PlanContext, relative: string): string {
 export function singleFfmpegPlan(ffmpeg: FfmpegPlan, outputName: string): ExecutionPlan {
   return {
     steps: [{ id: 'encode', kind: 'ffmpeg', weight: 1, args: ffmpeg.args, expectedDurationSec: ffmpeg.expectedDurationSec }],
-    outputs: [{ kind: ffmpeg.outputKind, path: outputName, contentType: ffmpeg.contentType, primary: true }],
+    outputs: [
+      {
+        kind: ffmpeg.outputKind,
+        path: outputName,
+        contentType: ffmpeg.contentType,
+        primary: true,
+        ...(ffmpeg.expect ? { expect: ffmpeg.expect } : {}),
+      },
+    ],
     expectedDurationSec: ffmpeg.expectedDurationSec,
+    ...(ffmpeg.warnings && ffmpeg.warnings.length > 0 ? { warnings: ffmpeg.warnings } : {}),
   };
 }
 

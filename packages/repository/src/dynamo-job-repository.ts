@@ -2,19 +2,21 @@ import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { QueryCommandInput } from '@aws-sdk/lib-dynamodb';
-import { AppError, isTerminal } from '@mediaflow/domain';
+import { AppError, isTerminal, TERMINAL_STATUSES } from '@mediaflow/domain';
 import type { Job } from '@mediaflow/domain';
 import { deadLetterPage, decodeDeadLetterCursor, decodeListCursor, encodeListCursor } from './cursor';
-import type { DeadLetterPosition, ListPosition } from './cursor';
+import type { DeadLetterPosition } from './cursor';
 import { backfillActiveOwners } from './dynamo-active-owner-backfill';
 import { buildUpdate } from './dynamo-expressions';
 import type { Condition, UpdateSpec } from './dynamo-expressions';
 import { IDEMPOTENCY_PREFIX, isJobId } from './dynamo-item-ids';
 import { ensureJobTable, JOB_TABLE } from './dynamo-job-table';
+import { LIST_SORT_ATTRIBUTES, listQueryInput, listSortKeys, listStartKey } from './dynamo-list-index';
+import type { ListSortKeys } from './dynamo-list-index';
 import { queuedRanges, queuedSortKey } from './dynamo-recovery-order';
 import { guarded } from './database-error';
 import { idempotencyHash } from './idempotency-records';
-import { historyEntry, isClaimable, leaseUntil, newJobRecord } from './job-records';
+import { hasWarnings, historyEntry, isClaimable, leaseUntil, newJobRecord } from './job-records';
 import { ACTIVE_STATUSES, IDEMPOTENCY_TTL_MS, JobRepository } from './job-repository';
 import type {
   ClaimRequest,
@@ -44,10 +46,14 @@ export interface DynamoJobRepositoryOptions {
 }
 
 /** Index keys stored beside the job's own fields; never part of a returned Job. */
-interface IndexKeys {
+interface IndexKeys extends ListSortKeys {
   list_pk: typeof JOB_TABLE.listPartition;
-  created_sort: string;
   lease_sort?: string;
+  /** While finished and not expired (`by_finished`). */
+  finished_pk?: typeof JOB_TABLE.finishedPartition;
+  finished_sort?: string;
+  /** Epoch seconds after which DynamoDB may delete the record (time-to-live). */
+  [JOB_TABLE.timeToLiveAttribute]?: number;
   dlq_pk?: typeof JOB_TABLE.deadLetterPartition;
   dead_letter_sort?: string;
   /** The job's `owner`, while the job is queued or processing (`by_active_owner`). */
@@ -76,7 +82,14 @@ const INDEX_ATTRIBUTES: readonly string[] = [
   'dlq_pk',
   'dead_letter_sort',
   'active_owner',
+  'owner_sort',
+  'method_sort',
+  'owner_method_sort',
+  'finished_pk',
+  'finished_sort',
+  JOB_TABLE.timeToLiveAttribute,
 ];
+const FINISHED_ATTRIBUTES: readonly string[] = ['finished_pk', 'finished_sort'];
 const DEAD_LETTER_ATTRIBUTES: readonly string[] = ['dead_lettered_at', 'dlq_pk', 'dead_letter_sort'];
 // Queries read at most this many items per request when paging for a caller.
 const MAX_PAGE_ITEMS = 1000;
@@ -133,12 +146,20 @@ export class DynamoJobRepository extends JobRepository {
   async create(job: NewJob): Promise<Job> {
     if (!isJobId(job.job_id)) throw new AppError('INTERNAL', `job id ${job.job_id} is reserved for other items`);
     const record = newJobRecord(job);
+    // A reused result is stored completed: finished (for retention), never active nor recoverable.
     const item: Job & IndexKeys = {
       ...record,
       list_pk: JOB_TABLE.listPartition,
-      created_sort: createdSort(record),
-      lease_sort: queuedSortKey({ queuedAt: record.created_at }),
-      ...(record.owner === undefined ? {} : { active_owner: record.owner }),
+      ...listSortKeys(record),
+      ...(job.reuse
+        ? {
+            ...finishedKeys(record.created_at, record.job_id),
+            ...timeToLive(job.recordExpiresAt),
+          }
+        : {
+            lease_sort: queuedSortKey({ queuedAt: record.created_at }),
+            ...(record.owner === undefined ? {} : { active_owner: record.owner }),
+          }),
     };
     const stored = await this.conditional('insert', async () =>
       this.documents.send(
@@ -166,15 +187,14 @@ export class DynamoJobRepository extends JobRepository {
     const after = query.cursor === undefined ? undefined : decodeListCursor(query.cursor, query.owner);
     // No job has an empty owner (create refuses one), and DynamoDB refuses to look one up.
     if (query.owner === '') return { jobs: [], count: 0 };
-    const listing = this.listQuery(query.owner);
+    // An empty date range; DynamoDB would refuse a BETWEEN whose ends are the wrong way round.
+    if (query.created_after !== undefined && query.created_before !== undefined) {
+      if (query.created_after >= query.created_before) return { jobs: [], count: 0 };
+    }
+    const listing = listQueryInput(this.tableName, query);
     const [items, count] = await guarded('list', async () =>
       Promise.all([
-        this.readListPage(
-          listing,
-          after ? listKey(after, query.owner) : undefined,
-          after ? 0 : query.skip,
-          query.limit,
-        ),
+        this.readListPage(listing, after ? listStartKey(after, query) : undefined, after ? 0 : query.skip, query.limit),
         this.count(listing),
       ]),
     );
@@ -276,8 +296,19 @@ export class DynamoJobRepository extends JobRepository {
         log_path: update.log_path,
         completed_at: now,
         updated_at: now,
+        ...finishedKeys(now, jobId),
+        ...timeToLive(update.recordExpiresAt),
+        ...(hasWarnings(update) ? { warnings: update.warnings } : {}),
       },
-      remove: ['speed', 'eta_seconds', 'lease_expires_at', 'lease_sort', 'error', 'active_owner'],
+      remove: [
+        'speed',
+        'eta_seconds',
+        'lease_expires_at',
+        'lease_sort',
+        'error',
+        'active_owner',
+        ...(hasWarnings(update) ? [] : ['warnings']),
+      ],
       append: { history: [historyEntry({ status: 'completed', at: now, worker_id: workerId })] },
       condition: { and: [OWNED_BY(workerId), NO_CANCEL_REQUESTED] },
     });
@@ -293,6 +324,7 @@ export class DynamoJobRepository extends JobRepository {
         log_path: update.log_path,
         completed_at: now,
         updated_at: now,
+        ...finishedKeys(now, jobId),
         ...(update.deadLetter
           ? {
               dead_lettered_at: now,
@@ -338,7 +370,7 @@ export class DynamoJobRepository extends JobRepository {
     const cancelled = await this.update(
       jobId,
       'release',
-      cancellation(at, workerId, `cancelled on release: ${note}`, {
+      cancellation(jobId, at, workerId, `cancelled on release: ${note}`, {
         and: [OWNED_BY(workerId), { equals: ['cancel_requested', true] }],
       }),
     );
@@ -368,7 +400,7 @@ export class DynamoJobRepository extends JobRepository {
           ? await this.update(
               jobId,
               'cancellation',
-              cancellation(at, undefined, 'cancel requested', { equals: ['status', 'queued'] }),
+              cancellation(jobId, at, undefined, 'cancel requested', { equals: ['status', 'queued'] }),
             )
           : await this.update(jobId, 'cancel request', {
               set: { cancel_requested: true, updated_at: at },
@@ -384,7 +416,7 @@ export class DynamoJobRepository extends JobRepository {
     const result = await this.update(
       jobId,
       'cancellation',
-      cancellation(at, workerId, 'cancel acknowledged by the worker', OWNED_BY(workerId)),
+      cancellation(jobId, at, workerId, 'cancel acknowledged by the worker', OWNED_BY(workerId)),
     );
     return result !== undefined;
   }
@@ -417,12 +449,88 @@ export class DynamoJobRepository extends JobRepository {
         'lease_expires_at',
         'speed',
         'eta_seconds',
+        'expired_at',
+        JOB_TABLE.timeToLiveAttribute,
+        ...FINISHED_ATTRIBUTES,
         ...DEAD_LETTER_ATTRIBUTES,
       ],
       append: { history: [historyEntry({ status: 'queued', at, note })] },
       condition: { or: [{ equals: ['status', 'failed'] }, { equals: ['status', 'cancelled'] }] },
     });
     return result ?? null;
+  }
+
+  async markDeleted(jobId: string, now: Date, recordExpiresAt?: Date): Promise<Job | null> {
+    if (!isJobId(jobId)) return null;
+    const at = now.toISOString();
+    // Without its list sort keys the job drops out of every listing index and by_reuse_key.
+    const marked = await this.update(jobId, 'deletion', {
+      set: { deleted_at: at, updated_at: at, ...timeToLive(recordExpiresAt) },
+      remove: [...LIST_SORT_ATTRIBUTES, ...FINISHED_ATTRIBUTES],
+      condition: { and: [{ exists: 'job_id' }, { notExists: 'deleted_at' }] },
+    });
+    // Already deleted (or unknown): deleting again changes nothing.
+    return marked ?? this.get(jobId);
+  }
+
+  async markExpired(jobId: string, now: Date, recordExpiresAt?: Date): Promise<boolean> {
+    if (!isJobId(jobId)) return false;
+    const at = now.toISOString();
+    const expired = await this.update(jobId, 'expiry', {
+      set: { expired_at: at, updated_at: at, ...timeToLive(recordExpiresAt) },
+      remove: [...FINISHED_ATTRIBUTES],
+      condition: {
+        and: [
+          { or: TERMINAL_STATUSES.map((status): Condition => ({ equals: ['status', status] })) },
+          { notExists: 'expired_at' },
+          { notExists: 'deleted_at' },
+        ],
+      },
+    });
+    return expired !== undefined;
+  }
+
+  async findExpirable(finishedBefore: Date, limit: number): Promise<Job[]> {
+    if (limit <= 0) return [];
+    const items = await guarded('retention scan', async () =>
+      this.collect(
+        {
+          TableName: this.tableName,
+          IndexName: JOB_TABLE.finishedIndex,
+          KeyConditionExpression: 'finished_pk = :done AND finished_sort < :before',
+          ExpressionAttributeValues: { ':done': JOB_TABLE.finishedPartition, ':before': finishedBefore.toISOString() },
+        },
+        undefined,
+        limit,
+      ),
+    );
+    // The index lags behind writes a little: re-check what it returned.
+    return items
+      .map(toJob)
+      .filter((job) => isTerminal(job.status) && job.expired_at === undefined && job.deleted_at === undefined);
+  }
+
+  async findReusable(reuseKey: string): Promise<Job | null> {
+    const items = await guarded('reuse lookup', async () =>
+      this.collect(
+        {
+          ...this.reuseQuery(reuseKey),
+          FilterExpression: '#status = :completed AND attribute_not_exists(expired_at)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':key': reuseKey, ':completed': 'completed' },
+        },
+        undefined,
+        1,
+      ),
+    );
+    const found = items.map(toJob).find((job) => job.deleted_at === undefined);
+    return found ?? null;
+  }
+
+  async findByReuseKey(reuseKey: string, limit: number): Promise<Job[]> {
+    if (limit <= 0) return [];
+    const items = await guarded('reuse lookup', async () => this.collect(this.reuseQuery(reuseKey), undefined, limit));
+    return items.map(toJob).filter((job) => job.deleted_at === undefined);
   }
 
   async listDeadLetters(query: DeadLetterQuery): Promise<DeadLetterPage> {
@@ -582,23 +690,15 @@ export class DynamoJobRepository extends JobRepository {
     return count;
   }
 
-  /** Everybody's jobs (`by_created`), or one owner's (`by_owner`), newest first. */
-  private listQuery(owner: string | undefined): QueryCommandInput {
-    const common = { TableName: this.tableName, ScanIndexForward: false };
-    return owner === undefined
-      ? {
-          ...common,
-          IndexName: JOB_TABLE.createdIndex,
-          KeyConditionExpression: 'list_pk = :list',
-          ExpressionAttributeValues: { ':list': JOB_TABLE.listPartition },
-        }
-      : {
-          ...common,
-          IndexName: JOB_TABLE.ownerIndex,
-          KeyConditionExpression: '#owner = :owner',
-          ExpressionAttributeNames: { '#owner': 'owner' },
-          ExpressionAttributeValues: { ':owner': owner },
-        };
+  /** One reuse key's jobs (`by_reuse_key`), newest first; deleted jobs are not in it. */
+  private reuseQuery(reuseKey: string): QueryCommandInput {
+    return {
+      TableName: this.tableName,
+      IndexName: JOB_TABLE.reuseKeyIndex,
+      KeyConditionExpression: 'reuse_key = :key',
+      ExpressionAttributeValues: { ':key': reuseKey },
+      ScanIndexForward: false,
+    };
   }
 
   private async collect(
@@ -650,8 +750,14 @@ export class DynamoJobRepository extends JobRepository {
   }
 }
 
-function createdSort(job: ListPosition): string {
-  return `${job.created_at}#${job.job_id}`;
+/** Keys of `by_finished`, which the retention sweep reads, for a job finished at `at`. */
+function finishedKeys(at: string, jobId: string): Pick<IndexKeys, 'finished_pk' | 'finished_sort'> {
+  return { finished_pk: JOB_TABLE.finishedPartition, finished_sort: `${at}#${jobId}` };
+}
+
+/** The time-to-live attribute for a record the database may delete after `at`, if any. */
+function timeToLive(at: Date | undefined): Partial<Record<typeof JOB_TABLE.timeToLiveAttribute, number>> {
+  return at === undefined ? {} : { [JOB_TABLE.timeToLiveAttribute]: Math.ceil(at.getTime() / 1000) };
 }
 
 function deadLetterSort(position: DeadLetterPosition): string {
@@ -668,9 +774,15 @@ function deadLetterKey(position: DeadLetterPosition): ItemKey {
 }
 
 /** A transition to `cancelled`, which drops the job out of recovery and clears what only a live job has. */
-function cancellation(at: string, workerId: string | undefined, note: string, condition: Condition): UpdateSpec {
+function cancellation(
+  jobId: string,
+  at: string,
+  workerId: string | undefined,
+  note: string,
+  condition: Condition,
+): UpdateSpec {
   return {
-    set: { status: 'cancelled', completed_at: at, updated_at: at },
+    set: { status: 'cancelled', completed_at: at, updated_at: at, ...finishedKeys(at, jobId) },
     remove: [
       'worker_id',
       'lease_expires_at',
@@ -685,12 +797,6 @@ function cancellation(at: string, workerId: string | undefined, note: string, co
     append: { history: [historyEntry({ status: 'cancelled', at, worker_id: workerId, note })] },
     condition,
   };
-}
-
-/** The index position just after a listed job, usable as ExclusiveStartKey on the listing's index. */
-function listKey(position: ListPosition, owner: string | undefined): ItemKey {
-  const partition: ItemKey = owner === undefined ? { list_pk: JOB_TABLE.listPartition } : { owner };
-  return { job_id: position.job_id, ...partition, created_sort: createdSort(position) };
 }
 
 function toJob(item: Record<string, unknown>): Job {

@@ -26,6 +26,21 @@ import { rebuildTable, resumeRebuild } from './dynamo-table-rebuild';
  * - `by_active_owner`: sparse, keyed by `active_owner`, a copy of `owner`
  *   that a job carries only while it is queued or processing, for counting
  *   each key's work in flight.
+ * - list filters (GET /process?status=&method_name=&created_after=&created_before=),
+ *   each sorted newest first so a date range is a range of its sort key (see
+ *   dynamo-list-index.ts): `by_status_created` (status), `by_status_owner`
+ *   (status of one owner), `by_status_method` (status and operation),
+ *   `by_status_owner_method` (all three), `by_method` (operation),
+ *   `by_method_owner` (operation of one owner). Their partition keys are
+ *   `status` (kept current by every transition) or `method_name`; their sort
+ *   keys are built at creation from fields that never change;
+ * - `by_reuse_key`: sparse, jobs by result-reuse key, newest first;
+ * - `by_finished`: sparse, finished jobs not yet expired, by completion
+ *   time, for the retention sweep.
+ * A deleted job loses `created_sort` and the other list sort keys, so it
+ * drops out of every listing index at once. Job records carry the
+ * time-to-live attribute too (a tombstone's, or a completed job's after its
+ * retention); DynamoDB allows one such attribute per table, hence the shared name.
  * Idempotency reservations (`idem#` ids) and rate-limit buckets (`rate#` ids)
  * live in the same table and carry none of the index keys, so no index ever
  * returns them. They expire through the table's time-to-live attribute.
@@ -37,6 +52,15 @@ export const JOB_TABLE = {
   deadLetterIndex: 'by_dead_letter',
   ownerIndex: 'by_owner',
   activeOwnerIndex: 'by_active_owner',
+  statusCreatedIndex: 'by_status_created',
+  statusOwnerIndex: 'by_status_owner',
+  statusMethodIndex: 'by_status_method',
+  statusOwnerMethodIndex: 'by_status_owner_method',
+  methodIndex: 'by_method',
+  methodOwnerIndex: 'by_method_owner',
+  reuseKeyIndex: 'by_reuse_key',
+  finishedIndex: 'by_finished',
+  finishedPartition: 'DONE',
   listPartition: 'JOB',
   deadLetterPartition: 'DLQ',
   timeToLiveAttribute: 'expires_epoch',
@@ -62,6 +86,14 @@ const INDEXES: readonly IndexLayout[] = [
     ProjectionType: 'INCLUDE',
     NonKeyAttributes: ['status'],
   }),
+  indexLayout(JOB_TABLE.statusCreatedIndex, 'status', 'created_sort'),
+  indexLayout(JOB_TABLE.statusOwnerIndex, 'status', 'owner_sort'),
+  indexLayout(JOB_TABLE.statusMethodIndex, 'status', 'method_sort'),
+  indexLayout(JOB_TABLE.statusOwnerMethodIndex, 'status', 'owner_method_sort'),
+  indexLayout(JOB_TABLE.methodIndex, 'method_name', 'created_sort'),
+  indexLayout(JOB_TABLE.methodOwnerIndex, 'method_name', 'owner_sort'),
+  indexLayout(JOB_TABLE.reuseKeyIndex, 'reuse_key', 'created_sort'),
+  indexLayout(JOB_TABLE.finishedIndex, 'finished_pk', 'finished_sort'),
 ];
 
 const TABLE_READY_TIMEOUT_MS = 60_000;

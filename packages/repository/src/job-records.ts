@@ -1,12 +1,13 @@
 import { AppError } from '@mediaflow/domain';
 import type { Job, JobHistoryEntry } from '@mediaflow/domain';
-import type { NewJob } from './job-repository';
+import type { CompletionUpdate, NewJob } from './job-repository';
 
 /** The record both adapters store for a freshly submitted job. */
 export function newJobRecord(job: NewJob): Job {
   // DynamoDB cannot index an empty string, and '' reads too much like "nobody" to mean a key.
   if (job.owner === '') throw new AppError('INTERNAL', `job ${job.job_id} has an empty owner`);
-  return {
+  if (job.reuse_key === '') throw new AppError('INTERNAL', `job ${job.job_id} has an empty reuse key`);
+  const queued: Job = {
     job_id: job.job_id,
     status: 'queued',
     method_name: job.operation.method_name,
@@ -21,6 +22,24 @@ export function newJobRecord(job: NewJob): Job {
     history: [{ status: 'queued', at: job.created_at }],
     ...(job.owner === undefined ? {} : { owner: job.owner }),
     ...(job.idempotency_key === undefined ? {} : { idempotency_key: job.idempotency_key }),
+    ...(job.source_sha256 === undefined ? {} : { source_sha256: job.source_sha256 }),
+    ...(job.reuse_key === undefined ? {} : { reuse_key: job.reuse_key }),
+  };
+  const { reuse } = job;
+  if (!reuse) return queued;
+  return {
+    ...queued,
+    status: 'completed',
+    progress: 100,
+    completed_at: job.created_at,
+    outputs: reuse.outputs,
+    reused_from: reuse.from,
+    ...(reuse.output_path === undefined ? {} : { output_path: reuse.output_path }),
+    ...(reuse.log_path === undefined ? {} : { log_path: reuse.log_path }),
+    history: [
+      ...queued.history,
+      { status: 'completed', at: job.created_at, note: `reused the result of ${reuse.from}` },
+    ],
   };
 }
 
@@ -41,4 +60,15 @@ export function isClaimable(job: Job, now: Date): boolean {
 
 export function leaseUntil(now: Date, leaseMs: number): string {
   return new Date(now.getTime() + leaseMs).toISOString();
+}
+
+/**
+ * Whether a completion carries warnings to store. Both adapters write
+ * `warnings` only then and remove it otherwise, so a replayed job that
+ * completes cleanly does not keep an earlier run's warnings.
+ */
+export function hasWarnings(
+  update: CompletionUpdate,
+): update is CompletionUpdate & { warnings: NonNullable<CompletionUpdate['warnings']> } {
+  return update.warnings !== undefined && update.warnings.length > 0;
 }

@@ -1,4 +1,4 @@
-import type { Job, JobError, JobOutput, JobStatus, OperationSpec } from '@mediaflow/domain';
+import type { Job, JobError, JobOutput, JobStatus, JobWarning, OperationSpec } from '@mediaflow/domain';
 
 export interface NewJob {
   job_id: string;
@@ -9,6 +9,27 @@ export interface NewJob {
   owner?: string;
   /** The client's Idempotency-Key, kept on the job for reference. */
   idempotency_key?: string;
+  /** SHA-256 (hex) of the source's content, when the upload recorded it. */
+  source_sha256?: string;
+  /** Result-reuse key (see JobRepository.findReusable); absent: the job's result is never reused. */
+  reuse_key?: string;
+  /**
+   * Result reuse: the job is stored `completed` at once with these outputs
+   * of an earlier job (the root of its reuse chain), which it points at as
+   * `reused_from`; it never reaches a worker.
+   */
+  reuse?: ReusedResult;
+  /** When the database may delete the record by itself (its TTL); only for a reused (completed) job. */
+  recordExpiresAt?: Date;
+}
+
+/** What a reusing job copies from the job whose objects it points at. */
+export interface ReusedResult {
+  /** The job that wrote the objects (a reused job's own `reused_from`, else its id). */
+  from: string;
+  outputs: JobOutput[];
+  output_path?: string;
+  log_path?: string;
 }
 
 export interface ListJobsQuery {
@@ -22,11 +43,19 @@ export interface ListJobsQuery {
   cursor?: string;
   /** Only this API key's jobs. Absent: everybody's jobs. */
   owner?: string;
+  /** Only jobs in this status. */
+  status?: JobStatus;
+  /** Only jobs of this (canonical) operation. */
+  method_name?: string;
+  /** Only jobs created at or after this instant: an ISO 8601 UTC string as Date.toISOString() writes it. */
+  created_after?: string;
+  /** Only jobs created before this instant (exclusive), in the same form. */
+  created_before?: string;
 }
 
 export interface JobPage {
   jobs: Job[];
-  /** Total number of jobs the listing covers (all, or the owner's). */
+  /** Total number of jobs the listing covers: those matching its owner and filters, on every page. */
   count: number;
   /** Present when more jobs follow; pass it back as `cursor`. */
   next_cursor?: string;
@@ -51,6 +80,10 @@ export interface CompletionUpdate {
   outputs: JobOutput[];
   output_path: string;
   log_path?: string;
+  /** When the database may delete the record by itself (its TTL); absent: never. */
+  recordExpiresAt?: Date;
+  /** Stored on the job when non-empty; absent or empty removes warnings an earlier completion left. */
+  warnings?: JobWarning[];
 }
 
 export interface FailureUpdate {
@@ -110,17 +143,57 @@ export abstract class JobRepository {
 
   abstract close(): Promise<void>;
 
-  /** Stores a new job in `queued`. */
+  /** Stores a new job in `queued`, or `completed` when it reuses an earlier result (`job.reuse`). */
   abstract create(job: NewJob): Promise<Job>;
 
   abstract get(jobId: string): Promise<Job | null>;
 
   /**
-   * Newest first; with `owner`, only that owner's jobs (none for ''). A
-   * cursor issued for another owner, or for the unfiltered listing, is
-   * INVALID_CURSOR.
+   * Newest first; with `owner`, only that owner's jobs (none for ''), and
+   * only those matching every filter given. Deleted jobs are left out. Each
+   * combination of filters reads an index of its own (see the adapters),
+   * never the whole table. A cursor issued for another owner, or for the
+   * unfiltered listing, is INVALID_CURSOR; a cursor holds only a position,
+   * so it pages on with the same filters.
    */
   abstract list(query: ListJobsQuery): Promise<JobPage>;
+
+  /**
+   * Tombstones a job for DELETE /jobs/{id}: sets `deleted_at` (kept when
+   * already set) and takes it out of every listing and lookup by index, but
+   * not out of get(), so ownership can still be checked and a worker still
+   * running it sees it. Does not change its status; cancel it first.
+   * Returns the job as it now is, or null when unknown.
+   *
+   * @param recordExpiresAt When the database may delete the tombstone by itself (its TTL).
+   */
+  abstract markDeleted(jobId: string, now: Date, recordExpiresAt?: Date): Promise<Job | null>;
+
+  /**
+   * Retention: records that a finished job's objects are gone (`expired_at`).
+   * False when the job is unknown, not finished, already expired or deleted.
+   */
+  abstract markExpired(jobId: string, now: Date, recordExpiresAt?: Date): Promise<boolean>;
+
+  /**
+   * Finished jobs (completed, failed or cancelled) whose `completed_at` is
+   * before `finishedBefore`, neither expired nor deleted, oldest first, at
+   * most `limit`: what the retention sweep expires next.
+   */
+  abstract findExpirable(finishedBefore: Date, limit: number): Promise<Job[]>;
+
+  /**
+   * The newest `completed` job with this reuse key that is neither expired
+   * nor deleted, or null.
+   */
+  abstract findReusable(reuseKey: string): Promise<Job | null>;
+
+  /**
+   * Every job with this reuse key that is not deleted (expired ones
+   * included), newest first, at most `limit`: the jobs that may point at one
+   * job's objects, for counting references before deleting them.
+   */
+  abstract findByReuseKey(reuseKey: string, limit: number): Promise<Job[]>;
 
   /**
    * How many of the owner's jobs are `queued` or `processing`, for a cap on

@@ -1,13 +1,13 @@
 import { MongoServerError } from 'mongodb';
 import type { Collection, Filter, MongoClient, Sort, UpdateFilter } from 'mongodb';
-import { AppError, isTerminal } from '@mediaflow/domain';
+import { AppError, isTerminal, TERMINAL_STATUSES } from '@mediaflow/domain';
 import type { Job } from '@mediaflow/domain';
 import { deadLetterPage, decodeDeadLetterCursor, decodeListCursor, encodeListCursor } from './cursor';
 import { guarded, toDatabaseError } from './database-error';
 import { ClaimLedger, isDuplicateKey } from './mongo-claim-ledger';
 import { createMongoClient } from './mongo-client';
 import { IdempotencyStore } from './mongo-idempotency-store';
-import { historyEntry, isClaimable, leaseUntil, newJobRecord } from './job-records';
+import { hasWarnings, historyEntry, isClaimable, leaseUntil, newJobRecord } from './job-records';
 import { ACTIVE_STATUSES, JobRepository } from './job-repository';
 import type {
   ClaimRequest,
@@ -27,7 +27,7 @@ import type {
  * Stored shape: the job itself, keyed by its id so lookups need no extra
  * index, plus how often it was requeued (see ClaimLedger), absent until then.
  */
-type JobDocument = Job & { _id: string; claim_generation?: number };
+type JobDocument = Job & { _id: string; claim_generation?: number; purge_at?: Date };
 
 /** The fields a job may lack, which are the only ones an update may $unset. */
 type OptionalField = { [K in keyof Job]-?: undefined extends Job[K] ? K : never }[keyof Job];
@@ -87,6 +87,12 @@ export class MongoJobRepository extends JobRepository {
       // An owner's listing, newest first; jobs without an owner are indexed under null, harmlessly.
       await this.jobs.createIndex({ owner: 1, created_at: -1, _id: -1 }, { name: 'by_owner' });
       await this.jobs.createIndex({ owner: 1, status: 1 }, { name: 'by_owner_status' });
+      await this.createListFilterIndexes();
+      // Result reuse: one reuse key's jobs, newest first (findReusable, findByReuseKey).
+      await this.jobs.createIndex({ reuse_key: 1, created_at: -1, _id: -1 }, { name: 'by_reuse_key' });
+      // Retention (findExpirable): finished jobs neither expired nor deleted (both null in the index), oldest first.
+      await this.jobs.createIndex({ expired_at: 1, deleted_at: 1, completed_at: 1, _id: 1 }, { name: 'by_retention' });
+      await this.createPurgeIndex();
       await this.createDeadLetterIndex();
       await this.claims.init();
       await this.idempotency.init();
@@ -106,7 +112,11 @@ export class MongoJobRepository extends JobRepository {
   async create(job: NewJob): Promise<Job> {
     const record = newJobRecord(job);
     try {
-      await this.jobs.insertOne({ _id: record.job_id, ...record });
+      await this.jobs.insertOne({
+        _id: record.job_id,
+        ...record,
+        ...(job.recordExpiresAt === undefined ? {} : { purge_at: job.recordExpiresAt }),
+      });
     } catch (error) {
       if (isDuplicateKey(error)) throw new AppError('INTERNAL', `job ${job.job_id} already exists`);
       throw toDatabaseError(error, 'insert');
@@ -123,7 +133,7 @@ export class MongoJobRepository extends JobRepository {
     const after = query.cursor === undefined ? undefined : decodeListCursor(query.cursor, query.owner);
     // No job has an empty owner (create refuses one).
     if (query.owner === '') return { jobs: [], count: 0 };
-    const scope: Filter<JobDocument> = query.owner === undefined ? {} : { owner: query.owner };
+    const scope = listFilter(query);
     const filter: Filter<JobDocument> = after
       ? {
           ...scope,
@@ -246,8 +256,10 @@ export class MongoJobRepository extends JobRepository {
           log_path: update.log_path,
           completed_at: now,
           updated_at: now,
+          ...(update.recordExpiresAt === undefined ? {} : { purge_at: update.recordExpiresAt }),
+          ...(hasWarnings(update) ? { warnings: update.warnings } : {}),
         },
-        ['speed', 'eta_seconds', 'lease_expires_at', 'error'],
+        ['speed', 'eta_seconds', 'lease_expires_at', 'error', ...(hasWarnings(update) ? [] : ['warnings' as const])],
       ),
       $push: { history: historyEntry({ status: 'completed', at: now, worker_id: workerId }) },
     });
@@ -361,25 +373,29 @@ export class MongoJobRepository extends JobRepository {
 
   async requeue(jobId: string, now: Date, note: string): Promise<Job | null> {
     const at = now.toISOString();
+    const reset = setAndUnset({ status: 'queued', attempts: 0, progress: 0, outputs: [], updated_at: at }, [
+      'error',
+      'output_path',
+      'log_path',
+      'completed_at',
+      'started_at',
+      'dead_lettered_at',
+      'cancel_requested',
+      'retry_at',
+      'needs_publish',
+      'worker_id',
+      'lease_expires_at',
+      'speed',
+      'eta_seconds',
+      'expired_at',
+    ]);
     const requeued = await guarded('requeue', async () =>
       this.jobs.findOneAndUpdate(
         { _id: jobId, status: { $in: ['failed', 'cancelled'] } },
         {
-          ...setAndUnset({ status: 'queued', attempts: 0, progress: 0, outputs: [], updated_at: at }, [
-            'error',
-            'output_path',
-            'log_path',
-            'completed_at',
-            'started_at',
-            'dead_lettered_at',
-            'cancel_requested',
-            'retry_at',
-            'needs_publish',
-            'worker_id',
-            'lease_expires_at',
-            'speed',
-            'eta_seconds',
-          ]),
+          $set: reset.$set,
+          // A purge time set when an earlier run expired must not delete the record of this new run.
+          $unset: { ...reset.$unset, purge_at: '' },
           // Attempts start at 0 again; the claim ledger keys this new life apart from the last.
           $inc: { claim_generation: 1 },
           $push: { history: historyEntry({ status: 'queued', at, note }) },
@@ -388,6 +404,85 @@ export class MongoJobRepository extends JobRepository {
       ),
     );
     return requeued ? toJob(requeued) : null;
+  }
+
+  async markDeleted(jobId: string, now: Date, recordExpiresAt?: Date): Promise<Job | null> {
+    const at = now.toISOString();
+    const marked = await guarded('deletion', async () =>
+      this.jobs.findOneAndUpdate(
+        { _id: jobId, deleted_at: { $exists: false } },
+        {
+          $set: {
+            deleted_at: at,
+            updated_at: at,
+            ...(recordExpiresAt === undefined ? {} : { purge_at: recordExpiresAt }),
+          },
+        },
+        { returnDocument: 'after' },
+      ),
+    );
+    // Already deleted (or unknown): deleting again changes nothing.
+    return marked ? toJob(marked) : this.get(jobId);
+  }
+
+  async markExpired(jobId: string, now: Date, recordExpiresAt?: Date): Promise<boolean> {
+    const at = now.toISOString();
+    return this.updateWhere(
+      {
+        _id: jobId,
+        status: { $in: [...TERMINAL_STATUSES] },
+        expired_at: { $exists: false },
+        deleted_at: { $exists: false },
+      },
+      'expiry',
+      {
+        $set: {
+          expired_at: at,
+          updated_at: at,
+          ...(recordExpiresAt === undefined ? {} : { purge_at: recordExpiresAt }),
+        },
+      },
+    );
+  }
+
+  async findExpirable(finishedBefore: Date, limit: number): Promise<Job[]> {
+    if (limit <= 0) return [];
+    const documents = await guarded('retention scan', async () =>
+      this.jobs
+        // Missing fields are indexed as null, so by_retention bounds this to the unexpired, undeleted jobs.
+        .find({
+          expired_at: { $exists: false },
+          deleted_at: { $exists: false },
+          completed_at: { $lt: finishedBefore.toISOString() },
+          status: { $in: [...TERMINAL_STATUSES] },
+        })
+        .sort({ completed_at: 1, _id: 1 })
+        .limit(limit)
+        .toArray(),
+    );
+    return documents.map(toJob);
+  }
+
+  async findReusable(reuseKey: string): Promise<Job | null> {
+    const document = await guarded('reuse lookup', async () =>
+      this.jobs.findOne(
+        { reuse_key: reuseKey, status: 'completed', expired_at: { $exists: false }, deleted_at: { $exists: false } },
+        { sort: { created_at: -1, _id: -1 } },
+      ),
+    );
+    return document ? toJob(document) : null;
+  }
+
+  async findByReuseKey(reuseKey: string, limit: number): Promise<Job[]> {
+    if (limit <= 0) return [];
+    const documents = await guarded('reuse lookup', async () =>
+      this.jobs
+        .find({ reuse_key: reuseKey, deleted_at: { $exists: false } })
+        .sort({ created_at: -1, _id: -1 })
+        .limit(limit)
+        .toArray(),
+    );
+    return documents.map(toJob);
   }
 
   async listDeadLetters(query: DeadLetterQuery): Promise<DeadLetterPage> {
@@ -450,6 +545,44 @@ export class MongoJobRepository extends JobRepository {
     }
   }
 
+  /**
+   * One index per combination of list filters, each ending in the listing's
+   * sort (created_at, _id descending), so a filtered page is an index range:
+   * - status: by_status_created; method_name: by_method_created; both:
+   *   by_status_method_created;
+   * - the same with an owner (every non-admin listing): by_owner_status_created,
+   *   by_owner_method_created, by_owner_status_method_created;
+   * - no filter but dates: by_created, or by_owner with an owner.
+   * created_after/created_before bound the created_at part of whichever is used.
+   */
+  private async createListFilterIndexes(): Promise<void> {
+    const newestFirst = { created_at: -1, _id: -1 } as const;
+    await this.jobs.createIndex({ status: 1, ...newestFirst }, { name: 'by_status_created' });
+    await this.jobs.createIndex({ method_name: 1, ...newestFirst }, { name: 'by_method_created' });
+    await this.jobs.createIndex({ status: 1, method_name: 1, ...newestFirst }, { name: 'by_status_method_created' });
+    await this.jobs.createIndex({ owner: 1, status: 1, ...newestFirst }, { name: 'by_owner_status_created' });
+    await this.jobs.createIndex({ owner: 1, method_name: 1, ...newestFirst }, { name: 'by_owner_method_created' });
+    await this.jobs.createIndex(
+      { owner: 1, status: 1, method_name: 1, ...newestFirst },
+      { name: 'by_owner_status_method_created' },
+    );
+  }
+
+  /**
+   * MongoDB deletes a record once its `purge_at` (a BSON date) has passed: a
+   * tombstone some time after deletion or expiry, a completed job some time
+   * after its retention (see the retention sweep, which normally acts first).
+   * FerretDB may refuse or ignore TTL indexes; the sweep is the guarantee,
+   * so a refusal is not fatal.
+   */
+  private async createPurgeIndex(): Promise<void> {
+    try {
+      await this.jobs.createIndex({ purge_at: 1 }, { name: 'by_purge', expireAfterSeconds: 0 });
+    } catch (error) {
+      if (!(error instanceof MongoServerError)) throw error;
+    }
+  }
+
   private async read(jobId: string): Promise<JobDocument | null> {
     return guarded('read', async () => this.jobs.findOne({ _id: jobId }));
   }
@@ -462,6 +595,21 @@ export class MongoJobRepository extends JobRepository {
     const result = await guarded(action, async () => this.jobs.updateOne(filter, update));
     return result.matchedCount === 1;
   }
+}
+
+/** What a listing matches: owner, filters and date range; never a deleted job. */
+function listFilter(query: ListJobsQuery): Filter<JobDocument> {
+  const created = {
+    ...(query.created_after === undefined ? {} : { $gte: query.created_after }),
+    ...(query.created_before === undefined ? {} : { $lt: query.created_before }),
+  };
+  return {
+    ...(query.owner === undefined ? {} : { owner: query.owner }),
+    ...(query.status === undefined ? {} : { status: query.status }),
+    ...(query.method_name === undefined ? {} : { method_name: query.method_name }),
+    ...(Object.keys(created).length === 0 ? {} : { created_at: created }),
+    deleted_at: { $exists: false },
+  };
 }
 
 function owned(jobId: string, workerId: string): Filter<JobDocument> {
@@ -509,5 +657,6 @@ function toJob(document: JobDocument): Job {
   const job: Partial<JobDocument> = { ...document };
   delete job._id;
   delete job.claim_generation;
+  delete job.purge_at;
   return job as Job;
 }

@@ -1,3 +1,4 @@
 export * from './boot';
 export * from './infrastructure';
 export * from './shutdown';
+export * from './job-objects';

@@ -6,3 +6,5 @@ export type { S3ClientOptions } from './s3-client';
 export * from './s3-object-store';
 export * from './local-object-store';
 export * from './factory';
+export * from './upload-info';
+export * from './s3-lifecycle';

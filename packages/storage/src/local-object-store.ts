@@ -1,26 +1,52 @@
-import { randomUUID } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { createHash, randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
 import type { Dirent, Stats } from 'node:fs';
 import { access, mkdir, open, readdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { constants as fsConstants } from 'node:fs';
 import path from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
+import type { TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AppError, assertSafeKey, formatS3Uri } from '@mediaflow/domain';
 import type { ObjectRef } from '@mediaflow/domain';
 import { DEFAULT_CONTENT_TYPE } from './content-type';
-import { assertSafePrefix, ObjectStore } from './object-store';
-import type { ByteRange, ListedObject, ObjectInfo, ObjectStream, PutOptions } from './object-store';
+import { assertSafePrefix, assertValidMetadata, MAX_PARTS, MIN_PART_BYTES, ObjectStore } from './object-store';
+import type {
+  ByteRange,
+  ListedObject,
+  MultipartOptions,
+  ObjectInfo,
+  ObjectStream,
+  OpenMultipartUpload,
+  PartETag,
+  PutOptions,
+  UploadedPart,
+} from './object-store';
 import { abortedError, failureReason } from './store-errors';
 
 // Bucket names cannot start with a dot, so these never collide with a bucket.
 const META_DIR = '.meta';
 const TMP_DIR = '.tmp';
 const META_SUFFIX = '.meta.json';
+const MULTIPART_DIR = '.multipart';
+const MULTIPART_MANIFEST = 'upload.json';
+const UPLOAD_ID_PATTERN = /^[0-9a-f]{32}$/;
+/** `p-<part number, 5 digits>-<md5 hex>`: the ETag is in the name, so it can never disagree with the bytes. */
+const PART_FILE = /^p-(\d{5})-([0-9a-f]{32})$/;
 const BUCKET_PATTERN = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
 interface Sidecar {
   contentType: string;
+  metadata?: Record<string, string>;
+}
+
+/** `.multipart/<upload id>/upload.json`: what the upload will become. */
+interface MultipartManifest {
+  bucket: string;
+  key: string;
+  contentType: string;
+  metadata?: Record<string, string>;
+  initiated: string;
 }
 
 interface Located {
@@ -94,13 +120,17 @@ export class LocalDiskObjectStore extends ObjectStore {
     const tmpDir = path.join(this.root, TMP_DIR);
     const tmpFile = path.join(tmpDir, `${randomUUID()}.part`);
     const tmpSidecar = `${tmpFile}${META_SUFFIX}`;
+    if (options.metadata) assertValidMetadata(options.metadata);
     try {
       await this.requireBucket(ref);
       await mkdir(tmpDir, { recursive: true });
       const source = Buffer.isBuffer(body) ? Readable.from([body]) : body;
       await pipeline(source, createWriteStream(tmpFile, { flags: 'wx' }), signal ? { signal } : {});
       const written = await stat(tmpFile);
-      const meta: Sidecar = { contentType: options.contentType };
+      const meta: Sidecar = {
+        contentType: options.contentType,
+        ...(options.metadata ? { metadata: options.metadata } : {}),
+      };
       await writeFile(tmpSidecar, JSON.stringify(meta), { flag: 'wx' });
       await mkdir(path.dirname(file), { recursive: true });
       await mkdir(path.dirname(sidecar), { recursive: true });
@@ -125,7 +155,13 @@ export class LocalDiskObjectStore extends ObjectStore {
       throw this.storageError(error, 'inspect', ref);
     }
     if (!stats.isFile()) return null;
-    return { size: stats.size, contentType: await readContentType(sidecar), lastModified: stats.mtime };
+    const meta = await readSidecar(sidecar);
+    return {
+      size: stats.size,
+      contentType: meta.contentType,
+      lastModified: stats.mtime,
+      metadata: meta.metadata ?? {},
+    };
   }
 
   async get(ref: ObjectRef, range?: ByteRange): Promise<ObjectStream> {
@@ -227,6 +263,187 @@ export class LocalDiskObjectStore extends ObjectStore {
   /** Files on a local disk have no URL of their own: callers serve the bytes. */
   override async presignGet(): Promise<undefined> {
     return Promise.resolve(undefined);
+  }
+
+  /**
+   * The file that holds an object, for a component that must write objects
+   * with its own file I/O (the tus file store in the embedded mode).
+   *
+   * @throws AppError INVALID_SOURCE for a key that is not safe or escapes its bucket.
+   */
+  localPath(ref: ObjectRef): string {
+    return this.locate(ref).file;
+  }
+
+  /** Rewrites the sidecar (temp file, then rename): the bytes are untouched. */
+  async replaceMetadata(ref: ObjectRef, metadata: Record<string, string>): Promise<void> {
+    assertValidMetadata(metadata);
+    const { file, sidecar } = this.locate(ref);
+    const stats = await stat(file).catch((error: unknown) => {
+      throw isMissing(error) ? notFound(ref, error) : this.storageError(error, 'inspect', ref);
+    });
+    if (!stats.isFile()) throw notFound(ref);
+    const tmpSidecar = path.join(this.root, TMP_DIR, `${randomUUID()}${META_SUFFIX}`);
+    try {
+      const meta: Sidecar = { contentType: (await readSidecar(sidecar)).contentType, metadata };
+      await mkdir(path.dirname(tmpSidecar), { recursive: true });
+      await writeFile(tmpSidecar, JSON.stringify(meta), { flag: 'wx' });
+      await mkdir(path.dirname(sidecar), { recursive: true });
+      await rename(tmpSidecar, sidecar);
+    } catch (error) {
+      await rm(tmpSidecar, { force: true });
+      throw this.storageError(error, 'update the metadata of', ref);
+    }
+  }
+
+  /** A directory `.multipart/<upload id>/` holding a manifest and the parts received. */
+  async createMultipartUpload(ref: ObjectRef, options: MultipartOptions): Promise<string> {
+    this.locate(ref);
+    if (options.metadata) assertValidMetadata(options.metadata);
+    const uploadId = randomUUID().replaceAll('-', '');
+    const manifest: MultipartManifest = {
+      bucket: ref.bucket,
+      key: ref.key,
+      contentType: options.contentType,
+      ...(options.metadata ? { metadata: options.metadata } : {}),
+      initiated: new Date().toISOString(),
+    };
+    try {
+      await this.requireBucket(ref);
+      await mkdir(this.multipartDir(uploadId), { recursive: true });
+      await writeFile(path.join(this.multipartDir(uploadId), MULTIPART_MANIFEST), JSON.stringify(manifest), {
+        flag: 'wx',
+      });
+      return uploadId;
+    } catch (error) {
+      throw this.storageError(error, 'start a multipart upload of', ref);
+    }
+  }
+
+  /**
+   * Streams into a temp file while hashing (MD5, S3's ETag of a part), then
+   * renames it to `p-<n>-<md5>` and removes any earlier copy of the part.
+   */
+  async uploadPart(
+    ref: ObjectRef,
+    uploadId: string,
+    partNumber: number,
+    body: Readable | Buffer,
+    options: { contentLength?: number; signal?: AbortSignal },
+  ): Promise<UploadedPart> {
+    const { signal } = options;
+    if (signal?.aborted) throw abortedError('upload', ref, signal);
+    if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > MAX_PARTS) {
+      throw new AppError('VALIDATION_FAILED', `part number must be 1 to ${MAX_PARTS}`);
+    }
+    const dir = await this.openMultipart(ref, uploadId);
+    if (!dir) throw new AppError('NOT_FOUND', `no multipart upload ${uploadId} for ${formatS3Uri(ref)}`);
+    const tmpFile = path.join(dir, `tmp-${randomUUID()}`);
+    const hasher = new HashingCounter('md5');
+    try {
+      const source = Buffer.isBuffer(body) ? Readable.from([body]) : body;
+      await pipeline(source, hasher, createWriteStream(tmpFile, { flags: 'wx' }), signal ? { signal } : {});
+      const md5 = hasher.digest();
+      const name = `p-${String(partNumber).padStart(5, '0')}-${md5}`;
+      await rename(tmpFile, path.join(dir, name));
+      for (const entry of await readDirents(dir)) {
+        const match = PART_FILE.exec(entry.name);
+        if (match && Number(match[1]) === partNumber && entry.name !== name)
+          await rm(path.join(dir, entry.name), { force: true });
+      }
+      return { partNumber, etag: `"${md5}"`, size: hasher.bytes };
+    } catch (error) {
+      await rm(tmpFile, { force: true });
+      if (signal?.aborted) throw abortedError('upload', ref, signal);
+      throw this.storageError(error, 'upload a part of', ref);
+    }
+  }
+
+  async listParts(ref: ObjectRef, uploadId: string): Promise<UploadedPart[] | null> {
+    const dir = await this.openMultipart(ref, uploadId);
+    if (!dir) return null;
+    try {
+      return await this.partsIn(dir);
+    } catch (error) {
+      throw this.storageError(error, 'list the parts of', ref);
+    }
+  }
+
+  /** Checks the list as S3 does, then streams the parts, in order, into the object through put(). */
+  async completeMultipartUpload(ref: ObjectRef, uploadId: string, parts: readonly PartETag[]): Promise<void> {
+    const dir = await this.openMultipart(ref, uploadId);
+    if (!dir) throw new AppError('NOT_FOUND', `no multipart upload ${uploadId} for ${formatS3Uri(ref)}`);
+    const manifest = await readManifest(dir);
+    const held = new Map((await this.partsIn(dir)).map((part) => [part.partNumber, part]));
+    if (parts.length === 0) throw new AppError('VALIDATION_FAILED', 'the part list is empty');
+    const files: string[] = [];
+    parts.forEach((part, index) => {
+      const found = held.get(part.partNumber);
+      if (index > 0 && part.partNumber <= parts[index - 1].partNumber) {
+        throw new AppError('VALIDATION_FAILED', 'the part list does not match the uploaded parts (InvalidPartOrder)');
+      }
+      if (!found || found.etag !== normaliseETag(part.etag)) {
+        throw new AppError('VALIDATION_FAILED', 'the part list does not match the uploaded parts (InvalidPart)');
+      }
+      if (index < parts.length - 1 && found.size < MIN_PART_BYTES) {
+        throw new AppError('VALIDATION_FAILED', 'the part list does not match the uploaded parts (EntityTooSmall)');
+      }
+      files.push(path.join(dir, `p-${String(part.partNumber).padStart(5, '0')}-${found.etag.slice(1, -1)}`));
+    });
+    await this.put(ref, Readable.from(concatenate(files)), {
+      contentType: manifest?.contentType ?? DEFAULT_CONTENT_TYPE,
+      ...(manifest?.metadata ? { metadata: manifest.metadata } : {}),
+    });
+    await rm(dir, { recursive: true, force: true });
+  }
+
+  async abortMultipartUpload(ref: ObjectRef, uploadId: string): Promise<void> {
+    const dir = await this.openMultipart(ref, uploadId);
+    if (!dir) return;
+    try {
+      await rm(dir, { recursive: true, force: true });
+    } catch (error) {
+      throw this.storageError(error, 'abort the multipart upload of', ref);
+    }
+  }
+
+  async *listMultipartUploads(prefix: ObjectRef): AsyncGenerator<OpenMultipartUpload> {
+    assertSafePrefix(prefix.key, { allowEmpty: true });
+    await this.requireBucket(prefix);
+    for (const entry of await readDirents(path.join(this.root, MULTIPART_DIR))) {
+      if (!entry.isDirectory() || !UPLOAD_ID_PATTERN.test(entry.name)) continue;
+      const manifest = await readManifest(this.multipartDir(entry.name));
+      if (!manifest || manifest.bucket !== prefix.bucket || !manifest.key.startsWith(prefix.key)) continue;
+      yield { key: manifest.key, uploadId: entry.name, initiated: new Date(manifest.initiated) };
+    }
+  }
+
+  private multipartDir(uploadId: string): string {
+    return path.join(this.root, MULTIPART_DIR, uploadId);
+  }
+
+  /** The upload's directory when it exists and was started for `ref`; undefined otherwise. */
+  private async openMultipart(ref: ObjectRef, uploadId: string): Promise<string | undefined> {
+    this.locate(ref);
+    if (!UPLOAD_ID_PATTERN.test(uploadId)) return undefined;
+    const dir = this.multipartDir(uploadId);
+    const manifest = await readManifest(dir);
+    return manifest?.bucket === ref.bucket && manifest.key === ref.key ? dir : undefined;
+  }
+
+  private async partsIn(dir: string): Promise<UploadedPart[]> {
+    const parts = new Map<number, UploadedPart>();
+    for (const entry of await readDirents(dir)) {
+      const match = PART_FILE.exec(entry.name);
+      if (!match) continue;
+      const stats = await stat(path.join(dir, entry.name)).catch(() => undefined);
+      if (!stats) continue;
+      const part = { partNumber: Number(match[1]), etag: `"${match[2]}"`, size: stats.size, lastModified: stats.mtime };
+      const earlier = parts.get(part.partNumber);
+      // Two uploads of one part racing: the newer one is what S3 would keep.
+      if (!earlier || (earlier.lastModified ?? 0) < part.lastModified) parts.set(part.partNumber, part);
+    }
+    return [...parts.values()].sort((a, b) => a.partNumber - b.partNumber);
   }
 
   /** As on S3, writing into a bucket nobody created is a deployment fault. */
@@ -383,14 +600,77 @@ function notFound(ref: ObjectRef, cause?: unknown): AppError {
 }
 
 async function readContentType(sidecar: string): Promise<string> {
+  return (await readSidecar(sidecar)).contentType;
+}
+
+async function readSidecar(sidecar: string): Promise<Sidecar> {
+  let parsed: unknown;
   try {
-    const parsed: unknown = JSON.parse(await readFile(sidecar, 'utf8'));
-    if (typeof parsed === 'object' && parsed !== null && 'contentType' in parsed) {
-      const { contentType } = parsed;
-      if (typeof contentType === 'string' && contentType !== '') return contentType;
-    }
+    parsed = JSON.parse(await readFile(sidecar, 'utf8'));
   } catch {
-    // A missing or unreadable sidecar only loses the type, not the object.
+    // A missing or unreadable sidecar only loses the type and metadata, not the object.
+    return { contentType: DEFAULT_CONTENT_TYPE };
   }
-  return DEFAULT_CONTENT_TYPE;
+  if (typeof parsed !== 'object' || parsed === null) return { contentType: DEFAULT_CONTENT_TYPE };
+  const contentType = 'contentType' in parsed ? parsed.contentType : undefined;
+  const metadata = 'metadata' in parsed ? stringRecord(parsed.metadata) : undefined;
+  return {
+    contentType: typeof contentType === 'string' && contentType !== '' ? contentType : DEFAULT_CONTENT_TYPE,
+    ...(metadata ? { metadata } : {}),
+  };
+}
+
+function stringRecord(value: unknown): Record<string, string> | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  return Object.fromEntries(
+    Object.entries(value).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
+  );
+}
+
+async function readManifest(dir: string): Promise<MultipartManifest | undefined> {
+  try {
+    const parsed = JSON.parse(await readFile(path.join(dir, MULTIPART_MANIFEST), 'utf8')) as Partial<MultipartManifest>;
+    if (typeof parsed.bucket !== 'string' || typeof parsed.key !== 'string' || typeof parsed.initiated !== 'string') {
+      return undefined;
+    }
+    return {
+      bucket: parsed.bucket,
+      key: parsed.key,
+      contentType: typeof parsed.contentType === 'string' ? parsed.contentType : DEFAULT_CONTENT_TYPE,
+      ...(stringRecord(parsed.metadata) ? { metadata: stringRecord(parsed.metadata) } : {}),
+      initiated: parsed.initiated,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/** S3 accepts a part's ETag with or without its quotes. */
+function normaliseETag(etag: string): string {
+  const bare = etag.replace(/^"|"$/g, '');
+  return `"${bare}"`;
+}
+
+async function* concatenate(files: readonly string[]): AsyncGenerator<Buffer> {
+  for (const file of files) {
+    for await (const chunk of createReadStream(file)) yield chunk as Buffer;
+  }
+}
+
+/** Passes bytes through, counting and hashing them. */
+class HashingCounter extends Transform {
+  bytes = 0;
+  private readonly hash;
+  constructor(algorithm: string) {
+    super();
+    this.hash = createHash(algorithm);
+  }
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.bytes += chunk.length;
+    this.hash.update(chunk);
+    callback(null, chunk);
+  }
+  digest(): string {
+    return this.hash.digest('hex');
+  }
 }

@@ -3,15 +3,24 @@ import { rm } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
   CreateBucketCommand,
+  CreateMultipartUploadCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   ListObjectsV2Command,
+  ListPartsCommand,
   PutObjectCommand,
   S3Client,
+  S3ServiceException,
+  UploadPartCommand,
+  UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
@@ -19,8 +28,19 @@ import { AppError, formatS3Uri } from '@mediaflow/domain';
 import type { ObjectRef } from '@mediaflow/domain';
 import { ByteCounter } from './byte-counter';
 import { DEFAULT_CONTENT_TYPE } from './content-type';
-import { assertSafePrefix, ObjectStore } from './object-store';
-import type { ByteRange, ListedObject, ObjectInfo, ObjectStream, PresignGetOptions, PutOptions } from './object-store';
+import { assertSafePrefix, assertValidMetadata, MAX_PARTS, ObjectStore } from './object-store';
+import type {
+  ByteRange,
+  ListedObject,
+  MultipartOptions,
+  ObjectInfo,
+  ObjectStream,
+  OpenMultipartUpload,
+  PartETag,
+  PresignGetOptions,
+  PutOptions,
+  UploadedPart,
+} from './object-store';
 import { createS3Client, withAbortSignal } from './s3-client';
 import type { S3ClientOptions } from './s3-client';
 import { isBucketAlreadyCreated, isS3NotFound, toStorageError } from './s3-errors';
@@ -46,6 +66,12 @@ const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
 const DEFAULT_QUEUE_SIZE = 4;
 /** S3's limit for both a ListObjectsV2 page and a DeleteObjects request. */
 const MAX_KEYS_PER_REQUEST = 1000;
+
+/** CopyObject's limit; larger objects are copied part by part. */
+const MAX_SINGLE_COPY_BYTES = 5 * 1024 ** 3;
+const COPY_PART_BYTES = 1024 ** 3;
+/** S3's answers to a completion whose part list does not fit the parts it holds. */
+const BAD_PART_LIST_NAMES = new Set(['InvalidPart', 'InvalidPartOrder', 'EntityTooSmall', 'InvalidRequest']);
 
 const CONTENT_RANGE = /^bytes (\d+)-(\d+)\/(\d+|\*)$/;
 
@@ -113,10 +139,17 @@ export class S3ObjectStore extends ObjectStore {
   async put(ref: ObjectRef, body: Readable | Buffer, options: PutOptions): Promise<ObjectInfo> {
     const { signal } = options;
     if (signal?.aborted) throw abortedError('upload', ref, signal);
+    if (options.metadata) assertValidMetadata(options.metadata);
     try {
       if (Buffer.isBuffer(body)) {
         await this.client.send(
-          new PutObjectCommand({ Bucket: ref.bucket, Key: ref.key, Body: body, ContentType: options.contentType }),
+          new PutObjectCommand({
+            Bucket: ref.bucket,
+            Key: ref.key,
+            Body: body,
+            ContentType: options.contentType,
+            ...(options.metadata ? { Metadata: options.metadata } : {}),
+          }),
           signal ? { abortSignal: signal } : {},
         );
         return { size: body.length, contentType: options.contentType };
@@ -158,6 +191,7 @@ export class S3ObjectStore extends ObjectStore {
           Body: counter,
           ContentType: options.contentType,
           ...(options.contentLength === undefined ? {} : { ContentLength: options.contentLength }),
+          ...(options.metadata ? { Metadata: options.metadata } : {}),
         },
         partSize: this.partSize,
         queueSize: this.queueSize,
@@ -182,6 +216,7 @@ export class S3ObjectStore extends ObjectStore {
         size: output.ContentLength ?? 0,
         contentType: output.ContentType ?? DEFAULT_CONTENT_TYPE,
         ...(output.LastModified ? { lastModified: output.LastModified } : {}),
+        metadata: { ...output.Metadata },
       };
     } catch (error) {
       if (isS3NotFound(error)) return null;
@@ -290,6 +325,252 @@ export class S3ObjectStore extends ObjectStore {
       return await getSignedUrl(this.client, command, { expiresIn: options.expiresInSeconds });
     } catch (error) {
       throw toStorageError(error, 'sign a URL for', ref);
+    }
+  }
+
+  /**
+   * CopyObject onto itself with MetadataDirective REPLACE, guarded by the
+   * ETag read first, so an object replaced meanwhile is not given metadata
+   * meant for the old bytes. Above 5 GiB, a multipart copy of 1 GiB parts.
+   */
+  async replaceMetadata(ref: ObjectRef, metadata: Record<string, string>): Promise<void> {
+    assertValidMetadata(metadata);
+    let head;
+    try {
+      head = await this.client.send(new HeadObjectCommand({ Bucket: ref.bucket, Key: ref.key }), {
+        abortSignal: AbortSignal.timeout(METADATA_TIMEOUT_MS),
+      });
+    } catch (error) {
+      throw toStorageError(error, 'inspect', ref);
+    }
+    const size = head.ContentLength ?? 0;
+    const copySource = `${ref.bucket}/${ref.key.split('/').map(encodeURIComponent).join('/')}`;
+    const contentType = head.ContentType ?? DEFAULT_CONTENT_TYPE;
+    try {
+      if (size <= MAX_SINGLE_COPY_BYTES) {
+        await this.client.send(
+          new CopyObjectCommand({
+            Bucket: ref.bucket,
+            Key: ref.key,
+            CopySource: copySource,
+            ...(head.ETag === undefined ? {} : { CopySourceIfMatch: head.ETag }),
+            MetadataDirective: 'REPLACE',
+            ContentType: contentType,
+            Metadata: metadata,
+          }),
+        );
+        return;
+      }
+      const uploadId = await this.createMultipartUpload(ref, { contentType, metadata });
+      try {
+        const parts: PartETag[] = [];
+        for (let start = 0, partNumber = 1; start < size; start += COPY_PART_BYTES, partNumber += 1) {
+          const end = Math.min(size, start + COPY_PART_BYTES) - 1;
+          const output = await this.client.send(
+            new UploadPartCopyCommand({
+              Bucket: ref.bucket,
+              Key: ref.key,
+              UploadId: uploadId,
+              PartNumber: partNumber,
+              CopySource: copySource,
+              CopySourceRange: `bytes=${start}-${end}`,
+              ...(head.ETag === undefined ? {} : { CopySourceIfMatch: head.ETag }),
+            }),
+          );
+          parts.push({ partNumber, etag: output.CopyPartResult?.ETag ?? '' });
+        }
+        await this.completeMultipartUpload(ref, uploadId, parts);
+      } catch (error) {
+        await this.abortMultipartUpload(ref, uploadId).catch(() => undefined);
+        throw error;
+      }
+    } catch (error) {
+      throw toStorageError(error, 'update the metadata of', ref);
+    }
+  }
+
+  async createMultipartUpload(ref: ObjectRef, options: MultipartOptions): Promise<string> {
+    if (options.metadata) assertValidMetadata(options.metadata);
+    try {
+      const output = await this.client.send(
+        new CreateMultipartUploadCommand({
+          Bucket: ref.bucket,
+          Key: ref.key,
+          ContentType: options.contentType,
+          ...(options.metadata ? { Metadata: options.metadata } : {}),
+        }),
+        { abortSignal: AbortSignal.timeout(METADATA_TIMEOUT_MS) },
+      );
+      if (output.UploadId === undefined) throw new AppError('STORAGE_ERROR', 'object storage returned no UploadId');
+      return output.UploadId;
+    } catch (error) {
+      throw this.missingBucketOr(error, 'start a multipart upload of', ref);
+    }
+  }
+
+  async uploadPart(
+    ref: ObjectRef,
+    uploadId: string,
+    partNumber: number,
+    body: Readable | Buffer,
+    options: { contentLength?: number; signal?: AbortSignal },
+  ): Promise<UploadedPart> {
+    const { signal } = options;
+    if (signal?.aborted) throw abortedError('upload', ref, signal);
+    const counter = new ByteCounter();
+    // A failing source fails the counter, and so the request that reads it.
+    if (!Buffer.isBuffer(body)) pipeline(body, counter).catch(() => undefined);
+    const payload = Buffer.isBuffer(body) ? body : counter;
+    try {
+      const output = await this.client.send(
+        new UploadPartCommand({
+          Bucket: ref.bucket,
+          Key: ref.key,
+          UploadId: uploadId,
+          PartNumber: partNumber,
+          Body: payload,
+          ...(options.contentLength === undefined ? {} : { ContentLength: options.contentLength }),
+        }),
+        signal ? { abortSignal: signal } : {},
+      );
+      return {
+        partNumber,
+        etag: output.ETag ?? '',
+        size: Buffer.isBuffer(body) ? body.length : counter.bytes,
+      };
+    } catch (error) {
+      if (signal?.aborted) throw abortedError('upload', ref, signal);
+      throw toStorageError(error, 'upload a part of', ref);
+    }
+  }
+
+  /** ListParts, 1000 at a time; NoSuchUpload (a 404) is null. */
+  async listParts(ref: ObjectRef, uploadId: string): Promise<UploadedPart[] | null> {
+    const parts: UploadedPart[] = [];
+    let marker: string | undefined;
+    try {
+      for (let page = 0; page <= MAX_PARTS / 1000; page += 1) {
+        const output = await this.client.send(
+          new ListPartsCommand({
+            Bucket: ref.bucket,
+            Key: ref.key,
+            UploadId: uploadId,
+            ...(marker === undefined ? {} : { PartNumberMarker: marker }),
+          }),
+          { abortSignal: AbortSignal.timeout(METADATA_TIMEOUT_MS) },
+        );
+        for (const part of output.Parts ?? []) {
+          if (part.PartNumber === undefined) continue;
+          parts.push({
+            partNumber: part.PartNumber,
+            etag: part.ETag ?? '',
+            size: part.Size ?? 0,
+            ...(part.LastModified ? { lastModified: part.LastModified } : {}),
+          });
+        }
+        marker = output.IsTruncated === true ? output.NextPartNumberMarker : undefined;
+        if (marker === undefined) break;
+      }
+    } catch (error) {
+      if (isS3NotFound(error)) return null;
+      throw toStorageError(error, 'list the parts of', ref);
+    }
+    return parts.sort((a, b) => a.partNumber - b.partNumber);
+  }
+
+  async completeMultipartUpload(ref: ObjectRef, uploadId: string, parts: readonly PartETag[]): Promise<void> {
+    try {
+      await this.client.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: ref.bucket,
+          Key: ref.key,
+          UploadId: uploadId,
+          MultipartUpload: { Parts: parts.map((part) => ({ PartNumber: part.partNumber, ETag: part.etag })) },
+        }),
+      );
+    } catch (error) {
+      if (error instanceof S3ServiceException && BAD_PART_LIST_NAMES.has(error.name)) {
+        throw new AppError('VALIDATION_FAILED', `the part list does not match the uploaded parts (${error.name})`, {
+          cause: error,
+        });
+      }
+      throw toStorageError(error, 'complete the multipart upload of', ref);
+    }
+  }
+
+  async abortMultipartUpload(ref: ObjectRef, uploadId: string): Promise<void> {
+    try {
+      await this.client.send(
+        new AbortMultipartUploadCommand({ Bucket: ref.bucket, Key: ref.key, UploadId: uploadId }),
+        {
+          abortSignal: AbortSignal.timeout(METADATA_TIMEOUT_MS),
+        },
+      );
+    } catch (error) {
+      if (isS3NotFound(error)) return;
+      throw toStorageError(error, 'abort the multipart upload of', ref);
+    }
+  }
+
+  /** ListMultipartUploads, following key and upload-id markers. */
+  async *listMultipartUploads(prefix: ObjectRef): AsyncGenerator<OpenMultipartUpload> {
+    assertSafePrefix(prefix.key, { allowEmpty: true });
+    let keyMarker: string | undefined;
+    let uploadIdMarker: string | undefined;
+    do {
+      let output;
+      try {
+        output = await this.client.send(
+          new ListMultipartUploadsCommand({
+            Bucket: prefix.bucket,
+            ...(prefix.key === '' ? {} : { Prefix: prefix.key }),
+            ...(keyMarker === undefined ? {} : { KeyMarker: keyMarker }),
+            ...(uploadIdMarker === undefined ? {} : { UploadIdMarker: uploadIdMarker }),
+          }),
+          { abortSignal: AbortSignal.timeout(METADATA_TIMEOUT_MS) },
+        );
+      } catch (error) {
+        throw this.missingBucketOr(error, 'list multipart uploads under', prefix);
+      }
+      for (const upload of output.Uploads ?? []) {
+        if (upload.Key === undefined || upload.UploadId === undefined) continue;
+        yield {
+          key: upload.Key,
+          uploadId: upload.UploadId,
+          ...(upload.Initiated ? { initiated: upload.Initiated } : {}),
+        };
+      }
+      const truncated = output.IsTruncated === true;
+      keyMarker = truncated ? output.NextKeyMarker : undefined;
+      uploadIdMarker = truncated ? output.NextUploadIdMarker : undefined;
+    } while (keyMarker !== undefined);
+  }
+
+  /**
+   * Signed locally, as presignGet. With `contentLength`, the Content-Length
+   * header is among the signed headers, so S3 refuses any other body size:
+   * a URL cannot be used to store more than the part it was made for.
+   */
+  override async presignUploadPart(
+    ref: ObjectRef,
+    uploadId: string,
+    partNumber: number,
+    options: { expiresInSeconds: number; contentLength?: number },
+  ): Promise<string> {
+    const command = new UploadPartCommand({
+      Bucket: ref.bucket,
+      Key: ref.key,
+      UploadId: uploadId,
+      PartNumber: partNumber,
+      ...(options.contentLength === undefined ? {} : { ContentLength: options.contentLength }),
+    });
+    try {
+      return await getSignedUrl(this.client, command, {
+        expiresIn: options.expiresInSeconds,
+        ...(options.contentLength === undefined ? {} : { signableHeaders: new Set(['content-length']) }),
+      });
+    } catch (error) {
+      throw toStorageError(error, 'sign a part URL for', ref);
     }
   }
 

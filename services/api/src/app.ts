@@ -2,6 +2,7 @@ import express from 'express';
 import type { Express } from 'express';
 import type { AppConfig, Logger } from '@mediaflow/domain';
 import { allowedSourceBuckets } from '@mediaflow/domain';
+import { retentionMs } from '@mediaflow/runtime';
 import type { Infrastructure } from '@mediaflow/runtime';
 import { errorHandler, notFoundHandler } from './http/errors';
 import { accessLog } from './http/access-log';
@@ -19,7 +20,10 @@ import type { JobFileDeps } from './routes/job-files';
 import { jobRoutes } from './routes/jobs';
 import { processRoutes } from './routes/process';
 import { statusRoutes } from './routes/status';
-import { uploadRoutes } from './routes/uploads';
+import { uploadPartRoutes, uploadRoutes } from './routes/uploads';
+import { MultipartUploads } from './uploads/multipart-uploads';
+import { tusUploads, TUS_PATH } from './uploads/tus-uploads';
+import { uploadKeys } from './uploads/upload-tokens';
 
 export interface AppDeps {
   config: AppConfig;
@@ -28,17 +32,29 @@ export interface AppDeps {
   /** The accepted API keys; authentication is off when `authDisabled`. */
   apiKeys: readonly ApiKeyEntry[];
   authDisabled: boolean;
+  /** `ffmpeg -version` found at start-up, part of result-reuse keys; undefined turns result reuse off. */
+  ffmpegVersion?: string;
 }
 
-export function createApp({ config, infrastructure, logger, apiKeys, authDisabled }: AppDeps): Express {
+export function createApp({ config, infrastructure, logger, apiKeys, authDisabled, ffmpegVersion }: AppDeps): Express {
   const { repository, store, publisher, rateLimits } = infrastructure;
   const jobs = new JobService({
     repository,
     publisher,
     store,
     allowedSourceBuckets: allowedSourceBuckets(config),
+    inputBucket: config.INPUT_BUCKET,
     maxActiveJobsPerOwner: config.MAX_ACTIVE_JOBS_PER_KEY,
     logger,
+    outputFolders: { bucket: config.OUTPUT_BUCKET, prefix: config.OUTPUT_PREFIX },
+    reuse: { scope: config.RESULT_REUSE_SCOPE, ...(ffmpegVersion === undefined ? {} : { ffmpegVersion }) },
+    ...(config.OUTPUT_RETENTION_DAYS === undefined
+      ? {}
+      : { outputRetentionMs: retentionMs(config.OUTPUT_RETENTION_DAYS) }),
+    // S3 lifecycle rules expire outputs by object age (see the worker's applyLifecycleRules).
+    ...(config.OUTPUT_RETENTION_DAYS !== undefined && config.S3_LIFECYCLE_RULES && config.STORAGE_BACKEND === 's3'
+      ? { reuseMaxAgeMs: retentionMs(config.OUTPUT_RETENTION_DAYS) }
+      : {}),
   });
 
   const location = { bucket: config.OUTPUT_BUCKET, prefix: config.OUTPUT_PREFIX };
@@ -55,6 +71,14 @@ export function createApp({ config, infrastructure, logger, apiKeys, authDisable
     },
   };
 
+  const multipart = new MultipartUploads({
+    store,
+    keys: uploadKeys(config, logger),
+    inputBucket: config.INPUT_BUCKET,
+    maxBytes: config.UPLOAD_MAX_BYTES,
+    partUrlTtlSeconds: config.UPLOAD_PART_URL_TTL_SECONDS,
+  });
+
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
@@ -64,15 +88,22 @@ export function createApp({ config, infrastructure, logger, apiKeys, authDisable
   app.use(bodySizeGuard);
   // Before requireApiKey: a /play URL carries its own authorisation, a signed token.
   app.use(playRoutes(files));
+  // Embedded-mode part URLs carry their own authorisation too, a signed token.
+  app.use(uploadPartRoutes(multipart));
   app.use(requireApiKey({ keys: apiKeys, disabled: authDisabled }));
   app.post(
     '/process',
     rateLimit(rateLimits, { name: 'submit', perMinute: config.SUBMIT_RATE_PER_MINUTE, burst: config.SUBMIT_BURST }),
   );
-  app.put(
-    '/uploads/:filename',
-    rateLimit(rateLimits, { name: 'upload', perMinute: config.UPLOAD_RATE_PER_MINUTE, burst: config.UPLOAD_BURST }),
-  );
+  const uploadLimit = rateLimit(rateLimits, {
+    name: 'upload',
+    perMinute: config.UPLOAD_RATE_PER_MINUTE,
+    burst: config.UPLOAD_BURST,
+  });
+  app.put('/uploads/:filename', uploadLimit);
+  app.post('/uploads', uploadLimit);
+  // Before the routes below, whose /uploads/:upload_id would otherwise take /uploads/tus; tus creation is rate-limited inside.
+  app.use(TUS_PATH, tusUploads({ config, store, rateLimits, logger }));
 
   app.use(
     healthRoutes({
@@ -86,7 +117,7 @@ export function createApp({ config, infrastructure, logger, apiKeys, authDisable
   app.use(jobRoutes(jobs));
   app.use(downloadRoutes(jobs, store, logger, location));
   app.use(jobFileRoutes(files));
-  app.use(uploadRoutes(store, { inputBucket: config.INPUT_BUCKET, maxBytes: config.UPLOAD_MAX_BYTES }));
+  app.use(uploadRoutes(store, multipart, { inputBucket: config.INPUT_BUCKET, maxBytes: config.UPLOAD_MAX_BYTES }));
   app.use(openApiRoutes(buildOpenApiDocument(apiRoutes, { version: apiVersion(), apiKeyAuth: !authDisabled })));
   app.use(notFoundHandler);
   app.use(errorHandler(logger));

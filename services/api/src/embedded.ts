@@ -4,6 +4,7 @@ import { Worker } from '@mediaflow/worker';
 import { createApp } from './app';
 import { resolveAuth } from './auth/resolve-auth';
 import { listen } from './server';
+import { startUploadSweeper } from './uploads/upload-sweeper';
 
 /**
  * `npm start`: the API and one worker in a single process, on whatever the
@@ -28,11 +29,25 @@ async function main(): Promise<void> {
     onFatal: () => void shutdown.shutdown('fatal error').finally(() => process.exit(1)),
   });
   const server = await listen(
-    createApp({ config, infrastructure, logger, ...resolveAuth(config, logger, { openByDefault: true }) }),
+    createApp({
+      config,
+      infrastructure,
+      logger,
+      ...resolveAuth(config, logger, { openByDefault: true }),
+      ffmpegVersion: ffmpeg.version,
+    }),
     config.PORT,
     config.HOST,
   );
   shutdown.add('http server', async () => server.close());
+  const sweeper = startUploadSweeper({
+    config,
+    store: infrastructure.store,
+    rateLimits: infrastructure.rateLimits,
+    logger,
+    intervalSeconds: config.UPLOAD_SWEEP_INTERVAL_SECONDS,
+  });
+  shutdown.add('upload sweeper', async () => sweeper.stop());
   shutdown.add('worker', async () => worker.stop());
   shutdown.add('infrastructure', async () => infrastructure.close());
   shutdown.installSignalHandlers();

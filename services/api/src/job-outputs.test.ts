@@ -59,6 +59,10 @@ describe('parseFilePath', () => {
     [['poster.jpg'], 'poster.jpg'],
     [['stream', 'chunk-stream0-00001.m4s'], 'stream/chunk-stream0-00001.m4s'],
     [['a..b'], 'a..b'],
+    // Outputs are named after Unicode uploads: letters, marks and digits of any script.
+    [['видео_compress.mp4'], 'видео_compress.mp4'],
+    [['日本語の動画_compress.mp4'], '日本語の動画_compress.mp4'],
+    [['वीडियो_resize.webm'], 'वीडियो_resize.webm'],
   ])('accepts %j', (segments, expected) => {
     expect(parseFilePath(segments)).toBe(expected);
   });
@@ -80,7 +84,9 @@ describe('parseFilePath', () => {
     ['a double-encoded dot', ['%2e%2e']],
     ['a percent', ['x%41']],
     ['a space', ['a b']],
-    ['non-ASCII', ['ｘ.m4s']],
+    ['non-ASCII punctuation (a division slash)', ['a\u2215b.m4s']],
+    ['a bidi override', ['clip\u202e4pm.exe']],
+    ['a leading combining mark', ['\u0301a.mp4']],
     ['too many segments', Array.from({ length: 17 }, () => 'a')],
     [
       'too long',

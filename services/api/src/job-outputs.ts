@@ -32,9 +32,11 @@ const S3_SCHEME = 's3://';
 const LOG_CONTENT_TYPE = 'text/plain; charset=utf-8';
 
 // A segment starts with a letter, digit or one of `_~+=@,-` (so never "." or
-// ".."), then those and dots. Everything a worker writes fits; `%`, `\`,
-// spaces, control characters and "/" (a decoded %2F) do not.
-const SEGMENT = /^[A-Za-z0-9_~+=@,-][A-Za-z0-9._~+=@,-]{0,254}$/;
+// "..") and goes on with those, combining marks and dots. Letters and digits
+// of any script, because outputs are named after Unicode uploads
+// (`видео_compress.mp4`). Everything a worker writes fits; `%`, `\`, spaces,
+// control and format characters and "/" (a decoded %2F) do not.
+const SEGMENT = /^[\p{L}\p{N}_~+=@,-][\p{L}\p{M}\p{N}._~+=@,-]{0,254}$/u;
 const MAX_SEGMENTS = 16;
 const MAX_PATH_LENGTH = 1024;
 
@@ -47,7 +49,7 @@ const MAX_PATH_LENGTH = 1024;
  * @returns The segments joined with "/", e.g. `stream/chunk-stream0-00001.m4s`.
  * @throws AppError INVALID_FILE_PATH (400) for no segments, an empty, "." or
  *   ".." segment, a backslash, a control character, any character outside
- *   `A-Z a-z 0-9 . _ ~ + = @ , -`, a leading dot, more than 16 segments or
+ *   letters, marks and digits (any script) and `. _ ~ + = @ , -`, a leading dot, more than 16 segments or
  *   more than 1024 characters.
  */
 export function parseFilePath(segments: unknown): string {
@@ -160,10 +162,23 @@ export function resolveJobFile(job: Job, relativePath: string, location: OutputL
  * @throws AppError JOB_NOT_COMPLETED (409) for anything else.
  */
 export function assertServable(job: Job, output: JobOutput): void {
+  assertNotExpired(job);
   if (job.status === 'completed') return;
   if ((job.status === 'failed' || job.status === 'cancelled') && output.kind === 'log') return;
   throw new AppError('JOB_NOT_COMPLETED', `job ${job.job_id} is ${job.status}`, {
     details: { status: job.status },
+  });
+}
+
+/**
+ * Retention removed the job's objects; its record stays to say so.
+ *
+ * @throws AppError JOB_EXPIRED (410) when the job has `expired_at`.
+ */
+export function assertNotExpired(job: Pick<Job, 'job_id' | 'expired_at'>): void {
+  if (job.expired_at === undefined) return;
+  throw new AppError('JOB_EXPIRED', `the outputs of job ${job.job_id} expired at ${job.expired_at}`, {
+    details: { expired_at: job.expired_at },
   });
 }
 

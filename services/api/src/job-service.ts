@@ -1,19 +1,37 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { AppError, errorMessage, formatS3Uri, isAppError } from '@mediaflow/domain';
+import { AppError, errorMessage, formatS3Uri, isAppError, isTerminal } from '@mediaflow/domain';
 import type { Job, Logger } from '@mediaflow/domain';
 import { validateSubmission } from '@mediaflow/operations';
 import type { JobPublisher } from '@mediaflow/queue';
 import type { JobPage, JobRepository, ListJobsQuery } from '@mediaflow/repository';
+import { mayUseSource, OWNER_METADATA_KEY } from '@mediaflow/storage';
 import type { ObjectStore } from '@mediaflow/storage';
+import { releaseJobObjects, TOMBSTONE_KEEP_MS } from '@mediaflow/runtime';
+import type { JobFolders } from '@mediaflow/runtime';
+import { reuseKeyOf, sourceSha256, takeReuseOption } from './result-reuse';
+import type { ReuseSettings } from './result-reuse';
 
 export interface JobServiceDeps {
   repository: JobRepository;
   publisher: JobPublisher;
   store: ObjectStore;
   allowedSourceBuckets: readonly string[];
+  /** Where uploads land: an ownerless object under its `uploads/` is for admins only. */
+  inputBucket?: string;
   /** Cap on one key's queued + processing jobs. */
   maxActiveJobsPerOwner: number;
   logger: Logger;
+  /** Where job folders live (OUTPUT_BUCKET, OUTPUT_PREFIX), for DELETE /jobs/{id}. */
+  outputFolders?: JobFolders;
+  /** Result reuse (see result-reuse.ts); absent: off. */
+  reuse?: ReuseSettings;
+  /** OUTPUT_RETENTION_DAYS in ms, for the database TTL of a reusing job's record; absent: keep. */
+  outputRetentionMs?: number;
+  /**
+   * Only results whose objects were written at most this long ago are reused
+   * (ms): set while S3 lifecycle rules expire output objects by age.
+   */
+  reuseMaxAgeMs?: number;
 }
 
 /** Who is asking: a key sees only its own jobs, an admin key sees all. */
@@ -27,6 +45,8 @@ export interface SubmitOptions {
   idempotencyKey?: string;
   /** Who is submitting (an API key id); idempotency keys are scoped to it. */
   owner?: string;
+  /** An admin key may use any key's upload as its source. */
+  admin?: boolean;
 }
 
 export interface SubmitResult {
@@ -48,7 +68,8 @@ export class JobService {
    * Kafka is back, and the caller gets a 503 naming the job.
    */
   async submit(body: unknown, options: SubmitOptions = {}): Promise<SubmitResult> {
-    const { source, operation } = validateSubmission(body, this.deps.allowedSourceBuckets);
+    const { body: request, reuse: reuseAllowed } = takeReuseOption(body);
+    const { source, operation } = validateSubmission(request, this.deps.allowedSourceBuckets);
     const sourceUri = formatS3Uri(source);
     if (options.owner !== undefined) {
       const active = await this.deps.repository.countActive(options.owner);
@@ -83,16 +104,41 @@ export class JobService {
     }
 
     const info = await this.deps.store.head(source);
-    if (!info) throw new AppError('SOURCE_NOT_FOUND', `source ${sourceUri} does not exist`);
+    // Another key's upload answers exactly as a missing object does: its existence must not leak.
+    const viewer = options.owner === undefined ? undefined : { keyId: options.owner, admin: options.admin === true };
+    const owner = info?.metadata?.[OWNER_METADATA_KEY];
+    if (!info || !mayUseSource(owner ? { owner } : {}, source, viewer, this.deps.inputBucket)) {
+      throw new AppError('SOURCE_NOT_FOUND', `source ${sourceUri} does not exist`);
+    }
+    const sha256 = sourceSha256(info);
+    const reuseKey = this.deps.reuse && reuseKeyOf(this.deps.reuse, { owner: options.owner, sha256, operation });
+    // With `"reuse": false` the job runs, but its key is still stored so later jobs may reuse its result.
+    const now = new Date();
+    const earlier = reuseKey !== undefined && reuseAllowed ? await this.reusable(reuseKey, now) : null;
     let job: Job;
     try {
       job = await this.deps.repository.create({
         job_id: jobId,
         source: sourceUri,
         operation,
-        created_at: new Date().toISOString(),
+        created_at: now.toISOString(),
         ...(options.owner === undefined ? {} : { owner: options.owner }),
         ...(options.idempotencyKey === undefined ? {} : { idempotency_key: options.idempotencyKey }),
+        ...(sha256 === undefined ? {} : { source_sha256: sha256 }),
+        ...(reuseKey === undefined ? {} : { reuse_key: reuseKey }),
+        ...(earlier
+          ? {
+              reuse: {
+                from: earlier.reused_from ?? earlier.job_id,
+                outputs: earlier.outputs,
+                ...(earlier.output_path === undefined ? {} : { output_path: earlier.output_path }),
+                ...(earlier.log_path === undefined ? {} : { log_path: earlier.log_path }),
+              },
+              ...(this.deps.outputRetentionMs === undefined
+                ? {}
+                : { recordExpiresAt: new Date(now.getTime() + this.deps.outputRetentionMs + TOMBSTONE_KEEP_MS) }),
+            }
+          : {}),
       });
     } catch (error) {
       // Concurrent requests with one Idempotency-Key all aim at the reserved
@@ -101,12 +147,60 @@ export class JobService {
       if (stored) return { job: stored, replayed: true };
       throw error;
     }
+    if (earlier) {
+      this.deps.logger.info('job reused an earlier result', { jobId: job.job_id, reusedFrom: job.reused_from });
+      return { job, replayed: false };
+    }
     await this.publishOrFlag(job.job_id);
     return { job, replayed: false };
   }
 
   /** Another key's job is as unknown as a job that never existed: ids must not leak. */
   async get(jobId: string, viewer?: Viewer): Promise<Job> {
+    const job = await this.getEvenDeleted(jobId, viewer);
+    // A deleted job's tombstone is as gone as any unknown job.
+    if (job.deleted_at !== undefined) throw new AppError('JOB_NOT_FOUND', `no job with id ${jobId}`);
+    return job;
+  }
+
+  /**
+   * DELETE /jobs/{id}: cancels the job if it is still queued or running (its
+   * worker then removes what it wrote), tombstones the record, and deletes
+   * its folder unless another live job reuses those objects (see
+   * releaseJobObjects). Deleting again, also after a storage failure, just
+   * finishes the work.
+   *
+   * @throws AppError JOB_NOT_FOUND (404) for an unknown job or another key's.
+   * @throws AppError STORAGE_ERROR / DATABASE_ERROR (503) when a dependency fails; repeat the call.
+   */
+  async delete(jobId: string, viewer?: Viewer): Promise<void> {
+    let job = await this.getEvenDeleted(jobId, viewer);
+    const now = new Date();
+    if (job.deleted_at === undefined) {
+      if (!isTerminal(job.status)) await this.deps.repository.requestCancel(jobId, now);
+      job = (await this.deps.repository.markDeleted(jobId, now, new Date(now.getTime() + TOMBSTONE_KEEP_MS))) ?? job;
+    }
+    if (!this.deps.outputFolders) throw new AppError('INTERNAL', 'the job service was built without output folders');
+    const removed = await releaseJobObjects(
+      { repository: this.deps.repository, store: this.deps.store, folders: this.deps.outputFolders },
+      job,
+    );
+    this.deps.logger.info('job deleted', { jobId, objectsRemoved: removed });
+  }
+
+  /** The result to reuse for this key, if any is young enough (see reuseMaxAgeMs). */
+  private async reusable(reuseKey: string, now: Date): Promise<Job | null> {
+    const found = await this.deps.repository.findReusable(reuseKey);
+    const maxAge = this.deps.reuseMaxAgeMs;
+    if (!found || maxAge === undefined) return found;
+    // The objects are as old as the job that wrote them, the root of the reuse chain.
+    const root = found.reused_from === undefined ? found : await this.deps.repository.get(found.reused_from);
+    const writtenAt = root?.completed_at === undefined ? Number.NaN : Date.parse(root.completed_at);
+    return now.getTime() - writtenAt <= maxAge ? found : null;
+  }
+
+  /** Like get(), but a deleted job's tombstone is returned too (to its owner). */
+  private async getEvenDeleted(jobId: string, viewer?: Viewer): Promise<Job> {
     const job = isUuid(jobId) ? await this.deps.repository.get(jobId) : null;
     if (!job || (viewer && !viewer.admin && job.owner !== viewer.keyId)) {
       throw new AppError('JOB_NOT_FOUND', `no job with id ${jobId}`);
@@ -159,7 +253,7 @@ export class JobService {
     const replayed: string[] = [];
     for (const jobId of ids) {
       const job = isUuid(jobId) ? await this.deps.repository.get(jobId) : null;
-      if (!job?.dead_lettered_at) continue;
+      if (!job?.dead_lettered_at || job.deleted_at !== undefined) continue;
       await this.retry(jobId, undefined, 'replayed from the dead letters');
       replayed.push(jobId);
     }

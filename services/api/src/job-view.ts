@@ -1,4 +1,4 @@
-import type { Job, JobOutput } from '@mediaflow/domain';
+import type { Job, JobOutput, JobWarning } from '@mediaflow/domain';
 import { effectiveOutputs, fileUrl, relativePathOf } from './job-outputs';
 
 /**
@@ -32,11 +32,15 @@ export interface JobView {
   retry_at?: string;
   cancel_requested?: boolean;
   dead_lettered_at?: string;
+  expired_at?: string;
+  reused_from?: string;
   created_at: string;
   updated_at: string;
   started_at: string | null;
   completed_at: string | null;
   error: Job['error'] | null;
+  /** Completed jobs with something to say only (see JobWarning). */
+  warnings?: JobWarning[];
   outputs: OutputView[];
   history: Job['history'];
 }
@@ -56,11 +60,14 @@ export function toJobView(job: Job): JobView {
     ...(job.status === 'queued' && job.retry_at ? { retry_at: job.retry_at } : {}),
     ...(job.cancel_requested ? { cancel_requested: true } : {}),
     ...(job.dead_lettered_at ? { dead_lettered_at: job.dead_lettered_at } : {}),
+    ...(job.expired_at ? { expired_at: job.expired_at } : {}),
+    ...(job.reused_from ? { reused_from: job.reused_from } : {}),
     created_at: job.created_at,
     updated_at: job.updated_at,
     started_at: job.started_at ?? null,
     completed_at: job.completed_at ?? null,
     error: job.error ?? null,
+    ...(job.status === 'completed' && job.warnings && job.warnings.length > 0 ? { warnings: job.warnings } : {}),
     outputs: effectiveOutputs(job).map((output) => toOutputView(job, output)),
     history: job.history,
   };

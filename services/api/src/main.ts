@@ -1,19 +1,61 @@
+import { checkFfmpeg } from '@mediaflow/media';
+import { errorMessage } from '@mediaflow/domain';
+import type { Logger } from '@mediaflow/domain';
 import { bootConfig, createInfrastructure, ShutdownCoordinator } from '@mediaflow/runtime';
 import { createApp } from './app';
 import { resolveAuth } from './auth/resolve-auth';
 import { listen } from './server';
+import { startUploadSweeper } from './uploads/upload-sweeper';
 
 async function main(): Promise<void> {
   const { config, logger } = bootConfig('api');
   const auth = resolveAuth(config, logger, { openByDefault: false });
+  const ffmpegVersion = await ffmpegVersionForReuse(
+    config.RESULT_REUSE_SCOPE,
+    config.FFMPEG_PATH,
+    config.FFPROBE_PATH,
+    logger,
+  );
   const infrastructure = await createInfrastructure(config, logger);
-  const server = await listen(createApp({ config, infrastructure, logger, ...auth }), config.PORT, config.HOST);
+  const server = await listen(
+    createApp({ config, infrastructure, logger, ...auth, ...(ffmpegVersion === undefined ? {} : { ffmpegVersion }) }),
+    config.PORT,
+    config.HOST,
+  );
   logger.info('api listening', { port: server.port });
 
   const shutdown = new ShutdownCoordinator(logger, config.SHUTDOWN_TIMEOUT_MS);
   shutdown.add('http server', async () => server.close());
+  const sweeper = startUploadSweeper({
+    config,
+    store: infrastructure.store,
+    rateLimits: infrastructure.rateLimits,
+    logger,
+    intervalSeconds: config.UPLOAD_SWEEP_INTERVAL_SECONDS,
+  });
+  shutdown.add('upload sweeper', async () => sweeper.stop());
   shutdown.add('infrastructure', async () => infrastructure.close());
   shutdown.installSignalHandlers();
+}
+
+/**
+ * Result reuse keys include the FFmpeg version, so a new build never serves
+ * results of the old one. The API itself runs no FFmpeg: where it has none,
+ * reuse is off (with a warning) rather than the API refusing to start.
+ */
+async function ffmpegVersionForReuse(
+  scope: string,
+  ffmpegPath: string,
+  ffprobePath: string,
+  logger: Logger,
+): Promise<string | undefined> {
+  if (scope === 'off') return undefined;
+  try {
+    return (await checkFfmpeg({ ffmpegPath, ffprobePath }, [])).version;
+  } catch (error) {
+    logger.warn('ffmpeg not found; result reuse is off', { error: errorMessage(error) });
+    return undefined;
+  }
 }
 
 main().catch((error: unknown) => {

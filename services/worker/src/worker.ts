@@ -5,6 +5,8 @@ import type { DeliveryOutcome, JobConsumer } from '@mediaflow/queue';
 import type { Infrastructure } from '@mediaflow/runtime';
 import { JobRunner } from './run/job-runner';
 import { Reaper } from './reaper';
+import { applyLifecycleRules, RetentionSweeper } from './retention';
+import { retentionMs } from '@mediaflow/runtime';
 import { Semaphore } from './semaphore';
 import { createStepExecutors } from './steps';
 import { createWorkerTranscriber } from './transcription-settings';
@@ -23,6 +25,7 @@ export interface WorkerOptions {
 export class Worker {
   private consumer: JobConsumer | undefined;
   private readonly reaper: Reaper;
+  private readonly retention: RetentionSweeper;
   private readonly handler: JobRunner;
   private readonly transcriber: Transcriber;
 
@@ -52,6 +55,21 @@ export class Worker {
       },
       logger,
     );
+    const outputRetentionMs = retentionMs(config.OUTPUT_RETENTION_DAYS);
+    const uploadRetentionMs = retentionMs(config.UPLOAD_RETENTION_DAYS);
+    this.retention = new RetentionSweeper(
+      infrastructure.repository,
+      infrastructure.store,
+      {
+        ...(outputRetentionMs === undefined ? {} : { outputRetentionMs }),
+        ...(uploadRetentionMs === undefined ? {} : { uploadRetentionMs }),
+        batchSize: config.RETENTION_BATCH_SIZE,
+        folders: { bucket: config.OUTPUT_BUCKET, prefix: config.OUTPUT_PREFIX },
+        inputBucket: config.INPUT_BUCKET,
+        intervalMs: config.REAPER_INTERVAL_SECONDS * 1000,
+      },
+      logger,
+    );
   }
 
   async start(): Promise<void> {
@@ -69,11 +87,14 @@ export class Worker {
       }
     });
     this.reaper.start();
+    await applyLifecycleRules(config, logger);
+    this.retention.start();
     logger.info('worker started', { workerId: config.WORKER_ID });
   }
 
   async stop(): Promise<void> {
     await this.reaper.stop();
+    await this.retention.stop();
     await this.consumer?.stop();
     await this.transcriber.close();
   }

@@ -52,6 +52,8 @@ describe('planCmafPackage', () => {
       '-force_key_frames', 'expr:gte(t,n_forced*4)',
       '-level:v:0', '3.0', '-maxrate:v:0', '850k', '-bufsize:v:0', '1700k',
       '-level:v:1', '3.0', '-maxrate:v:1', '450k', '-bufsize:v:1', '900k',
+      // An untagged SD source: tagged as players assume it (BT.601), see colour.ts.
+      '-color_range', 'tv', '-color_primaries', 'smpte170m', '-color_trc', 'smpte170m', '-colorspace', 'smpte170m',
       '-c:a', 'aac', '-b:a', '128k', '-ac', '2', '-ar', '48000',
       '-map_metadata', '-1', '-map_chapters', '-1',
       '-f', 'dash', '-seg_duration', '4', '-use_template', '1', '-use_timeline', '1',

@@ -1,3 +1,4 @@
+import { picturePlan } from './picture';
 import { AppError } from '@mediaflow/domain';
 import { fileUrl } from '../input-url';
 import type { MediaProbe } from '../probe-types';
@@ -8,6 +9,7 @@ import type { LadderRung } from './ladder';
 import { jpegOutputArgs, POSTER_MAX_WIDTH, posterChain, stillSize } from './poster';
 import { storyboardChain } from './storyboard';
 import type { StoryboardGeometry } from './storyboard';
+import { colourTagArgs } from './colour';
 
 /** The DASH manifest's file name inside the package directory. */
 export const CMAF_MANIFEST_NAME = 'manifest.mpd';
@@ -108,7 +110,10 @@ export function planCmafPackage(probe: MediaProbe, options: CmafPackageOptions):
     const { rate, forced } = ladderFrameRate(video.fps);
     const branches = rungs.length + stills;
     const labels = Array.from({ length: branches }, (_, i) => `[b${i}]`).join('');
-    const head = forced ? [`fps=${formatRate(rate)}`] : [];
+    // Deinterlace and bring the picture to 8-bit SDR BT.709 once, before the
+    // split, so every rung and still looks like the source (HDR tone-mapped).
+    const picture = picturePlan(video);
+    const head = [...picture.filters, ...(forced ? [`fps=${formatRate(rate)}`] : [])];
     graph.push(`[0:${video.index}]${[...head, `split=${branches}`].join(',')}${labels}`);
     rungs.forEach((rung, i) => {
       // No setsar: the scale filter adjusts the sample aspect ratio by the
@@ -128,7 +133,8 @@ export function planCmafPackage(probe: MediaProbe, options: CmafPackageOptions):
   if (graph.length > 0) args.push('-filter_complex', graph.join(';'));
   rungs.forEach((_, i) => args.push('-map', `[v${i}]`));
   if (audio) args.push('-map', `0:${audio.index}`);
-  if (video) args.push(...videoEncodeArgs(rungs, options.segmentSeconds));
+  if (video)
+    args.push(...videoEncodeArgs(rungs, options.segmentSeconds), ...colourTagArgs(picturePlan(video).colour.output));
   if (audio) args.push(...audioEncodeArgs(audio.channels, audio.sampleRate, options.audioBitrateKbps));
   args.push(...dashMuxerArgs(rungs.length > 0, audio !== undefined, options));
   if (withPoster && options.posterPath !== undefined) {

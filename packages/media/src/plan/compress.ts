@@ -17,6 +17,6 @@ export function planCompress(operation: { params: X264Settings }, probe: MediaPr
     filters: evenSizeFilter(video),
     videoCopied: false,
     // Always re-encode: copying a large source's audio would defeat the point of compressing.
-    audioArgs: ['-c:a', 'aac', '-b:a', '128k'],
+    audioEncoding: { args: ['-c:a', 'aac', '-b:a', '128k'], encoder: 'aac' },
   });
 }

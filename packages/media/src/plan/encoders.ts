@@ -1,6 +1,7 @@
 import type { VideoContainer } from '@mediaflow/domain';
 import type { VideoStreamInfo } from '../probe-types';
 import { codecFitsContainer } from './container-codecs';
+import type { AudioEncoding } from './track-output';
 
 export interface X264Settings {
   preset: string;
@@ -35,6 +36,11 @@ export function videoEncoderArgs(container: VideoContainer, settings: X264Settin
 
 export function audioEncoderArgs(container: VideoContainer): string[] {
   return container === 'webm' ? ['-c:a', 'libopus', '-b:a', '128k'] : ['-c:a', 'aac', '-b:a', '128k'];
+}
+
+/** The container's usual audio encoder, for streams it cannot take as they are. */
+export function audioEncodingFor(container: VideoContainer): AudioEncoding {
+  return { args: audioEncoderArgs(container), encoder: container === 'webm' ? 'libopus' : 'aac' };
 }
 
 /** Copy the audio when the container takes its codec; else encode to the container's usual codec. */

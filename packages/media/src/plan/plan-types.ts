@@ -12,6 +12,23 @@ export interface FfmpegPlan {
   expectedDurationSec: number;
   /** Streams passed through untouched (`-c:v copy` / `-c:a copy`). */
   copiedStreams: StreamKind[];
+  /** What the output leaves out of the source and why (an image subtitle MP4 cannot hold), for the job log. */
+  warnings?: string[];
+  /** What the written file must hold for the job to complete; the worker probes it (see OutputExpectation). */
+  expect?: OutputExpectation;
+}
+
+/**
+ * What a media output must turn out to be, checked by probing it after the
+ * steps ran: these streams present and decodable, and its packets spanning
+ * `durationSec` give or take `toleranceSec`.
+ */
+export interface OutputExpectation {
+  streams?: ('video' | 'audio' | 'subtitle')[];
+  /** Seconds the output should last; absent or 0 when unknown (not checked). */
+  durationSec?: number;
+  /** Seconds the duration may differ by (see durationToleranceSec). */
+  toleranceSec?: number;
 }
 
 export interface PlanIo {

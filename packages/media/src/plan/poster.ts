@@ -5,6 +5,7 @@ import { inputArgs } from './common-args';
 import { displaySize, toEven } from './dimensions';
 import type { Size } from './dimensions';
 import { requireVideo } from './require-streams';
+import { picturePlan } from './picture';
 
 /** The poster is at most this wide (pixels): plenty for a player's still, small to fetch. */
 export const POSTER_MAX_WIDTH = 1280;
@@ -73,6 +74,18 @@ export function posterChain(inLabel: string, outLabel: string, size: Size, durat
  * in full-range 4:2:0, the only 8-bit 4:2:0 layout FFmpeg 5.1's MJPEG
  * encoder takes without -strict.
  */
+/**
+ * A still's filtergraph fed by the source stream, deinterlaced and brought to
+ * 8-bit SDR BT.709 first when it needs it, as every re-encode does
+ * (picturePlan): an HDR or interlaced source would otherwise give a
+ * washed-out or combed still. `chain` builds the rest from an input label.
+ */
+export function fromPicture(video: VideoStreamInfo, chain: (inLabel: string) => string): string {
+  const filters = picturePlan(video).filters;
+  if (filters.length === 0) return chain(`0:${video.index}`);
+  return `[0:${video.index}]${filters.join(',')}[src];${chain('src')}`;
+}
+
 export function stillFilters(size: Size): string[] {
   return [`scale=w=${size.width}:h=${size.height}`, 'setsar=1', 'format=yuvj420p'];
 }
@@ -100,7 +113,9 @@ export function jpegOutputArgs(label: string, path: string, frames: number, patt
 /** A poster as its own FFmpeg run (a separate step, when not folded into the package encode). */
 export function planPoster(probe: MediaProbe, io: { inputPath: string; outputPath: string }): { args: string[] } {
   const video = requireVideo(probe, 'poster');
-  const chain = posterChain(`0:${video.index}`, 'poster', stillSize(video, POSTER_MAX_WIDTH), probe.durationSec);
+  const chain = fromPicture(video, (label) =>
+    posterChain(label, 'poster', stillSize(video, POSTER_MAX_WIDTH), probe.durationSec),
+  );
   return {
     args: [
       ...inputArgs(io),
@@ -147,6 +162,7 @@ export function planThumbnails(
   const rate = (CANDIDATES_PER_THUMBNAIL * options.count) / probe.durationSec;
   // prettier-ignore
   const chain = `[0:${video.index}]` + [
+    ...picturePlan(video).filters,
     `fps=${rate.toFixed(6)}`,
     ...stillFilters(stillSize(video, options.maxWidth)),
     `thumbnail=n=${CANDIDATES_PER_THUMBNAIL}`,

@@ -2,7 +2,7 @@ import { AppError } from '@mediaflow/domain';
 import type { MediaProbe, VideoStreamInfo } from '../probe-types';
 import { inputArgs } from './common-args';
 import { displaySize, toEven } from './dimensions';
-import { jpegOutputArgs } from './poster';
+import { fromPicture, jpegOutputArgs } from './poster';
 import { requireVideo } from './require-streams';
 
 /** Default tile width in pixels: what scrubbing previews commonly show. */
@@ -145,7 +145,7 @@ export function planStoryboard(
     args: [
       ...inputArgs({ inputPath: io.inputPath, outputPath: io.spritePath }),
       '-filter_complex',
-      storyboardChain(`0:${video.index}`, 'sprite', geometry),
+      fromPicture(video, (label) => storyboardChain(label, 'sprite', geometry)),
       '-map_metadata',
       '-1',
       ...jpegOutputArgs('sprite', io.spritePath, 1),

@@ -7,8 +7,10 @@ import {
   planCmafPackage,
   storyboardGeometry,
   storyboardVtt,
+  withAudioTrack,
 } from '@mediaflow/media';
 import type { MediaProbe, StoryboardGeometry } from '@mediaflow/media';
+import { audioTrackParam } from '../audio-track-param';
 import type { ExecutionPlan, OutputManifestEntry, PlanStep } from '../execution-plan';
 import { defineOperation } from '../operation-definition';
 import type { PlanContext } from '../operation-definition';
@@ -36,6 +38,7 @@ export const adaptiveStreamParams = z.strictObject({
   poster: z.boolean().default(true),
   storyboard: z.boolean().default(true),
   audio_bitrate_kbps: z.number().int().min(32).max(320).default(128),
+  audio_track: audioTrackParam,
 });
 
 type AdaptiveStreamParams = z.output<typeof adaptiveStreamParams>;
@@ -81,6 +84,7 @@ const WEIGHTS = { encode: 100, finalise: 1, writeText: 1 } as const;
  * package directory but not listed as a `dash` entry.
  *
  * @throws AppError NO_VIDEO_STREAM when the source has neither video nor audio.
+ * @throws AppError AUDIO_TRACK_NOT_FOUND when params.audio_track names no audio stream of the source.
  */
 export function planAdaptiveStream(
   operation: { params: AdaptiveStreamParams },
@@ -97,7 +101,8 @@ export function planAdaptiveStream(
       ? storyboardGeometry(probe.durationSec, probe.video)
       : undefined;
 
-  const encode = planCmafPackage(probe, {
+  // The ladder's audio rendition is the job's audio_track, else the source's default track.
+  const encode = planCmafPackage(withAudioTrack(probe, params.audio_track), {
     inputPath: context.inputPath,
     packageDir: abs(ADAPTIVE_STREAM_PATHS.packageDir),
     heights: params.renditions,

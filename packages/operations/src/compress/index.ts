@@ -1,12 +1,14 @@
 import { z } from 'zod';
 import { X264_PRESETS } from '@mediaflow/domain';
-import { planCompress } from '@mediaflow/media';
+import { planCompress, withAudioTrack } from '@mediaflow/media';
+import { audioTrackParam } from '../audio-track-param';
 import { defineOperation } from '../operation-definition';
 import { planSingleOutput } from '../single-output';
 
 export const compressParams = z.strictObject({
   crf: z.number().int().min(0).max(51).default(28),
   preset: z.enum(X264_PRESETS).default('veryfast'),
+  audio_track: audioTrackParam,
 });
 
 /** H.264 at a chosen CRF and preset with AAC audio in MP4: the widely playable smaller file. */
@@ -20,5 +22,7 @@ export const compress = defineOperation({
     params: compressParams.default({ crf: 28, preset: 'veryfast' }),
   }),
   plan: (operation, probe, context) =>
-    planSingleOutput(context, 'compress', 'mp4', (io) => planCompress(operation, probe, io)),
+    planSingleOutput(context, 'compress', 'mp4', (io) =>
+      planCompress(operation, withAudioTrack(probe, operation.params.audio_track), io),
+    ),
 });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { VIDEO_CONTAINERS } from '@mediaflow/domain';
-import { formatFacts, planConvertFormat } from '@mediaflow/media';
+import { formatFacts, planConvertFormat, withAudioTrack } from '@mediaflow/media';
+import { audioTrackParam } from '../audio-track-param';
 import { defineOperation } from '../operation-definition';
 import { planSingleOutput } from '../single-output';
 
@@ -12,10 +13,11 @@ export const convertFormat = defineOperation({
   schema: z.strictObject({
     method_name: z.literal('convert_format'),
     output_format: z.enum(VIDEO_CONTAINERS),
-    params: z.strictObject({}).default({}),
+    // Every audio track is kept; audio_track chooses the one flagged default.
+    params: z.strictObject({ audio_track: audioTrackParam }).default({}),
   }),
   plan: (operation, probe, context) =>
     planSingleOutput(context, 'convert_format', formatFacts(operation.output_format).extension, (io) =>
-      planConvertFormat(operation, probe, io),
+      planConvertFormat(operation, withAudioTrack(probe, operation.params.audio_track), io),
     ),
 });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AUDIO_FORMATS } from '@mediaflow/domain';
-import { formatFacts, planExtractAudio } from '@mediaflow/media';
+import { formatFacts, planExtractAudio, withAudioTrack } from '@mediaflow/media';
+import { audioTrackParam } from '../audio-track-param';
 import { defineOperation } from '../operation-definition';
 import { planSingleOutput } from '../single-output';
 
@@ -12,10 +13,10 @@ export const extractAudio = defineOperation({
   schema: z.strictObject({
     method_name: z.literal('extract_audio'),
     output_format: z.enum(AUDIO_FORMATS).default('mp3'),
-    params: z.strictObject({}).default({}),
+    params: z.strictObject({ audio_track: audioTrackParam }).default({}),
   }),
   plan: (operation, probe, context) =>
     planSingleOutput(context, 'extract_audio', formatFacts(operation.output_format).extension, (io) =>
-      planExtractAudio(operation, probe, io),
+      planExtractAudio(operation, withAudioTrack(probe, operation.params.audio_track), io),
     ),
 });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { VIDEO_CONTAINERS } from '@mediaflow/domain';
-import { formatFacts, planGrayscale } from '@mediaflow/media';
+import { formatFacts, planGrayscale, withAudioTrack } from '@mediaflow/media';
+import { audioTrackParam } from '../audio-track-param';
 import { defineOperation } from '../operation-definition';
 import { planSingleOutput } from '../single-output';
 
@@ -12,10 +13,10 @@ export const grayscale = defineOperation({
   schema: z.strictObject({
     method_name: z.literal('grayscale'),
     output_format: z.enum(VIDEO_CONTAINERS).default('mp4'),
-    params: z.strictObject({}).default({}),
+    params: z.strictObject({ audio_track: audioTrackParam }).default({}),
   }),
   plan: (operation, probe, context) =>
     planSingleOutput(context, 'grayscale', formatFacts(operation.output_format).extension, (io) =>
-      planGrayscale(operation, probe, io),
+      planGrayscale(operation, withAudioTrack(probe, operation.params.audio_track), io),
     ),
 });

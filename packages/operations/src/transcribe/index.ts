@@ -1,8 +1,9 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { WHISPER_MODELS } from '@mediaflow/domain';
-import { planTranscriptionAudio } from '@mediaflow/media';
+import { mediaExpectation, planTranscriptionAudio, withAudioTrack } from '@mediaflow/media';
 import type { MediaProbe, Transcript } from '@mediaflow/media';
+import { audioTrackParam } from '../audio-track-param';
 import type { ExecutionPlan, OutputManifestEntry, PlanStep } from '../execution-plan';
 import { outputBaseName } from '../download-name';
 import { defineOperation } from '../operation-definition';
@@ -15,6 +16,7 @@ export const transcribeParams = z.strictObject({
     .regex(/^[a-z]{2,3}$/, 'language must be an ISO 639-1/639-3 code such as "en"')
     .optional(),
   embed_subtitles: z.boolean().optional(),
+  audio_track: audioTrackParam,
 });
 
 const FILES = {
@@ -48,13 +50,17 @@ export function embedsSubtitles(operation: TranscribeOperation, probe: Pick<Medi
  * it, the transcript written as SRT (primary), WebVTT and JSON, and the SRT
  * muxed into a copy of the video when there is one. A source without audio
  * gives an empty transcript, not a failure: there is nothing to hear.
+ * The track heard is `params.audio_track`, else the source's default one.
+ * @throws AppError AUDIO_TRACK_NOT_FOUND when audio_track names no audio stream of the source.
  */
 export function planTranscribe(operation: TranscribeOperation, probe: MediaProbe, context: PlanContext): ExecutionPlan {
   const model = operation.params.model ?? context.defaults.whisperModel;
   const abs = (name: string): string => path.join(context.workDir, name);
   const steps: PlanStep[] = [];
-  if (probe.audio) {
-    const extract = planTranscriptionAudio(probe, { inputPath: context.inputPath, outputPath: abs(FILES.audio) });
+  // The track recognised is also the one muxed into the subtitled copy.
+  const source = withAudioTrack(probe, operation.params.audio_track);
+  if (source.audio) {
+    const extract = planTranscriptionAudio(source, { inputPath: context.inputPath, outputPath: abs(FILES.audio) });
     steps.push(
       {
         id: 'extract-audio',
@@ -105,8 +111,15 @@ export function planTranscribe(operation: TranscribeOperation, probe: MediaProbe
       transcriptPath: FILES.raw,
       subtitlesPath: FILES.srt,
       outputPath: videoName,
+      ...(operation.params.audio_track !== undefined && source.audio ? { audioStreamIndex: source.audio.index } : {}),
     });
-    outputs.push({ kind: 'video', path: videoName, contentType: 'video/mp4' });
+    outputs.push({
+      kind: 'video',
+      path: videoName,
+      contentType: 'video/mp4',
+      // The subtitle track is there even when nothing was said (an empty SRT muxes as an empty track).
+      expect: mediaExpectation(source.audio ? ['video', 'audio', 'subtitle'] : ['video', 'subtitle'], probe.durationSec),
+    });
   }
   return { steps, outputs, expectedDurationSec: probe.durationSec, logName: 'transcription.log' };
 }

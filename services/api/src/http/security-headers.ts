@@ -44,7 +44,9 @@ export function cors(origins: readonly string[]): RequestHandler {
   };
 }
 
-const BODY_ROUTES = new Set(['POST /process', 'POST /dead-letters/replay']);
+const BODY_ROUTES = new Set(['POST /process', 'POST /dead-letters/replay', 'POST /uploads']);
+/** Methods that carry file bytes under /uploads/: streamed PUT, parts, tus PATCH and creation-with-upload. */
+const UPLOAD_BODY_METHODS = new Set(['PUT', 'PATCH', 'POST']);
 const SMALL_BODY_LIMIT = 64 * 1024;
 
 /**
@@ -52,7 +54,8 @@ const SMALL_BODY_LIMIT = 64 * 1024;
  * announces a larger body is refused before anything reads it.
  */
 export const bodySizeGuard: RequestHandler = (req, _res, next) => {
-  if (req.method === 'PUT' && req.path.startsWith('/uploads/')) {
+  // Their handlers enforce their own limits (UPLOAD_MAX_BYTES, part sizes, 1 MiB completion bodies).
+  if (UPLOAD_BODY_METHODS.has(req.method) && req.path.startsWith('/uploads/')) {
     next();
     return;
   }

@@ -22,6 +22,16 @@ import {
   submitResultSchema,
   uploadParamsSchema,
   uploadResultSchema,
+  completedUploadSchema,
+  completeUploadBodySchema,
+  createdUploadSchema,
+  createUploadBodySchema,
+  partNumberParamsSchema,
+  partTokenQuerySchema,
+  partUrlsQuerySchema,
+  partUrlsSchema,
+  uploadIdParamsSchema,
+  uploadStatusSchema,
 } from './schemas';
 
 const ERROR_DESCRIPTIONS: Readonly<Record<number, string>> = {
@@ -49,6 +59,8 @@ export function errorResponses(...entries: (number | [number, string])[]): Recor
     }),
   );
 }
+
+const EXPIRED = 'JOB_EXPIRED: retention removed the job’s outputs (OUTPUT_RETENTION_DAYS).';
 
 const binary = { schema: { type: 'string', format: 'binary' } } as const;
 
@@ -176,6 +188,117 @@ export const apiRoutes: readonly RouteSpec[] = [
   },
   {
     method: 'post',
+    path: '/uploads',
+    operationId: 'createUpload',
+    summary: 'Start a multipart upload',
+    description:
+      'For large files and unreliable links: declares the file, then the client PUTs each part (`part_size_bytes`, ' +
+      'the last one smaller) to its URL with no API key, keeps each response `ETag`, and completes. Part URLs ' +
+      'expire after UPLOAD_PART_URL_TTL_SECONDS; GET /uploads/{upload_id}/parts gives fresh ones. Uploads not ' +
+      'completed within UPLOAD_INCOMPLETE_MAX_AGE_HOURS are aborted. For tus 1.0 clients, see /uploads/tus/ in the README.',
+    tags: ['jobs'],
+    access: 'apiKey',
+    body: { json: createUploadBodySchema },
+    responses: {
+      201: { description: 'Started.', json: createdUploadSchema },
+      ...errorResponses(400, [413, 'PAYLOAD_TOO_LARGE: size_bytes exceeds UPLOAD_MAX_BYTES.'], 415, 429, 503),
+    },
+  },
+  {
+    method: 'get',
+    path: '/uploads/:upload_id',
+    operationId: 'getUpload',
+    summary: 'An upload’s parts, or its result',
+    description:
+      'In progress: the parts already received, to resume after a crash. Complete: source, size and SHA-256.',
+    tags: ['jobs'],
+    access: 'apiKey',
+    params: uploadIdParamsSchema,
+    responses: {
+      200: { description: 'The upload.', json: uploadStatusSchema },
+      ...errorResponses([404, 'UPLOAD_NOT_FOUND: unknown, aborted, expired, or another key’s.'], 503),
+    },
+  },
+  {
+    method: 'get',
+    path: '/uploads/:upload_id/parts',
+    operationId: 'getUploadPartUrls',
+    summary: 'Fresh part URLs',
+    tags: ['jobs'],
+    access: 'apiKey',
+    params: uploadIdParamsSchema,
+    query: partUrlsQuerySchema,
+    responses: {
+      200: { description: 'URLs for the parts asked for (those that exist).', json: partUrlsSchema },
+      ...errorResponses(400, [404, 'UPLOAD_NOT_FOUND.'], 503),
+    },
+  },
+  {
+    method: 'put',
+    path: '/uploads/:upload_id/parts/:part_number',
+    operationId: 'uploadPart',
+    summary: 'Upload one part (embedded mode)',
+    description:
+      'Where the store has no presigned URLs (local disk), part URLs point here. Authorised by the `token`, not ' +
+      'an API key; the body must be exactly the part’s size.',
+    tags: ['jobs'],
+    access: 'public',
+    params: partNumberParamsSchema,
+    query: partTokenQuerySchema,
+    body: { raw: { 'application/octet-stream': binary }, description: 'The part’s bytes.' },
+    responses: {
+      200: {
+        description: 'Stored.',
+        headers: { ETag: { description: 'Name the part with it on completion.', schema: { type: 'string' } } },
+      },
+      ...errorResponses(
+        400,
+        [403, 'UPLOAD_URL_INVALID or UPLOAD_URL_EXPIRED.'],
+        [404, 'UPLOAD_NOT_FOUND: aborted, completed or expired.'],
+        503,
+      ),
+    },
+  },
+  {
+    method: 'post',
+    path: '/uploads/:upload_id/complete',
+    operationId: 'completeUpload',
+    summary: 'Complete a multipart upload',
+    description:
+      'Joins the parts, checks the size against size_bytes, and computes the SHA-256 (one read of the file, so ' +
+      'this takes seconds for large files). Repeating a completion that succeeded returns the same answer.',
+    tags: ['jobs'],
+    access: 'apiKey',
+    params: uploadIdParamsSchema,
+    body: { json: completeUploadBodySchema },
+    responses: {
+      200: { description: 'Complete; `source` is ready for POST /process.', json: completedUploadSchema },
+      ...errorResponses(
+        400,
+        [404, 'UPLOAD_NOT_FOUND.'],
+        [409, 'UPLOAD_INCOMPLETE: parts missing or sizes not adding up to size_bytes.'],
+        415,
+        503,
+      ),
+    },
+  },
+  {
+    method: 'delete',
+    path: '/uploads/:upload_id',
+    operationId: 'abortUpload',
+    summary: 'Abort or delete an upload',
+    description:
+      'In progress: aborted, its parts freed. Complete: the file is deleted (jobs that used it keep their outputs).',
+    tags: ['jobs'],
+    access: 'apiKey',
+    params: uploadIdParamsSchema,
+    responses: {
+      204: { description: 'Gone.' },
+      ...errorResponses([404, 'UPLOAD_NOT_FOUND.'], 503),
+    },
+  },
+  {
+    method: 'post',
     path: '/process',
     operationId: 'submitJob',
     summary: 'Submit a processing job',
@@ -201,6 +324,7 @@ export const apiRoutes: readonly RouteSpec[] = [
       },
       ...errorResponses(
         400,
+        [404, 'SOURCE_NOT_FOUND: the source does not exist, or is another key’s upload (the same answer).'],
         413,
         415,
         [422, 'IDEMPOTENCY_KEY_REUSED: the key was used with another body.'],
@@ -242,8 +366,10 @@ export const apiRoutes: readonly RouteSpec[] = [
     method: 'get',
     path: '/download/:job_id',
     operationId: 'downloadJobOutput',
-    summary: 'Download a completed job’s output',
-    description: 'Supports a single byte range (`Range: bytes=start-end`), for seeking video players.',
+    summary: 'Download a completed job’s output, or a finished job’s log',
+    description:
+      'Supports a single byte range (`Range: bytes=start-end`), for seeking video players. ' +
+      '`?output=log` also serves the log of a failed or cancelled job.',
     tags: ['jobs'],
     access: 'apiKey',
     params: jobIdParamsSchema,
@@ -256,7 +382,14 @@ export const apiRoutes: readonly RouteSpec[] = [
         raw: downloadContent,
         headers: { 'Content-Range': { description: '`bytes start-end/size`.', schema: { type: 'string' } } },
       },
-      ...errorResponses(400, 404, [409, 'The job has not completed.'], 416, 503),
+      ...errorResponses(
+        400,
+        404,
+        [409, 'JOB_NOT_COMPLETED: the job has not completed (for `?output=log`: it is still queued or processing).'],
+        [410, EXPIRED],
+        416,
+        503,
+      ),
     },
   },
   {
@@ -278,6 +411,7 @@ export const apiRoutes: readonly RouteSpec[] = [
         [400, 'INVALID_FILE_PATH: `..`, an empty segment, a backslash, a control or other disallowed character.'],
         [404, 'JOB_NOT_FOUND, or NOT_FOUND: no output covers the path, or it is no longer stored.'],
         [409, 'JOB_NOT_COMPLETED: only a completed job’s files (and a failed or cancelled job’s log) are served.'],
+        [410, EXPIRED],
         416,
         503,
       ),
@@ -300,6 +434,7 @@ export const apiRoutes: readonly RouteSpec[] = [
         400,
         [404, 'JOB_NOT_FOUND, or NOT_FOUND: the job has no HLS or DASH output.'],
         [409, 'JOB_NOT_COMPLETED.'],
+        [410, EXPIRED],
         503,
       ),
     },
@@ -323,6 +458,7 @@ export const apiRoutes: readonly RouteSpec[] = [
         [403, 'PLAYBACK_TOKEN_INVALID (malformed or forged) or PLAYBACK_TOKEN_EXPIRED.'],
         [404, 'JOB_NOT_FOUND, or NOT_FOUND: no output covers the path.'],
         [409, 'JOB_NOT_COMPLETED.'],
+        [410, EXPIRED],
         416,
         503,
       ),
@@ -340,6 +476,24 @@ export const apiRoutes: readonly RouteSpec[] = [
     responses: {
       202: { description: 'Cancelled, or being cancelled.', json: jobActionResultSchema },
       ...errorResponses(400, 404, [409, 'JOB_NOT_CANCELLABLE: the job already completed or failed.'], 503),
+    },
+  },
+  {
+    method: 'delete',
+    path: '/jobs/:job_id',
+    operationId: 'deleteJob',
+    summary: 'Delete a job and every object it wrote',
+    description:
+      'Cancels the job if it is queued or running (its worker removes what it wrote when it stops), deletes its ' +
+      'folder of outputs, and keeps only a tombstone, so GET /status and the file routes answer 404 afterwards. ' +
+      'Objects another live job reuses stay until the last such job is deleted or expires. Idempotent: deleting ' +
+      'again answers 204.',
+    tags: ['jobs'],
+    access: 'apiKey',
+    params: jobIdParamsSchema,
+    responses: {
+      204: { description: 'Deleted (or already deleted).' },
+      ...errorResponses(400, [404, 'JOB_NOT_FOUND: no such job, or another key’s.'], 503),
     },
   },
   {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ErrorCodes, JOB_STATUSES, submitJobSchema } from '@mediaflow/domain';
+import { ErrorCodes, JOB_STATUSES, JOB_WARNING_CODES, submitJobSchema } from '@mediaflow/domain';
 import { OPERATIONS } from '@mediaflow/operations';
 import type { ErrorCode } from '@mediaflow/domain';
 
@@ -50,10 +50,25 @@ export const uploadParamsSchema = z.object({
     .string()
     .min(1)
     .max(1024)
-    .describe('The file name to keep; reduced to letters, digits, ".", "-" and "_".'),
+    .describe(
+      'The file name to keep (NFC): the letters and digits of every script, ".", "-" and "_" are kept, every other run ' +
+        'of characters becomes "_", no leading dot, at most 200 UTF-8 bytes with the extension kept as typed. ' +
+        'Outputs are named after it. 400 INVALID_FILENAME when no letter or digit is left before the extension.',
+    ),
 });
 
-export const listQuerySchema = z.object({
+// ISO 8601: a date (midnight UTC) or a date-time with Z or an offset; a time without a zone would be ambiguous.
+const isoInstant = z
+  .string()
+  .regex(
+    /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/,
+    'must be an ISO 8601 date or date-time with a zone',
+  )
+  .refine((value) => !Number.isNaN(Date.parse(value)), 'is not a valid date')
+  .meta({ format: 'date-time' });
+
+// Strict: a misspelt filter must fail loudly, never list everything.
+export const listQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(10).describe('Jobs per page.'),
   skip: z.coerce
     .number()
@@ -63,6 +78,13 @@ export const listQuerySchema = z.object({
     .default(0)
     .describe('Jobs to skip (offset paging for shallow pages; ignored with `cursor`).'),
   cursor: pageCursor,
+  status: z.enum(JOB_STATUSES).optional().describe('Only jobs in this status.'),
+  method_name: z
+    .enum(OPERATIONS.map((operation) => operation.name) as [string, ...string[]])
+    .optional()
+    .describe('Only jobs of this operation (its canonical name).'),
+  created_after: isoInstant.optional().describe('Only jobs created at or after this instant.'),
+  created_before: isoInstant.optional().describe('Only jobs created before this instant.'),
 });
 export type ListQuery = z.output<typeof listQuerySchema>;
 
@@ -80,7 +102,7 @@ const filePath = z
   .max(1024)
   .describe(
     'A path relative to the job’s folder, e.g. `stream/master.m3u8`: an output file, or a file under an output directory. ' +
-      'Segments of letters, digits and `._~+=@,-`, not starting with "."; `..`, empty segments, backslashes and control characters are refused.',
+      'Segments of letters and digits of any script and `._~+=@,-`, not starting with "."; `..`, empty segments, backslashes and control characters are refused.',
   );
 
 export const jobFileParamsSchema = z.object({
@@ -175,6 +197,7 @@ export const uploadResultSchema = z.object({
   source: z.string().describe('Pass this as `source` to POST /process.'),
   size_bytes: z.number().int().min(0),
   content_type: z.string(),
+  sha256: z.string().describe('SHA-256 of the whole file, lower-case hex, computed while it streamed in.'),
 });
 responseComponents.add(uploadResultSchema, { id: 'UploadResult' });
 
@@ -223,11 +246,25 @@ export const jobViewSchema = z.object({
     .optional()
     .describe('Cancellation asked for; the worker stops within about a second.'),
   dead_lettered_at: dateTime.optional().describe('When the job ran out of attempts.'),
+  expired_at: dateTime
+    .optional()
+    .describe('When retention removed the outputs (OUTPUT_RETENTION_DAYS); downloads then answer 410 JOB_EXPIRED.'),
+  reused_from: uuid
+    .optional()
+    .describe('The earlier identical job whose outputs this one reused instead of running (result reuse).'),
   created_at: dateTime,
   updated_at: dateTime,
   started_at: dateTime.nullable(),
   completed_at: dateTime.nullable(),
   error: z.object({ code: z.enum(ERROR_CODES), message: z.string() }).nullable(),
+  warnings: z
+    .array(z.object({ code: z.enum(JOB_WARNING_CODES), message: z.string() }))
+    .optional()
+    .describe(
+      'Completed jobs only, and only when there is something to say: what the result leaves out or does ' +
+        'differently though it is complete (SOURCE_STREAM_EMPTY: a source track held no data; ' +
+        'OUTPUT_LONGER_THAN_EXPECTED).',
+    ),
   outputs: z.array(jobOutputSchema),
   history: z.array(jobHistoryEntrySchema),
 });
@@ -235,7 +272,7 @@ responseComponents.add(jobViewSchema, { id: 'JobView' });
 
 export const jobPageSchema = z.object({
   jobs: z.array(jobViewSchema),
-  count: z.number().int().min(0).describe('All jobs, not just this page.'),
+  count: z.number().int().min(0).describe('All jobs matching the filters, not just this page.'),
   limit: z.number().int(),
   skip: z.number().int().optional().describe('Absent when paging by cursor.'),
   next_cursor: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last page.'),
@@ -270,3 +307,100 @@ export const replayResultSchema = z.object({
   count: z.number().int().min(0),
 });
 responseComponents.add(replayResultSchema, { id: 'ReplayResult' });
+
+// --- Multipart uploads (services/api/src/uploads) ---
+
+const uploadId = z
+  .string()
+  .min(1)
+  .max(4096)
+  .meta({ pattern: '^[A-Za-z0-9_-]+$' })
+  .describe('The opaque `upload_id` POST /uploads returned.');
+
+export const uploadIdParamsSchema = z.object({ upload_id: uploadId });
+
+export const createUploadBodySchema = z.strictObject({
+  filename: z.string().min(1).max(1024).describe('Reduced to a safe name as for PUT /uploads/{filename}.'),
+  size_bytes: z.number().int().min(1).describe('The exact size of the file; the completed object must match it.'),
+  content_type: z
+    .string()
+    .min(3)
+    .max(129)
+    .describe('`video/*`, `audio/*` or `application/octet-stream`; stored with the object.'),
+});
+requestComponents.add(createUploadBodySchema, { id: 'CreateUpload' });
+
+export const partUrlSchema = z.object({
+  part_number: z.number().int().min(1).max(10_000),
+  size_bytes: z.number().int().min(1).describe('The exact body this URL accepts.'),
+  url: z.string().describe('PUT the part here, with no API key; the response `ETag` header names it for completion.'),
+  expires_at: dateTime,
+});
+responseComponents.add(partUrlSchema, { id: 'PartUrl' });
+
+export const createdUploadSchema = z.object({
+  upload_id: uploadId,
+  part_size_bytes: z.number().int().describe('Every part but the last has this size.'),
+  part_count: z.number().int().min(1).max(10_000),
+  parts: z.array(partUrlSchema).describe('URLs for the first parts (up to 100); GET /uploads/{id}/parts for more.'),
+  source: z.string().describe('Where the file will be once complete: pass it to POST /process then.'),
+});
+responseComponents.add(createdUploadSchema, { id: 'CreatedUpload' });
+
+export const partUrlsQuerySchema = z.object({
+  from: z.coerce.number().int().min(1).max(10_000).default(1).describe('First part number.'),
+  count: z.coerce.number().int().min(1).max(1000).default(100).describe('How many URLs.'),
+});
+
+export const partUrlsSchema = z.object({ parts: z.array(partUrlSchema) });
+responseComponents.add(partUrlsSchema, { id: 'PartUrls' });
+
+export const partNumberParamsSchema = z.object({
+  upload_id: uploadId,
+  part_number: z.coerce.number().int().min(1).max(10_000),
+});
+
+export const partTokenQuerySchema = z.object({
+  token: z.string().min(1).max(200).describe('Signed by the API: expiry, upload and part.'),
+});
+
+export const completeUploadBodySchema = z.strictObject({
+  parts: z
+    .array(
+      z.strictObject({
+        part_number: z.number().int().min(1).max(10_000),
+        etag: z.string().min(1).max(200).describe('The `ETag` header of the part’s PUT response.'),
+      }),
+    )
+    .min(1)
+    .max(10_000)
+    .describe('Every part, in ascending part-number order.'),
+});
+requestComponents.add(completeUploadBodySchema, { id: 'CompleteUpload' });
+
+export const completedUploadSchema = z.object({
+  status: z.literal('complete'),
+  source: z.string().describe('Pass this as `source` to POST /process.'),
+  size_bytes: z.number().int().min(0),
+  content_type: z.string(),
+  sha256: z.string().describe('SHA-256 of the whole file, lower-case hex.'),
+});
+responseComponents.add(completedUploadSchema, { id: 'CompletedUpload' });
+
+export const uploadStatusSchema = z.union([
+  completedUploadSchema,
+  z.object({
+    status: z.literal('in_progress'),
+    source: z.string(),
+    size_bytes: z.number().int(),
+    content_type: z.string(),
+    part_size_bytes: z.number().int(),
+    part_count: z.number().int(),
+    received_bytes: z.number().int(),
+    parts: z
+      .array(z.object({ part_number: z.number().int(), etag: z.string(), size_bytes: z.number().int() }))
+      .describe('Parts the store holds: upload the others, then complete with all of them.'),
+    created_at: dateTime,
+  }),
+]);
+responseComponents.add(uploadStatusSchema, { id: 'UploadStatus' });

@@ -4,9 +4,10 @@ import { AppError } from '@mediaflow/domain';
 import type { Job, JobOutput, Logger } from '@mediaflow/domain';
 import type { ObjectStore } from '@mediaflow/storage';
 import { principalOf } from '../auth/require-api-key';
+import { contentDisposition } from '../http/content-disposition';
 import { serveObject } from '../http/serve-object';
 import type { JobService } from '../job-service';
-import { effectiveOutputs, isDirectoryOutput, objectOf } from '../job-outputs';
+import { assertNotExpired, assertServable, effectiveOutputs, isDirectoryOutput, objectOf } from '../job-outputs';
 import type { OutputLocation } from '../job-outputs';
 
 /**
@@ -35,27 +36,28 @@ export function selectOutput(job: Job, requested: unknown): JobOutput {
   );
 }
 
-function contentDisposition(fileName: string): string {
-  const ascii = fileName.replace(/[^A-Za-z0-9._-]/g, '_');
-  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(fileName)}`;
-}
-
 export function downloadRoutes(jobs: JobService, store: ObjectStore, logger: Logger, location: OutputLocation): Router {
   const router = Router();
 
   router.get('/download/:job_id', async (req, res) => {
     const job = await jobs.get(req.params.job_id, principalOf(res));
-    if (job.status !== 'completed') {
+    assertNotExpired(job);
+    // A failed or cancelled job's log is what explains it, so `?output=log` serves
+    // it as /jobs/{id}/files does; anything else waits for completion (409).
+    const finishedLog = req.query.output === 'log' && (job.status === 'failed' || job.status === 'cancelled');
+    if (job.status !== 'completed' && !finishedLog) {
       throw new AppError('JOB_NOT_COMPLETED', `job ${job.job_id} is ${job.status}`, {
         details: { status: job.status },
       });
     }
     const output = selectOutput(job, req.query.output);
+    assertServable(job, output);
     const ref = objectOf(job, output, location);
     await serveObject(req, res, store, logger, {
       ref,
       contentType: output.content_type,
-      cacheControl: 'private, max-age=3600',
+      // A retry (or a replay of a dead letter) may rewrite a failed job's log.
+      cacheControl: job.status === 'completed' ? 'private, max-age=3600' : 'private, no-cache',
       headers: { 'Content-Disposition': contentDisposition(path.posix.basename(ref.key)) },
       description: `the output of job ${job.job_id}`,
       logContext: { jobId: job.job_id },

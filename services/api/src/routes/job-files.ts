@@ -8,6 +8,7 @@ import { serveObject } from '../http/serve-object';
 import type { ServeObjectOptions } from '../http/serve-object';
 import type { JobService } from '../job-service';
 import {
+  assertNotExpired,
   assertServable,
   effectiveOutputs,
   encodePath,
@@ -146,6 +147,7 @@ export function jobFileRoutes(deps: JobFileDeps): Router {
 
   router.get('/jobs/:job_id/playback', async (req, res) => {
     const job = await deps.jobs.get(req.params.job_id, principalOf(res));
+    assertNotExpired(job);
     if (job.status !== 'completed') {
       throw new AppError('JOB_NOT_COMPLETED', `job ${job.job_id} is ${job.status}`, {
         details: { status: job.status },

@@ -14,6 +14,11 @@ export function jobRoutes(jobs: JobService): Router {
     res.status(202).json({ job_id: job.job_id, status: job.status, cancel_requested: job.status === 'processing' });
   });
 
+  router.delete('/jobs/:job_id', async (req, res) => {
+    await jobs.delete(req.params.job_id, principalOf(res));
+    res.status(204).end();
+  });
+
   router.post('/jobs/:job_id/retry', async (req, res) => {
     const job = await jobs.retry(req.params.job_id, principalOf(res));
     res.status(202).json({ job_id: job.job_id, status: job.status });

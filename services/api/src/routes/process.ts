@@ -23,9 +23,10 @@ export function processRoutes(jobs: JobService): Router {
       throw new AppError('VALIDATION_FAILED', 'Idempotency-Key must be 1-200 printable ASCII characters');
     }
     const idempotencyKey = headers.data['Idempotency-Key'];
-    const owner = principalOf(res).keyId;
+    const { keyId: owner, admin } = principalOf(res);
     const { job, replayed } = await jobs.submit(req.body, {
       owner,
+      admin,
       ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
     });
     if (replayed) res.set('Idempotent-Replayed', 'true');
@@ -35,9 +36,20 @@ export function processRoutes(jobs: JobService): Router {
   router.get('/process', async (req, res) => {
     const parsed = listQuerySchema.safeParse(req.query);
     if (!parsed.success) {
-      throw new AppError('VALIDATION_FAILED', 'invalid list query', { details: issuesToDetails(parsed.error.issues) });
+      const unknown = parsed.error.issues.flatMap((issue) => (issue.code === 'unrecognized_keys' ? issue.keys : []));
+      const message = unknown.length > 0 ? `unknown query parameter(s): ${unknown.join(', ')}` : 'invalid list query';
+      throw new AppError('VALIDATION_FAILED', message, { details: issuesToDetails(parsed.error.issues) });
     }
-    const page = await jobs.list(parsed.data, principalOf(res));
+    const { created_after: after, created_before: before, ...query } = parsed.data;
+    // Stored times are Date.toISOString() strings, which compare correctly only with the same form.
+    const page = await jobs.list(
+      {
+        ...query,
+        ...(after === undefined ? {} : { created_after: new Date(after).toISOString() }),
+        ...(before === undefined ? {} : { created_before: new Date(before).toISOString() }),
+      },
+      principalOf(res),
+    );
     res.json({
       jobs: page.jobs.map(toJobView),
       count: page.count,

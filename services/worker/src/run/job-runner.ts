@@ -2,15 +2,23 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { AppError, errorMessage, formatS3Uri, isAppError, operationOf, parseS3Uri } from '@mediaflow/domain';
 import type { AppConfig, Job, JobError, JobOutput, Logger, ObjectRef } from '@mediaflow/domain';
-import { assertMediaWithinLimits, mediaLimitsFromConfig, probeMedia, probeProcessLimits } from '@mediaflow/media';
+import {
+  assertMediaWithinLimits,
+  assertSourceComplete,
+  mediaLimitsFromConfig,
+  probeMedia,
+  probeProcessLimits,
+} from '@mediaflow/media';
 import type { MediaLimitsConfig, MediaProbe } from '@mediaflow/media';
 import { operationFor } from '@mediaflow/operations';
+import { TOMBSTONE_KEEP_MS } from '@mediaflow/runtime';
 import type { ExecutionPlan } from '@mediaflow/operations';
 import type { DeliveryContext, DeliveryOutcome, JobMessage, JobPublisher } from '@mediaflow/queue';
 import type { JobRepository } from '@mediaflow/repository';
 import type { ObjectStore } from '@mediaflow/storage';
 import { jobFolder, objectIn, publishOutputs } from '../artifacts/output-publisher';
 import type { JobFolder } from '../artifacts/output-publisher';
+import { sourceWarnings, verifyOutputs } from '../artifacts/verify-outputs';
 import { ProgressReporter } from '../progress-reporter';
 import type { StepContext, StepExecutors } from '../steps';
 import { Watchdog } from '../watchdog';
@@ -34,6 +42,7 @@ export type RunnerConfig = Pick<
   | 'JOB_TIMEOUT_FACTOR'
   | 'JOB_TIMEOUT_MIN_SECONDS'
   | 'WHISPER_MODEL'
+  | 'OUTPUT_RETENTION_DAYS'
 > &
   MediaLimitsConfig;
 
@@ -48,7 +57,9 @@ export interface JobRunnerDeps {
   executors: StepExecutors;
 }
 
-const PROBE_TIMEOUT_MS = 60_000;
+// The probe reads every packet once (see probeMedia): about 2 CPU-seconds per
+// hour of 30 fps media, more on a busy, niced worker; a 4 h upload must fit.
+const PROBE_TIMEOUT_MS = 180_000;
 const LOG_NAME = 'ffmpeg.log';
 
 /**
@@ -139,6 +150,7 @@ export class JobRunner {
         limits: probeProcessLimits(config),
       });
       assertMediaWithinLimits(probe, mediaLimitsFromConfig(config));
+      assertSourceComplete(probe);
       // The work directory holds the source and whatever the steps write; the
       // plan writes into `out/`, which mirrors the job's folder.
       const outDir = path.join(workDir, 'out');
@@ -148,6 +160,9 @@ export class JobRunner {
         sourceName: path.posix.basename(sourceRef.key),
         defaults: { whisperModel: config.WHISPER_MODEL },
       });
+      // What the outputs leave out of the source (a subtitle track the target cannot hold): the client reads it in the log.
+      for (const warning of plan.warnings ?? []) log.push(`# warning: ${warning}\n`);
+      if (plan.warnings?.length) logger.warn('plan leaves part of the source out', { warnings: plan.warnings });
       await this.runSteps(plan, {
         workDir: outDir,
         inputPath,
@@ -162,6 +177,18 @@ export class JobRunner {
         },
       });
 
+      // FFmpeg exits 0 on empty and cut-short files too: nothing is published unchecked.
+      const warnings = [
+        ...sourceWarnings(probe),
+        ...(await verifyOutputs({
+          workDir: outDir,
+          manifest: plan.outputs,
+          ffprobePath: config.FFPROBE_PATH,
+          limits: probeProcessLimits(config),
+          signal: abort.signal,
+        })),
+      ];
+      for (const warning of warnings) log.push(`# warning ${warning.code}: ${warning.message}\n`);
       const published = await publishOutputs({
         store: this.deps.store,
         folder,
@@ -178,6 +205,11 @@ export class JobRunner {
         outputs,
         output_path: primary?.object ?? formatS3Uri(objectIn(folder, '')),
         log_path: logOutput.object ?? '',
+        ...(warnings.length > 0 ? { warnings } : {}),
+        // The database may purge the record once retention and the tombstone's keep have passed.
+        ...(config.OUTPUT_RETENTION_DAYS === undefined
+          ? {}
+          : { recordExpiresAt: new Date(Date.now() + config.OUTPUT_RETENTION_DAYS * 86_400_000 + TOMBSTONE_KEEP_MS) }),
       });
       if (!stored) {
         // Cancelled at the last moment, or taken over: our outputs must not stand.
@@ -186,6 +218,7 @@ export class JobRunner {
       }
       logger.info('job completed', {
         outputs: published.map((output) => output.kind),
+        ...(warnings.length > 0 ? { warnings: warnings.map((warning) => warning.code) } : {}),
         outputBytes: published.reduce((sum, output) => sum + (output.size_bytes ?? 0), 0),
       });
       return 'done';
@@ -342,7 +375,11 @@ export class JobRunner {
       case 'fail': {
         // Whatever the attempt published is not a result; the log is what the client needs now.
         await this.removeOutputs(context.folder, logger);
-        const logPath = await this.keepLog({ ...context, log: context.log || (logOf(error) ?? '') });
+        // The reason closes the log, so a job that failed before any step ran (a truncated
+        // source, say) still has a log to download.
+        const ran = context.log || (logOf(error) ?? '');
+        const reason = `# failed ${decision.error.code}: ${decision.error.message}\n`;
+        const logPath = await this.keepLog({ ...context, log: ran ? `${ran}\n${reason}` : reason });
         if (decision.deadLetter) {
           await this.giveUp(job, decision.error, logPath, logger);
         } else {

@@ -39,7 +39,10 @@ export async function runMuxSubtitlesStep(step: MuxSubtitlesStep, context: StepC
   const plan = planSubtitleMux(
     context.probe,
     { inputPath: context.inputPath, subtitlesPath: at(step.subtitlesPath), outputPath: at(step.outputPath) },
-    { language: transcript.language },
+    {
+      language: transcript.language,
+      ...(step.audioStreamIndex === undefined ? {} : { audioStreamIndex: step.audioStreamIndex }),
+    },
   );
   await runFfmpegStep({ args: plan.args, expectedDurationSec: plan.expectedDurationSec }, context);
 }
