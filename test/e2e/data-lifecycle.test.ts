@@ -82,6 +82,9 @@ describe.each<DbBackend>(['mongodb', 'dynamodb'])('data lifecycle on %s', (db) =
       const reusedId = String(reused.body.job_id);
       const reusedView = await getStatus(alice, reusedId);
       expect(reusedView).toMatchObject({ status: 'completed', progress: 100, reused_from: first.job_id });
+      // Both jobs show the hash of the bytes they were made from.
+      expect(first.source_sha256).toMatch(/^[0-9a-f]{64}$/);
+      expect(reusedView.source_sha256).toBe(first.source_sha256);
       expect(reusedView.outputs).toEqual(
         (first.outputs as JsonObject[]).map((output) => ({
           ...output,

@@ -58,7 +58,10 @@ describe.each<DbBackend>(['mongodb', 'dynamodb'])('faithful media through the AP
     const output = await system.client.request<{ error: { code: string } }>('GET', `/download/${job.job_id}`);
     expect(output.status).toBe(409);
     expect(output.body.error.code).toBe('JOB_NOT_COMPLETED');
-    const video = await system.client.request<{ error: { code: string } }>('GET', `/download/${job.job_id}?output=video`);
+    const video = await system.client.request<{ error: { code: string } }>(
+      'GET',
+      `/download/${job.job_id}?output=video`,
+    );
     expect(video.status).toBe(409);
 
     const log = await system.client.download(`/download/${job.job_id}?output=log`);
@@ -73,7 +76,8 @@ describe.each<DbBackend>(['mongodb', 'dynamodb'])('faithful media through the AP
     expect(job).toMatchObject({ status: 'failed', attempts: 1 });
     expect(job.error).toEqual({
       code: 'NO_AUDIO_STREAM',
-      message: 'extract_audio needs an audio stream, and the input has only an audio track (opus) that holds no audio data',
+      message:
+        'extract_audio needs an audio stream, and the input has only an audio track (opus) that holds no audio data',
     });
     const log = await system.client.download(`/download/${job.job_id}?output=log`);
     expect(log.status).toBe(200);

@@ -719,6 +719,19 @@ describe.each([mongoBackend(), dynamoLocalBackend(), dynaliteBackend()])('JobRep
       ).resolves.toBe(false);
     });
 
+    it('stores the warnings a completion carries, and none for a clean one', async () => {
+      const warnings = [
+        { code: 'SOURCE_STREAM_EMPTY' as const, message: "The source's audio stream #1 (opus) holds no audio data" },
+      ];
+      const warned = await claimed('worker-a');
+      const clean = await claimed('worker-a');
+      const completion = { now: new Date(), outputs: [], output_path: 'x' };
+      await expect(repository.complete(warned.job_id, 'worker-a', { ...completion, warnings })).resolves.toBe(true);
+      await expect(repository.complete(clean.job_id, 'worker-a', { ...completion, warnings: [] })).resolves.toBe(true);
+      expect((await repository.get(warned.job_id))?.warnings).toEqual(warnings);
+      expect(await repository.get(clean.job_id)).not.toHaveProperty('warnings');
+    });
+
     it('fails a job with its error', async () => {
       const now = new Date();
       const job = await claimed('worker-a', now);

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { open, readFile, stat, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
@@ -86,19 +86,6 @@ export async function makePipedWebm(
   ], { encoding: 'buffer', maxBuffer: 256 * 1024 * 1024 });
   await writeFile(output, stdout);
   return output;
-}
-
-/** The first `bytes` of a file, for checks such as "no EBML Duration element". */
-export async function headOf(file: string, bytes = 4096): Promise<Buffer> {
-  const size = (await stat(file)).size;
-  const handle = await open(file, 'r');
-  try {
-    const buffer = Buffer.alloc(Math.min(bytes, size));
-    await handle.read(buffer, 0, buffer.length, 0);
-    return buffer;
-  } finally {
-    await handle.close();
-  }
 }
 
 /** ffprobe's view of a file: its streams' types and codecs, and the container's duration (s, or undefined for N/A). */

@@ -43,7 +43,7 @@ export interface JobError {
  * the source, though nothing failed (e.g. an audio track with no sound data
  * was left out). Codes are stable; messages are for people.
  */
-export const JOB_WARNING_CODES = ['SOURCE_STREAM_EMPTY', 'OUTPUT_LONGER_THAN_EXPECTED'] as const;
+export const JOB_WARNING_CODES = ['SOURCE_STREAM_EMPTY', 'OUTPUT_LONGER_THAN_EXPECTED', 'STREAM_DROPPED'] as const;
 export type JobWarningCode = (typeof JOB_WARNING_CODES)[number];
 
 export interface JobWarning {

@@ -71,7 +71,9 @@ describe('probeMedia reads the packets behind the header (real ffprobe)', () => 
     expect(probe.extent?.allStreamsSec).toBeLessThan(5);
     const error = refusal(() => assertSourceComplete(probe));
     expect(error).toMatchObject({ code: 'SOURCE_TRUNCATED', status: 422, retryable: false });
-    expect(error?.message).toMatch(/^The source is cut short: it declares 10\.0 s but its data ends after [34]\.\d s \(\d\d %\)/);
+    expect(error?.message).toMatch(
+      /^The source is cut short: it declares 10\.0 s but its data ends after [34]\.\d s \(\d\d %\)/,
+    );
   }, 30_000);
 
   it('lists an audio track without packets as empty and gives the video no audio', async () => {

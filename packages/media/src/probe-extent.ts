@@ -105,7 +105,10 @@ export async function readPackets(filePath: string, options: PacketPassOptions =
   if (end.exitCode !== 0) {
     // The header probe read this file a moment ago, so this is rare; the
     // message stays generic because stderr names the worker's paths.
-    throw new AppError('NOT_MEDIA', `The file is not a readable media file: reading its packets failed (exit code ${end.exitCode})`);
+    throw new AppError(
+      'NOT_MEDIA',
+      `The file is not a readable media file: reading its packets failed (exit code ${end.exitCode})`,
+    );
   }
   return { streams, declaredIsEstimate: ESTIMATE_MARKER.test(end.stderr) };
 }
@@ -188,7 +191,10 @@ export function withPacketExtent(probe: MediaProbe, pass: PacketPass): MediaProb
   }
 
   const streamSec: Record<number, number> = {};
-  const avIndices = [...(video ? [video.index] : []), ...audioStreams.filter((s) => hasPackets(s.index)).map((s) => s.index)];
+  const avIndices = [
+    ...(video ? [video.index] : []),
+    ...audioStreams.filter((s) => hasPackets(s.index)).map((s) => s.index),
+  ];
   for (const index of avIndices) {
     const stream = pass.streams.get(index);
     if (stream && stream.endSec > stream.startSec) streamSec[index] = round(stream.endSec - stream.startSec);

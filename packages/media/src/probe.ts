@@ -91,7 +91,11 @@ export async function probeMedia(filePath: string, options: ProbeOptions = {}): 
   }
   // The header alone can promise what the file does not hold (no duration, a
   // cut-off upload, a track without packets): one demux pass checks it.
-  const pass = await readPackets(absolute, { ffprobePath, ...(signal ? { signal } : {}), ...(limits ? { limits } : {}) });
+  const pass = await readPackets(absolute, {
+    ffprobePath,
+    ...(signal ? { signal } : {}),
+    ...(limits ? { limits } : {}),
+  });
   return withPacketExtent(normaliseProbe(json), pass);
 }
 

@@ -34,6 +34,8 @@ export interface JobView {
   dead_lettered_at?: string;
   expired_at?: string;
   reused_from?: string;
+  /** SHA-256 of the source's bytes, when the source is an upload that recorded it. */
+  source_sha256?: string;
   created_at: string;
   updated_at: string;
   started_at: string | null;
@@ -62,6 +64,7 @@ export function toJobView(job: Job): JobView {
     ...(job.dead_lettered_at ? { dead_lettered_at: job.dead_lettered_at } : {}),
     ...(job.expired_at ? { expired_at: job.expired_at } : {}),
     ...(job.reused_from ? { reused_from: job.reused_from } : {}),
+    ...(job.source_sha256 ? { source_sha256: job.source_sha256 } : {}),
     created_at: job.created_at,
     updated_at: job.updated_at,
     started_at: job.started_at ?? null,

@@ -4,7 +4,10 @@ import type { AudioStreamInfo, MediaProbe, VideoStreamInfo } from '../probe-type
 /** @throws AppError NO_VIDEO_STREAM when the input has no video stream, or only one without frames. */
 export function requireVideo(probe: MediaProbe, operation: string): VideoStreamInfo {
   if (!probe.video || isEmpty(probe, probe.video.index)) {
-    throw new AppError('NO_VIDEO_STREAM', `${operation} needs a video stream, and the input has ${noneOrEmpty(probe, 'video')}`);
+    throw new AppError(
+      'NO_VIDEO_STREAM',
+      `${operation} needs a video stream, and the input has ${noneOrEmpty(probe, 'video')}`,
+    );
   }
   return probe.video;
 }
@@ -15,7 +18,10 @@ export function requireVideo(probe: MediaProbe, operation: string): VideoStreamI
  */
 export function requireAudio(probe: MediaProbe, operation: string): AudioStreamInfo {
   if (!probe.audio || isEmpty(probe, probe.audio.index)) {
-    throw new AppError('NO_AUDIO_STREAM', `${operation} needs an audio stream, and the input has ${noneOrEmpty(probe, 'audio')}`);
+    throw new AppError(
+      'NO_AUDIO_STREAM',
+      `${operation} needs an audio stream, and the input has ${noneOrEmpty(probe, 'audio')}`,
+    );
   }
   return probe.audio;
 }

@@ -118,7 +118,10 @@ export function planTranscribe(operation: TranscribeOperation, probe: MediaProbe
       path: videoName,
       contentType: 'video/mp4',
       // The subtitle track is there even when nothing was said (an empty SRT muxes as an empty track).
-      expect: mediaExpectation(source.audio ? ['video', 'audio', 'subtitle'] : ['video', 'subtitle'], probe.durationSec),
+      expect: mediaExpectation(
+        source.audio ? ['video', 'audio', 'subtitle'] : ['video', 'subtitle'],
+        probe.durationSec,
+      ),
     });
   }
   return { steps, outputs, expectedDurationSec: probe.durationSec, logName: 'transcription.log' };

@@ -252,6 +252,11 @@ export const jobViewSchema = z.object({
   reused_from: uuid
     .optional()
     .describe('The earlier identical job whose outputs this one reused instead of running (result reuse).'),
+  source_sha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional()
+    .describe('SHA-256 (hex) of the source bytes, when the source is an upload that recorded it.'),
   created_at: dateTime,
   updated_at: dateTime,
   started_at: dateTime.nullable(),

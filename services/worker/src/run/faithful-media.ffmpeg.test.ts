@@ -80,7 +80,8 @@ const rows: Row[] = [
     status: 'failed',
     error: {
       code: 'NO_AUDIO_STREAM',
-      message: /^extract_audio needs an audio stream, and the input has only an audio track \(opus\) that holds no audio data$/,
+      message:
+        /^extract_audio needs an audio stream, and the input has only an audio track \(opus\) that holds no audio data$/,
     },
   },
   {
@@ -111,21 +112,19 @@ const rows: Row[] = [
       { path: 'recording_subtitled.mp4', streams: ['video', 'subtitle'], durationSec: 3 },
     ],
   },
-  ...(['compress', 'convert_format', 'extract_audio'] as const).map(
-    (method): Row => ({
-      name: `${method} of a faststart MP4 cut off at 40 % fails SOURCE_TRUNCATED (it used to complete with ~4 s)`,
-      source: 'truncatedMp4',
-      method,
-      ...(method === 'convert_format' ? { output_format: 'mkv' } : {}),
-      ...(method === 'compress' ? { params: { preset: 'ultrafast' } } : {}),
-      status: 'failed',
-      error: {
-        code: 'SOURCE_TRUNCATED',
-        message:
-          /^The source is cut short: it declares 10\.0 s but its data ends after [34]\.\d s \(\d\d %\)\. The upload or the file is incomplete; upload the complete file again\.$/,
-      },
-    }),
-  ),
+  ...(['compress', 'convert_format', 'extract_audio'] as const).map((method): Row => ({
+    name: `${method} of a faststart MP4 cut off at 40 % fails SOURCE_TRUNCATED (it used to complete with ~4 s)`,
+    source: 'truncatedMp4',
+    method,
+    ...(method === 'convert_format' ? { output_format: 'mkv' } : {}),
+    ...(method === 'compress' ? { params: { preset: 'ultrafast' } } : {}),
+    status: 'failed',
+    error: {
+      code: 'SOURCE_TRUNCATED',
+      message:
+        /^The source is cut short: it declares 10\.0 s but its data ends after [34]\.\d s \(\d\d %\)\. The upload or the file is incomplete; upload the complete file again\.$/,
+    },
+  })),
   {
     name: 'compress of a piped WebM (no stated duration) completes with all 12 s',
     source: 'pipedWebm',
@@ -202,7 +201,10 @@ function delivery(): DeliveryContext {
   return { signal: new AbortController().signal, heartbeat: async () => Promise.resolve() };
 }
 
-async function runJob(row: Pick<Row, 'source' | 'method' | 'output_format' | 'params'>, runWith = runner()): Promise<Job> {
+async function runJob(
+  row: Pick<Row, 'source' | 'method' | 'output_format' | 'params'>,
+  runWith = runner(),
+): Promise<Job> {
   const operation = operationFor(row.method).parse({
     method_name: row.method,
     ...(row.output_format ? { output_format: row.output_format } : {}),
@@ -222,7 +224,10 @@ async function runJob(row: Pick<Row, 'source' | 'method' | 'output_format' | 'pa
 
 /** Downloads an object of the job's folder to a local file, for ffprobe. */
 async function fetchOutput(job: Job, relative: string): Promise<string> {
-  const object = await store.get({ bucket: appConfig.OUTPUT_BUCKET, key: `${appConfig.OUTPUT_PREFIX}${job.job_id}/${relative}` });
+  const object = await store.get({
+    bucket: appConfig.OUTPUT_BUCKET,
+    key: `${appConfig.OUTPUT_PREFIX}${job.job_id}/${relative}`,
+  });
   const chunks: Buffer[] = [];
   for await (const chunk of object.body) chunks.push(chunk as Buffer);
   const file = path.join(dataDir, `${job.job_id}-${path.basename(relative)}`);
@@ -240,43 +245,47 @@ async function folderKeys(job: Job): Promise<string[]> {
 }
 
 describe('faithful media through the real runner (embedded store, real FFmpeg)', () => {
-  it.each(rows)('$name', async (row) => {
-    const job = await runJob(row);
+  it.each(rows)(
+    '$name',
+    async (row) => {
+      const job = await runJob(row);
 
-    expect(job.status).toBe(row.status);
-    expect(job.attempts).toBe(1);
-    if (row.status === 'failed') {
-      expect(job.error?.code).toBe(row.error?.code);
-      expect(job.error?.message).toMatch(row.error?.message ?? /./);
-      // Permanent: failed at once, not queued for a retry nor dead-lettered.
-      expect(job.dead_lettered_at).toBeUndefined();
-      expect(job.warnings).toBeUndefined();
-      // Nothing half-made stands; the log, which says why, does.
-      expect(await folderKeys(job)).toEqual([path.posix.basename(job.log_path ?? 'missing')]);
-      const log = await readFile(await fetchOutput(job, path.posix.basename(job.log_path ?? '')), 'utf8');
-      expect(log).toContain(`# failed ${row.error?.code}: `);
-      return;
-    }
-
-    expect(job.error).toBeUndefined();
-    expect((job.warnings ?? []).map((warning) => warning.code)).toEqual(row.warnings ?? []);
-    for (const warning of job.warnings ?? []) {
-      expect(warning.message).toMatch(/^The source's audio stream #1 \(opus\) holds no audio data/);
-    }
-    for (const check of row.outputs ?? []) {
-      const output = job.outputs.find((candidate) => candidate.path === check.path);
-      expect(output).toBeDefined();
-      const file = await fetchOutput(job, check.path);
-      if (check.sizeBytes !== undefined) {
-        expect(output?.size_bytes).toBe(check.sizeBytes);
-        continue;
+      expect(job.status).toBe(row.status);
+      expect(job.attempts).toBe(1);
+      if (row.status === 'failed') {
+        expect(job.error?.code).toBe(row.error?.code);
+        expect(job.error?.message).toMatch(row.error?.message ?? /./);
+        // Permanent: failed at once, not queued for a retry nor dead-lettered.
+        expect(job.dead_lettered_at).toBeUndefined();
+        expect(job.warnings).toBeUndefined();
+        // Nothing half-made stands; the log, which says why, does.
+        expect(await folderKeys(job)).toEqual([path.posix.basename(job.log_path ?? 'missing')]);
+        const log = await readFile(await fetchOutput(job, path.posix.basename(job.log_path ?? '')), 'utf8');
+        expect(log).toContain(`# failed ${row.error?.code}: `);
+        return;
       }
-      const summary = await ffprobeSummary(file);
-      expect(summary.streams.map((stream) => stream.codec_type)).toEqual(check.streams);
-      expect(summary.durationSec).toBeGreaterThan((check.durationSec ?? 0) - 0.3);
-      expect(summary.durationSec).toBeLessThan((check.durationSec ?? 0) + 0.3);
-    }
-  }, 120_000);
+
+      expect(job.error).toBeUndefined();
+      expect((job.warnings ?? []).map((warning) => warning.code)).toEqual(row.warnings ?? []);
+      for (const warning of job.warnings ?? []) {
+        expect(warning.message).toMatch(/^The source's audio stream #1 \(opus\) holds no audio data/);
+      }
+      for (const check of row.outputs ?? []) {
+        const output = job.outputs.find((candidate) => candidate.path === check.path);
+        expect(output).toBeDefined();
+        const file = await fetchOutput(job, check.path);
+        if (check.sizeBytes !== undefined) {
+          expect(output?.size_bytes).toBe(check.sizeBytes);
+          continue;
+        }
+        const summary = await ffprobeSummary(file);
+        expect(summary.streams.map((stream) => stream.codec_type)).toEqual(check.streams);
+        expect(summary.durationSec).toBeGreaterThan((check.durationSec ?? 0) - 0.3);
+        expect(summary.durationSec).toBeLessThan((check.durationSec ?? 0) + 0.3);
+      }
+    },
+    120_000,
+  );
 
   it('gives a source without a stated duration progress before 100, an ETA and a time limit that scales', async () => {
     // A 1 s floor and 10x the media's duration: with the duration unknown (0)

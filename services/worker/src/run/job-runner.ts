@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { AppError, errorMessage, formatS3Uri, isAppError, operationOf, parseS3Uri } from '@mediaflow/domain';
-import type { AppConfig, Job, JobError, JobOutput, Logger, ObjectRef } from '@mediaflow/domain';
+import type { AppConfig, Job, JobError, JobOutput, JobWarning, Logger, ObjectRef } from '@mediaflow/domain';
 import {
   assertMediaWithinLimits,
   assertSourceComplete,
@@ -160,9 +160,10 @@ export class JobRunner {
         sourceName: path.posix.basename(sourceRef.key),
         defaults: { whisperModel: config.WHISPER_MODEL },
       });
-      // What the outputs leave out of the source (a subtitle track the target cannot hold): the client reads it in the log.
-      for (const warning of plan.warnings ?? []) log.push(`# warning: ${warning}\n`);
-      if (plan.warnings?.length) logger.warn('plan leaves part of the source out', { warnings: plan.warnings });
+      // What the outputs leave out of the source (a subtitle track the target
+      // cannot hold): the job completes, and says so in warnings[] and the log.
+      const planWarnings: JobWarning[] = (plan.warnings ?? []).map((message) => ({ code: 'STREAM_DROPPED', message }));
+      if (planWarnings.length > 0) logger.warn('plan leaves part of the source out', { warnings: plan.warnings });
       await this.runSteps(plan, {
         workDir: outDir,
         inputPath,
@@ -179,6 +180,7 @@ export class JobRunner {
 
       // FFmpeg exits 0 on empty and cut-short files too: nothing is published unchecked.
       const warnings = [
+        ...planWarnings,
         ...sourceWarnings(probe),
         ...(await verifyOutputs({
           workDir: outDir,
