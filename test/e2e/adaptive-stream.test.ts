@@ -148,6 +148,21 @@ describe.each<DbBackend>(['mongodb', 'dynamodb'])('adaptive_stream end to end on
     expect(String(vtt.body)).toMatch(/sprite\.jpg#xywh=\d+,\d+,\d+,\d+/);
   });
 
+  it('reports the source’s metadata with the probe operation', async () => {
+    const jobId = await submitJob(system.client, { source, method_name: 'probe' });
+    const { final } = await waitForJob(system.client, jobId);
+    expect(final.status).toBe('completed');
+    const response = await system.client.request<{
+      duration_sec: number;
+      video: { width: number; height: number; codec: string };
+      audio_streams: { codec: string; chosen: boolean }[];
+    }>('GET', `/download/${jobId}`);
+    expect(response.status).toBe(200);
+    expect(response.body.duration_sec).toBeCloseTo(8, 0);
+    expect(response.body.video).toMatchObject({ codec: 'h264', width: 640, height: 360 });
+    expect(response.body.audio_streams).toEqual([expect.objectContaining({ codec: 'aac', chosen: true })]);
+  });
+
   it('refuses impossible params with a 400 naming the field', async () => {
     const response = await system.client.postJson<{ error: { code: string; details: { path: string }[] } }>(
       '/process',

@@ -591,13 +591,27 @@ describe('faithful tracks (real ffmpeg)', () => {
       ['convert_format → WebM', 'vp9', 'webm', { method_name: 'convert_format', output_format: 'webm' }],
       ['grayscale', 'h264', 'mp4', { method_name: 'grayscale' }],
     ] as const)('an animated GIF is accepted as video: %s gives %s', async (_what, codec, container, request) => {
-      const { input, output } = await runOperation(inputs.gif ?? '', request);
+      const { input, output, outputPath } = await runOperation(inputs.gif ?? '', request);
       expect(input.formatName).toBe('gif');
       expect(input.video).toMatchObject({ codec: 'gif', width: 160, height: 120 });
       expect(output.formatName).toContain(container);
       expect(output.video).toMatchObject({ codec, width: 160, height: 120 });
       expect(output.audio).toBeUndefined();
       expect(Math.abs(output.durationSec - 2)).toBeLessThanOrEqual(0.2);
+      // Every frame of the animation, none dropped or duplicated: 2 s at 10 fps.
+      const { stdout } = await run('ffprobe', [
+        '-v',
+        'error',
+        '-count_frames',
+        '-select_streams',
+        'v:0',
+        '-show_entries',
+        'stream=nb_read_frames',
+        '-of',
+        'csv=p=0',
+        outputPath,
+      ]);
+      expect(Number(stdout.trim())).toBe(20);
     });
   });
 });

@@ -119,6 +119,7 @@ const SAMPLE_INPUTS: Record<OperationName, Record<string, unknown>> = {
   adaptive_stream: { params: { renditions: [480, 240], segment_seconds: 2 } },
   thumbnails: { params: { count: 3 } },
   storyboard: {},
+  probe: {},
 };
 
 /**

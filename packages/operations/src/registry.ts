@@ -5,6 +5,7 @@ import { convertFormat } from './convert-format';
 import { extractAudio } from './extract-audio';
 import { grayscale } from './grayscale';
 import type { RegisteredOperation } from './operation-definition';
+import { probe } from './probe';
 import { resize } from './resize';
 import { storyboard } from './storyboard';
 import { thumbnails } from './thumbnails';
@@ -25,6 +26,7 @@ export const OPERATIONS = [
   adaptiveStream,
   thumbnails,
   storyboard,
+  probe,
 ] as const;
 
 export type OperationName = (typeof OPERATIONS)[number]['name'];
