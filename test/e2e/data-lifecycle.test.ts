@@ -36,7 +36,7 @@ describe.each<DbBackend>(['mongodb', 'dynamodb'])('data lifecycle on %s', (db) =
     dumpLogsOnFailure(() => system);
 
     beforeAll(async () => {
-      system = await startSystem({ db, workers: 1, env: { REAPER_INTERVAL_SECONDS: '1' } });
+      system = await startSystem({ db, workers: 1, env: { REAPER_INTERVAL_SECONDS: '1', RESULT_REUSE_SCOPE: 'key' } });
     });
     afterAll(async () => system?.stop());
 
@@ -219,7 +219,7 @@ describe.each<DbBackend>(['mongodb', 'dynamodb'])('data lifecycle on %s', (db) =
       system = await startSystem({
         db,
         workers: 1,
-        env: { REAPER_INTERVAL_SECONDS: '1', OUTPUT_RETENTION_DAYS: '0.0001' },
+        env: { REAPER_INTERVAL_SECONDS: '1', OUTPUT_RETENTION_DAYS: '0.0001', RESULT_REUSE_SCOPE: 'key' },
       });
     });
     afterAll(async () => system?.stop());

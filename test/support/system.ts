@@ -66,6 +66,9 @@ export async function startSystem(options: {
     UPLOAD_RATE_PER_MINUTE: '100000',
     UPLOAD_BURST: '100000',
     MAX_ACTIVE_JOBS_PER_KEY: '100000',
+    // Tests submit the same clip and recipe again and again to watch it being
+    // processed; result reuse would answer those at once. The tests of reuse turn it on.
+    RESULT_REUSE_SCOPE: 'off',
     ...options.env,
   };
   const api = startService('api', 'services/api/dist/main.js', env);
