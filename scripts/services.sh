@@ -626,6 +626,8 @@ cmd_env() {
   cat <<EOF
 export KAFKA_BOOTSTRAP_SERVERS=$HOST:$KAFKA_PORT
 export MONGO_URL=mongodb://$HOST:$FERRETDB_PORT
+# MONGO_URL is FerretDB v1, whose conditional updates are not atomic (see DATABASE_COMPAT in config.ts).
+export DATABASE_COMPAT=ferretdb-v1
 export DYNAMODB_ENDPOINT=http://$HOST:$DYNAMODB_PORT
 export S3_ENDPOINT=http://$HOST:$S3_PORT
 export S3_FORCE_PATH_STYLE=true

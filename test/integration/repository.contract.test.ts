@@ -386,6 +386,95 @@ describe.each([mongoBackend(), dynamoLocalBackend(), dynaliteBackend()])('JobRep
     });
   });
 
+  describe('createMany', () => {
+    /** Inputs covering every kind of job create() stores: owned, keyed, reused, ownerless. */
+    function variety(created_at: string): NewJob[] {
+      return [
+        newJob({ created_at, owner: 'key-a', idempotency_key: 'idem-1', source_sha256: 'ab'.repeat(32) }),
+        newJob({ created_at, owner: 'key-a', reuse_key: 'reuse-1' }),
+        newJob({
+          created_at,
+          owner: 'key-b',
+          reuse_key: 'reuse-1',
+          reuse: { from: 'job-0', outputs: [{ kind: 'video', path: 'out.mp4', content_type: 'video/mp4' }] },
+          recordExpiresAt: at(new Date(), 3_600_000),
+        }),
+        newJob({ created_at }),
+      ];
+    }
+
+    it('stores nothing for an empty list', async () => {
+      await expect(repository.createMany([])).resolves.toEqual([]);
+      await expect(repository.list({ limit: 10, skip: 0 })).resolves.toMatchObject({ jobs: [], count: 0 });
+    });
+
+    it('stores each job exactly as create() does, in the order given', async () => {
+      const created_at = new Date(Date.now() - 1000).toISOString();
+      const batch = variety(created_at);
+      const singles = variety(created_at);
+      const many = await repository.createMany(batch);
+      expect(many.map((job) => job.job_id)).toEqual(batch.map((job) => job.job_id));
+      const one: Job[] = [];
+      for (const input of singles) one.push(await repository.create(input));
+      for (const [index, job] of many.entries()) {
+        const twin = one[index];
+        expect(job).toEqual({ ...twin, job_id: job.job_id });
+        await expect(repository.get(job.job_id)).resolves.toEqual(job);
+      }
+      expect(many[2]).toMatchObject({ status: 'completed', reused_from: 'job-0' });
+
+      // The indexes see them as they see create()'s jobs.
+      await expect(repository.countActive('key-a')).resolves.toBe(4);
+      await expect(repository.countActive('key-b')).resolves.toBe(0);
+      await expect(repository.list({ limit: 20, skip: 0, owner: 'key-a', status: 'queued' })).resolves.toMatchObject({
+        count: 4,
+      });
+      await expect(repository.findByReuseKey('reuse-1', 10)).resolves.toHaveLength(4);
+      const recoverable = await repository.findRecoverable(new Date(), 20);
+      expect(recoverable.map((job) => job.job_id).sort()).toEqual(
+        [...many, ...one]
+          .filter((job) => job.status === 'queued')
+          .map((job) => job.job_id)
+          .sort(),
+      );
+      const expirable = await repository.findExpirable(new Date(Date.now() + 1000), 10);
+      expect(expirable.map((job) => job.job_id).sort()).toEqual([many[2].job_id, one[2].job_id].sort());
+      // And they move through the state machine like any job.
+      await expect(
+        repository.claim({ jobId: many[0].job_id, workerId: 'worker-a', now: new Date(), leaseMs: LEASE_MS }),
+      ).resolves.toMatchObject({ status: 'processing', attempts: 1 });
+    });
+
+    it('writes 60 jobs, more than one DynamoDB batch of 25', async () => {
+      const base = Date.parse('2025-01-01T00:00:00.000Z');
+      const inputs = Array.from({ length: 60 }, (_, index) =>
+        newJob({ created_at: new Date(base + index * 1000).toISOString(), owner: 'key-c' }),
+      );
+      const created = await repository.createMany(inputs);
+      expect(created.map((job) => job.job_id)).toEqual(inputs.map((job) => job.job_id));
+      const page = await repository.list({ limit: 100, skip: 0, owner: 'key-c' });
+      expect(page.count).toBe(60);
+      expect(page.jobs.map((job) => job.job_id)).toEqual(inputs.map((job) => job.job_id).reverse());
+      await expect(repository.countActive('key-c')).resolves.toBe(60);
+    });
+
+    it('refuses a batch that names one job twice', async () => {
+      const input = newJob();
+      await expect(repository.createMany([input, { ...input }])).rejects.toMatchObject({ code: 'INTERNAL' });
+    });
+
+    if (!backend.dynamo) {
+      it('names a job that already exists rather than overwriting it', async () => {
+        const existing = await createQueued({ owner: 'key-a' });
+        const fresh = newJob();
+        await expect(repository.createMany([fresh, newJob({ job_id: existing.job_id })])).rejects.toThrow(
+          existing.job_id,
+        );
+        await expect(repository.get(existing.job_id)).resolves.toEqual(existing);
+      });
+    }
+  });
+
   describe('list', () => {
     // Three jobs share each timestamp so the job_id tie-break is exercised too.
     async function seed(total: number): Promise<Job[]> {
@@ -2067,6 +2156,51 @@ describe.each([mongoBackend(), dynamoLocalBackend(), dynaliteBackend()])('JobRep
       },
       60_000,
     );
+  });
+});
+
+describe('MongoDB records stored before active_owner', () => {
+  it('init() gives active_owner to the queued and processing jobs of an earlier version, so they count', async () => {
+    const admin = new MongoClient(MONGO_URL, { serverSelectionTimeoutMS: 5000 });
+    const collection = uniqueName('jobs');
+    const repository = new MongoJobRepository({ url: MONGO_URL, dbName: MONGO_DB, collection });
+    try {
+      await admin.connect();
+      const legacy = (status: Job['status']): Record<string, unknown> => {
+        const job_id = randomUUID();
+        const created_at = new Date().toISOString();
+        return {
+          _id: job_id,
+          job_id,
+          status,
+          method_name: 'compress',
+          output_format: 'mp4',
+          params: {},
+          source: 's3://mediaflow-input/videos/clip.mp4',
+          progress: 0,
+          attempts: status === 'queued' ? 0 : 1,
+          created_at,
+          updated_at: created_at,
+          outputs: [],
+          history: [{ status: 'queued', at: created_at }],
+          owner: 'key-old',
+          ...(status === 'processing' ? { worker_id: 'w', lease_expires_at: created_at } : {}),
+        };
+      };
+      const documents = [legacy('queued'), legacy('processing'), legacy('completed')];
+      await admin.db(MONGO_DB).collection<Record<string, unknown>>(collection).insertMany(documents);
+      await repository.init();
+      await expect(repository.countActive('key-old')).resolves.toBe(2);
+      const done = await repository.get(String(documents[2]._id));
+      expect(done).not.toHaveProperty('active_owner');
+      // And the backfilled jobs leave the count like any other.
+      await repository.requestCancel(String(documents[0]._id), new Date());
+      await expect(repository.countActive('key-old')).resolves.toBe(1);
+    } finally {
+      await repository.close();
+      await dropMongoCollections(admin, collection);
+      await admin.close();
+    }
   });
 });
 

@@ -45,6 +45,11 @@ export const configSchema = z
     MONGO_JOBS_COLLECTION: z.string().min(1).default('jobs'),
     DYNAMODB_ENDPOINT: optionalString.pipe(z.url().optional()),
     DYNAMODB_TABLE: z.string().min(3).max(255).default('mediaflow-jobs'),
+    // Workarounds for test servers; never set against real MongoDB or DynamoDB.
+    // ferretdb-v1: FerretDB v1 applies an update's filter and write non-atomically, so
+    // rate limits use insert-only entries (MongoRateLimitStore) instead of atomic updates.
+    // dynalite: DYNAMODB_ENDPOINT is dynalite, which returns no item on a failed condition.
+    DATABASE_COMPAT: z.enum(['none', 'ferretdb-v1', 'dynalite']).default('none'),
 
     AWS_REGION: z.string().min(1).default('us-east-1'),
     AWS_ACCESS_KEY_ID: optionalString,

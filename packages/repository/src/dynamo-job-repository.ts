@@ -1,22 +1,28 @@
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchWriteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import type { QueryCommandInput } from '@aws-sdk/lib-dynamodb';
-import { AppError, isTerminal, TERMINAL_STATUSES } from '@mediaflow/domain';
+import { AppError, isTerminal } from '@mediaflow/domain';
 import type { Job } from '@mediaflow/domain';
 import { deadLetterPage, decodeDeadLetterCursor, decodeListCursor, encodeListCursor } from './cursor';
 import type { DeadLetterPosition } from './cursor';
 import { backfillActiveOwners } from './dynamo-active-owner-backfill';
-import { buildUpdate } from './dynamo-expressions';
-import type { Condition, UpdateSpec } from './dynamo-expressions';
 import { IDEMPOTENCY_PREFIX, isJobId } from './dynamo-item-ids';
 import { ensureJobTable, JOB_TABLE } from './dynamo-job-table';
-import { LIST_SORT_ATTRIBUTES, listQueryInput, listSortKeys, listStartKey } from './dynamo-list-index';
+import { listQueryInput, listStartKey } from './dynamo-list-index';
 import type { ListSortKeys } from './dynamo-list-index';
-import { queuedRanges, queuedSortKey } from './dynamo-recovery-order';
+import { queuedRanges } from './dynamo-recovery-order';
+import { deadLetterSort, toDynamoPut, toDynamoUpdate } from './dynamo-translate';
 import { guarded } from './database-error';
 import { idempotencyHash } from './idempotency-records';
-import { hasWarnings, historyEntry, isClaimable, leaseUntil, newJobRecord } from './job-records';
+import { isClaimable } from './job-records';
 import { ACTIVE_STATUSES, IDEMPOTENCY_TTL_MS, JobRepository } from './job-repository';
 import type {
   ClaimRequest,
@@ -31,6 +37,8 @@ import type {
   NewJob,
   ProgressUpdate,
 } from './job-repository';
+import * as transitions from './job-transitions';
+import type { JobRecord, Transition } from './job-transitions';
 
 export interface DynamoJobRepositoryOptions {
   client: DynamoDBClient;
@@ -75,7 +83,7 @@ interface IdempotencyItem {
 
 type ItemKey = Record<string, string>;
 
-const INDEX_ATTRIBUTES: readonly string[] = [
+const INDEX_ATTRIBUTES: readonly (keyof IndexKeys)[] = [
   'list_pk',
   'created_sort',
   'lease_sort',
@@ -89,24 +97,20 @@ const INDEX_ATTRIBUTES: readonly string[] = [
   'finished_sort',
   JOB_TABLE.timeToLiveAttribute,
 ];
-const FINISHED_ATTRIBUTES: readonly string[] = ['finished_pk', 'finished_sort'];
-const DEAD_LETTER_ATTRIBUTES: readonly string[] = ['dead_lettered_at', 'dlq_pk', 'dead_letter_sort'];
 // Queries read at most this many items per request when paging for a caller.
 const MAX_PAGE_ITEMS = 1000;
 // Read-then-write transitions start over when the job changed in between; more rounds than this means a storm.
 const MAX_ROUNDS = 5;
-
-const OWNED_BY = (workerId: string): Condition => ({
-  and: [{ equals: ['status', 'processing'] }, { equals: ['worker_id', workerId] }],
-});
-
-const NO_CANCEL_REQUESTED: Condition = {
-  or: [{ notExists: 'cancel_requested' }, { equals: ['cancel_requested', false] }],
-};
+// BatchWriteItem takes at most this many items per request.
+const BATCH_SIZE = 25;
+// Rounds of retrying what BatchWriteItem left unprocessed (throttling), with a growing pause in between.
+const MAX_BATCH_ROUNDS = 8;
+const BATCH_BACKOFF_MS = 50;
 
 /**
- * DynamoDB adapter. Every transition is one UpdateItem whose
- * ConditionExpression carries the ownership condition; a failed condition is
+ * DynamoDB adapter. Every transition (job-transitions.ts) is translated
+ * (dynamo-translate.ts, which also keeps the index keys) into one UpdateItem
+ * whose ConditionExpression carries the ownership condition; a failed condition is
  * an ordinary "no" (false or null), never an error.
  */
 export class DynamoJobRepository extends JobRepository {
@@ -145,33 +149,33 @@ export class DynamoJobRepository extends JobRepository {
 
   async create(job: NewJob): Promise<Job> {
     if (!isJobId(job.job_id)) throw new AppError('INTERNAL', `job id ${job.job_id} is reserved for other items`);
-    const record = newJobRecord(job);
-    // A reused result is stored completed: finished (for retention), never active nor recoverable.
-    const item: Job & IndexKeys = {
-      ...record,
-      list_pk: JOB_TABLE.listPartition,
-      ...listSortKeys(record),
-      ...(job.reuse
-        ? {
-            ...finishedKeys(record.created_at, record.job_id),
-            ...timeToLive(job.recordExpiresAt),
-          }
-        : {
-            lease_sort: queuedSortKey({ queuedAt: record.created_at }),
-            ...(record.owner === undefined ? {} : { active_owner: record.owner }),
-          }),
-    };
+    const transition = transitions.createJob(job);
     const stored = await this.conditional('insert', async () =>
-      this.documents.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: item,
-          ConditionExpression: 'attribute_not_exists(job_id)',
-        }),
-      ),
+      this.documents.send(new PutCommand({ TableName: this.tableName, ...toDynamoPut(job.job_id, transition) })),
     );
     if (!stored) throw new AppError('INTERNAL', `job ${job.job_id} already exists`);
-    return record;
+    return transitions.jobOf(transition.set as JobRecord);
+  }
+
+  /**
+   * BatchWriteItem in chunks of 25, retrying what it leaves unprocessed. A
+   * batch write cannot be conditional, so unlike create() it would overwrite
+   * a job with the same id: job ids are fresh random UUIDs, so none exists
+   * yet. A job that needs a condition must go through create() instead.
+   */
+  async createMany(jobs: NewJob[]): Promise<Job[]> {
+    const seen = new Set<string>();
+    for (const job of jobs) {
+      if (!isJobId(job.job_id)) throw new AppError('INTERNAL', `job id ${job.job_id} is reserved for other items`);
+      if (seen.has(job.job_id)) throw new AppError('INTERNAL', `job ${job.job_id} appears twice in one batch`);
+      seen.add(job.job_id);
+    }
+    const created = jobs.map(transitions.createJob);
+    const items = created.map((transition, index) => toDynamoPut(jobs[index]?.job_id ?? '', transition).Item);
+    for (let start = 0; start < items.length; start += BATCH_SIZE) {
+      await guarded('batch insert', async () => this.writeBatch(items.slice(start, start + BATCH_SIZE)));
+    }
+    return created.map((transition) => transitions.jobOf(transition.set as JobRecord));
   }
 
   async get(jobId: string): Promise<Job | null> {
@@ -227,154 +231,25 @@ export class DynamoJobRepository extends JobRepository {
   async claim(request: ClaimRequest): Promise<Job | null> {
     const current = await this.get(request.jobId);
     if (!current || !isClaimable(current, request.now)) return null;
-    const now = request.now.toISOString();
-    const lease = leaseUntil(request.now, request.leaseMs);
-    const attempt = current.attempts + 1;
-    const result = await this.update(request.jobId, 'claim', {
-      set: {
-        status: 'processing',
-        worker_id: request.workerId,
-        lease_expires_at: lease,
-        lease_sort: lease,
-        started_at: now,
-        updated_at: now,
-        progress: 0,
-        attempts: attempt,
-      },
-      remove: ['speed', 'eta_seconds', 'retry_at', 'needs_publish'],
-      append: { history: [historyEntry({ status: 'processing', at: now, worker_id: request.workerId, attempt })] },
-      condition: {
-        and: [
-          // The attempt count read above must still hold, so the history entry's attempt number is the true one.
-          { equals: ['attempts', current.attempts] },
-          {
-            or: [
-              {
-                and: [
-                  { equals: ['status', 'queued'] },
-                  { or: [{ notExists: 'retry_at' }, { atMost: ['retry_at', now] }] },
-                ],
-              },
-              { and: [{ equals: ['status', 'processing'] }, { lessThan: ['lease_expires_at', now] }] },
-            ],
-          },
-        ],
-      },
-    });
-    return result ?? null;
+    return (await this.update(request.jobId, 'claim', transitions.claim(current, request))) ?? null;
   }
 
   async updateProgress(jobId: string, workerId: string, update: ProgressUpdate): Promise<boolean> {
-    const lease = update.leaseExpiresAt.toISOString();
-    const result = await this.update(jobId, 'progress update', {
-      set: {
-        progress: update.progress,
-        speed: update.speed,
-        eta_seconds: update.eta_seconds,
-        lease_expires_at: lease,
-        lease_sort: lease,
-        updated_at: new Date().toISOString(),
-      },
-      // A speed or ETA the caller no longer knows is dropped rather than left stale.
-      remove: [
-        ...(update.speed === undefined ? ['speed'] : []),
-        ...(update.eta_seconds === undefined ? ['eta_seconds'] : []),
-      ],
-      condition: { and: [OWNED_BY(workerId), NO_CANCEL_REQUESTED] },
-    });
-    return result !== undefined;
+    return (await this.update(jobId, 'progress update', transitions.updateProgress(workerId, update))) !== undefined;
   }
 
   async complete(jobId: string, workerId: string, update: CompletionUpdate): Promise<boolean> {
-    const now = update.now.toISOString();
-    const result = await this.update(jobId, 'completion', {
-      set: {
-        status: 'completed',
-        progress: 100,
-        outputs: update.outputs,
-        output_path: update.output_path,
-        log_path: update.log_path,
-        completed_at: now,
-        updated_at: now,
-        ...finishedKeys(now, jobId),
-        ...timeToLive(update.recordExpiresAt),
-        ...(hasWarnings(update) ? { warnings: update.warnings } : {}),
-      },
-      remove: [
-        'speed',
-        'eta_seconds',
-        'lease_expires_at',
-        'lease_sort',
-        'error',
-        'active_owner',
-        ...(hasWarnings(update) ? [] : ['warnings']),
-      ],
-      append: { history: [historyEntry({ status: 'completed', at: now, worker_id: workerId })] },
-      condition: { and: [OWNED_BY(workerId), NO_CANCEL_REQUESTED] },
-    });
-    return result !== undefined;
+    return (await this.update(jobId, 'completion', transitions.complete(workerId, update))) !== undefined;
   }
 
   async fail(jobId: string, workerId: string, update: FailureUpdate): Promise<boolean> {
-    const now = update.now.toISOString();
-    const result = await this.update(jobId, 'failure', {
-      set: {
-        status: 'failed',
-        error: { code: update.error.code, message: update.error.message },
-        log_path: update.log_path,
-        completed_at: now,
-        updated_at: now,
-        ...finishedKeys(now, jobId),
-        ...(update.deadLetter
-          ? {
-              dead_lettered_at: now,
-              dlq_pk: JOB_TABLE.deadLetterPartition,
-              dead_letter_sort: deadLetterSort({ dead_lettered_at: now, job_id: jobId }),
-            }
-          : {}),
-      },
-      remove: [
-        'speed',
-        'eta_seconds',
-        'lease_expires_at',
-        'lease_sort',
-        'cancel_requested',
-        'active_owner',
-        ...(update.deadLetter ? [] : DEAD_LETTER_ATTRIBUTES),
-      ],
-      append: {
-        history: [historyEntry({ status: 'failed', at: now, worker_id: workerId, note: update.error.code })],
-      },
-      condition: OWNED_BY(workerId),
-    });
-    return result !== undefined;
+    return (await this.update(jobId, 'failure', transitions.fail(workerId, update))) !== undefined;
   }
 
   async release(jobId: string, workerId: string, now: Date, note: string, retryAt?: Date): Promise<boolean> {
-    const at = now.toISOString();
-    const retry = retryAt?.toISOString();
-    const released = await this.update(jobId, 'release', {
-      set: {
-        status: 'queued',
-        progress: 0,
-        updated_at: at,
-        retry_at: retry,
-        lease_sort: queuedSortKey({ retry_at: retry, queuedAt: at }),
-      },
-      remove: ['worker_id', 'lease_expires_at', 'speed', 'eta_seconds', ...(retry === undefined ? ['retry_at'] : [])],
-      append: { history: [historyEntry({ status: 'queued', at, worker_id: workerId, note })] },
-      condition: { and: [OWNED_BY(workerId), NO_CANCEL_REQUESTED] },
-    });
-    if (released) return true;
+    if (await this.update(jobId, 'release', transitions.release(workerId, now, note, retryAt))) return true;
     // A cancel was requested: the job is handed back for good.
-    const cancelled = await this.update(
-      jobId,
-      'release',
-      cancellation(jobId, at, workerId, `cancelled on release: ${note}`, {
-        and: [OWNED_BY(workerId), { equals: ['cancel_requested', true] }],
-      }),
-    );
-    return cancelled !== undefined;
+    return (await this.update(jobId, 'release', transitions.cancelOnRelease(workerId, now, note))) !== undefined;
   }
 
   async findRecoverable(now: Date, limit: number): Promise<Job[]> {
@@ -390,104 +265,39 @@ export class DynamoJobRepository extends JobRepository {
   }
 
   async requestCancel(jobId: string, now: Date): Promise<Job | null> {
-    const at = now.toISOString();
     // Read, then write conditionally on what was read; when the job moved on in between, look again.
     for (let round = 0; round < MAX_ROUNDS; round += 1) {
       const job = await this.get(jobId);
       if (!job || isTerminal(job.status) || job.cancel_requested === true) return job;
-      const changed =
-        job.status === 'queued'
-          ? await this.update(
-              jobId,
-              'cancellation',
-              cancellation(jobId, at, undefined, 'cancel requested', { equals: ['status', 'queued'] }),
-            )
-          : await this.update(jobId, 'cancel request', {
-              set: { cancel_requested: true, updated_at: at },
-              condition: { equals: ['status', 'processing'] },
-            });
+      const transition = job.status === 'queued' ? transitions.cancelQueued(now) : transitions.requestCancel(now);
+      const changed = await this.update(jobId, 'cancellation', transition);
       if (changed) return changed;
     }
     throw new AppError('DATABASE_ERROR', `job ${jobId} kept changing while it was being cancelled`);
   }
 
   async markCancelled(jobId: string, workerId: string, now: Date): Promise<boolean> {
-    const at = now.toISOString();
-    const result = await this.update(
-      jobId,
-      'cancellation',
-      cancellation(jobId, at, workerId, 'cancel acknowledged by the worker', OWNED_BY(workerId)),
-    );
-    return result !== undefined;
+    return (await this.update(jobId, 'cancellation', transitions.markCancelled(workerId, now))) !== undefined;
   }
 
   async requeue(jobId: string, now: Date, note: string): Promise<Job | null> {
-    const at = now.toISOString();
     // Read first for the owner, which the job becomes active for again; an owner never changes.
     const current = await this.get(jobId);
     if (!current || (current.status !== 'failed' && current.status !== 'cancelled')) return null;
-    const result = await this.update(jobId, 'requeue', {
-      set: {
-        status: 'queued',
-        attempts: 0,
-        progress: 0,
-        outputs: [],
-        updated_at: at,
-        lease_sort: queuedSortKey({ queuedAt: at }),
-        active_owner: current.owner,
-      },
-      remove: [
-        'error',
-        'output_path',
-        'log_path',
-        'completed_at',
-        'started_at',
-        'cancel_requested',
-        'retry_at',
-        'needs_publish',
-        'worker_id',
-        'lease_expires_at',
-        'speed',
-        'eta_seconds',
-        'expired_at',
-        JOB_TABLE.timeToLiveAttribute,
-        ...FINISHED_ATTRIBUTES,
-        ...DEAD_LETTER_ATTRIBUTES,
-      ],
-      append: { history: [historyEntry({ status: 'queued', at, note })] },
-      condition: { or: [{ equals: ['status', 'failed'] }, { equals: ['status', 'cancelled'] }] },
-    });
-    return result ?? null;
+    return (await this.update(jobId, 'requeue', transitions.requeue(current, now, note))) ?? null;
   }
 
   async markDeleted(jobId: string, now: Date, recordExpiresAt?: Date): Promise<Job | null> {
     if (!isJobId(jobId)) return null;
-    const at = now.toISOString();
     // Without its list sort keys the job drops out of every listing index and by_reuse_key.
-    const marked = await this.update(jobId, 'deletion', {
-      set: { deleted_at: at, updated_at: at, ...timeToLive(recordExpiresAt) },
-      remove: [...LIST_SORT_ATTRIBUTES, ...FINISHED_ATTRIBUTES],
-      condition: { and: [{ exists: 'job_id' }, { notExists: 'deleted_at' }] },
-    });
+    const marked = await this.update(jobId, 'deletion', transitions.markDeleted(now, recordExpiresAt));
     // Already deleted (or unknown): deleting again changes nothing.
     return marked ?? this.get(jobId);
   }
 
   async markExpired(jobId: string, now: Date, recordExpiresAt?: Date): Promise<boolean> {
     if (!isJobId(jobId)) return false;
-    const at = now.toISOString();
-    const expired = await this.update(jobId, 'expiry', {
-      set: { expired_at: at, updated_at: at, ...timeToLive(recordExpiresAt) },
-      remove: [...FINISHED_ATTRIBUTES],
-      condition: {
-        and: [
-          { or: TERMINAL_STATUSES.map((status): Condition => ({ equals: ['status', status] })) },
-          { notExists: 'expired_at' },
-          { notExists: 'deleted_at' },
-        ],
-      },
-    });
-    return expired !== undefined;
+    return (await this.update(jobId, 'expiry', transitions.markExpired(now, recordExpiresAt))) !== undefined;
   }
 
   async findExpirable(finishedBefore: Date, limit: number): Promise<Job[]> {
@@ -552,38 +362,17 @@ export class DynamoJobRepository extends JobRepository {
   }
 
   async setNeedsPublish(jobId: string, needsPublish: boolean, now: Date): Promise<boolean> {
-    const at = now.toISOString();
     // The recovery sort key depends on retry_at, so the write is conditional on the retry_at read.
     for (let round = 0; round < MAX_ROUNDS; round += 1) {
       const job = await this.get(jobId);
       if (!job || job.status !== 'queued') return false;
-      const result = await this.update(jobId, 'publish flag', {
-        set: {
-          needs_publish: needsPublish ? true : undefined,
-          updated_at: at,
-          lease_sort: queuedSortKey({ needs_publish: needsPublish, retry_at: job.retry_at, queuedAt: at }),
-        },
-        remove: needsPublish ? [] : ['needs_publish'],
-        condition: {
-          and: [
-            { equals: ['status', 'queued'] },
-            job.retry_at === undefined ? { notExists: 'retry_at' } : { equals: ['retry_at', job.retry_at] },
-          ],
-        },
-      });
-      if (result) return true;
+      if (await this.update(jobId, 'publish flag', transitions.setNeedsPublish(job, needsPublish, now))) return true;
     }
     throw new AppError('DATABASE_ERROR', `job ${jobId} kept changing while its publish flag was being set`);
   }
 
   async takeForRepublish(jobId: string, seenUpdatedAt: string, now: Date): Promise<boolean> {
-    const at = now.toISOString();
-    const taken = await this.update(jobId, 'republish', {
-      set: { updated_at: at, lease_sort: queuedSortKey({ needs_publish: false, retry_at: undefined, queuedAt: at }) },
-      remove: ['needs_publish', 'retry_at'],
-      condition: { and: [{ equals: ['status', 'queued'] }, { equals: ['updated_at', seenUpdatedAt] }] },
-    });
-    return taken !== undefined;
+    return (await this.update(jobId, 'republish', transitions.takeForRepublish(seenUpdatedAt, now))) !== undefined;
   }
 
   async reserveIdempotencyKey(input: IdempotencyReservation): Promise<IdempotencyRecord | null> {
@@ -719,21 +508,36 @@ export class DynamoJobRepository extends JobRepository {
     return items;
   }
 
-  /** Applies a conditional update; resolves to the new job, or undefined when the condition did not hold. */
-  private async update(jobId: string, action: string, spec: UpdateSpec): Promise<Job | undefined> {
+  /** Applies a transition; resolves to the new job, or undefined when its condition did not hold. */
+  private async update(jobId: string, action: string, transition: Transition): Promise<Job | undefined> {
     let attributes: Record<string, unknown> | undefined;
     const applied = await this.conditional(action, async () => {
       const result = await this.documents.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { job_id: jobId },
-          ...buildUpdate(spec),
+          ...toDynamoUpdate(jobId, transition),
           ReturnValues: 'ALL_NEW',
         }),
       );
       attributes = result.Attributes;
     });
     return applied && attributes ? toJob(attributes) : undefined;
+  }
+
+  /** One BatchWriteItem of at most 25 puts, repeated for what it leaves unprocessed, with a growing pause. */
+  private async writeBatch(items: Record<string, unknown>[]): Promise<void> {
+    let requests = items.map((Item) => ({ PutRequest: { Item } }));
+    for (let round = 0; requests.length > 0; round += 1) {
+      if (round >= MAX_BATCH_ROUNDS) {
+        throw new AppError('DATABASE_ERROR', `database batch insert left ${requests.length} jobs unwritten`);
+      }
+      if (round > 0) await new Promise((resolve) => setTimeout(resolve, BATCH_BACKOFF_MS * 2 ** (round - 1)));
+      const result = await this.documents.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } }));
+      requests = (result.UnprocessedItems?.[this.tableName] ?? []).flatMap((request) =>
+        request.PutRequest?.Item ? [{ PutRequest: { Item: request.PutRequest.Item } }] : [],
+      );
+    }
   }
 
   /** Runs a conditional write; false when its condition failed, DATABASE_ERROR for anything else. */
@@ -750,20 +554,6 @@ export class DynamoJobRepository extends JobRepository {
   }
 }
 
-/** Keys of `by_finished`, which the retention sweep reads, for a job finished at `at`. */
-function finishedKeys(at: string, jobId: string): Pick<IndexKeys, 'finished_pk' | 'finished_sort'> {
-  return { finished_pk: JOB_TABLE.finishedPartition, finished_sort: `${at}#${jobId}` };
-}
-
-/** The time-to-live attribute for a record the database may delete after `at`, if any. */
-function timeToLive(at: Date | undefined): Partial<Record<typeof JOB_TABLE.timeToLiveAttribute, number>> {
-  return at === undefined ? {} : { [JOB_TABLE.timeToLiveAttribute]: Math.ceil(at.getTime() / 1000) };
-}
-
-function deadLetterSort(position: DeadLetterPosition): string {
-  return `${position.dead_lettered_at}#${position.job_id}`;
-}
-
 /** The index position just after a listed dead letter, usable as ExclusiveStartKey. */
 function deadLetterKey(position: DeadLetterPosition): ItemKey {
   return {
@@ -773,33 +563,9 @@ function deadLetterKey(position: DeadLetterPosition): ItemKey {
   };
 }
 
-/** A transition to `cancelled`, which drops the job out of recovery and clears what only a live job has. */
-function cancellation(
-  jobId: string,
-  at: string,
-  workerId: string | undefined,
-  note: string,
-  condition: Condition,
-): UpdateSpec {
-  return {
-    set: { status: 'cancelled', completed_at: at, updated_at: at, ...finishedKeys(at, jobId) },
-    remove: [
-      'worker_id',
-      'lease_expires_at',
-      'lease_sort',
-      'speed',
-      'eta_seconds',
-      'cancel_requested',
-      'retry_at',
-      'needs_publish',
-      'active_owner',
-    ],
-    append: { history: [historyEntry({ status: 'cancelled', at, worker_id: workerId, note })] },
-    condition,
-  };
-}
-
 function toJob(item: Record<string, unknown>): Job {
-  const job = Object.fromEntries(Object.entries(item).filter(([key]) => !INDEX_ATTRIBUTES.includes(key)));
+  const job = Object.fromEntries(
+    Object.entries(item).filter(([key]) => !(INDEX_ATTRIBUTES as readonly string[]).includes(key)),
+  );
   return job as unknown as Job;
 }

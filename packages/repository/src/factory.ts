@@ -3,9 +3,11 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { AppError } from '@mediaflow/domain';
 import type { AppConfig } from '@mediaflow/domain';
 import { DynamoJobRepository } from './dynamo-job-repository';
+import { CoalescingRateLimitStore } from './coalescing-rate-limit-store';
 import { DynamoRateLimitStore } from './dynamo-rate-limit-store';
 import { startEmbeddedDynamo } from './embedded';
 import { JobRepository } from './job-repository';
+import { AtomicMongoRateLimitStore } from './mongo-atomic-rate-limit-store';
 import { createMongoClient } from './mongo-client';
 import { MongoJobRepository } from './mongo-job-repository';
 import { MongoRateLimitStore } from './mongo-rate-limit-store';
@@ -15,8 +17,9 @@ export interface RepositoryHandle {
   repository: JobRepository;
   /**
    * Rate-limit buckets in the same database, over the same client (embedded:
-   * the same in-process server). Call its init() too; it is cheap after the
-   * repository's.
+   * the same in-process server), behind a CoalescingRateLimitStore: one take
+   * per key in flight per process. Call its init() too; it is cheap after
+   * the repository's.
    */
   rateLimits: RateLimitStore;
   /** Closes the repository, the rate limits, their client and anything started for them (the embedded database). */
@@ -42,11 +45,19 @@ export async function createJobRepository(config: AppConfig): Promise<Repository
         dbName: config.DB_NAME,
         collection: config.MONGO_JOBS_COLLECTION,
       });
-      const rateLimits = new MongoRateLimitStore({
-        client,
-        dbName: config.DB_NAME,
-        collection: `${config.MONGO_JOBS_COLLECTION}_rate_limits`,
-      });
+      const rateLimits = new CoalescingRateLimitStore(
+        config.DATABASE_COMPAT === 'ferretdb-v1'
+          ? new MongoRateLimitStore({
+              client,
+              dbName: config.DB_NAME,
+              collection: `${config.MONGO_JOBS_COLLECTION}_rate_limits`,
+            })
+          : new AtomicMongoRateLimitStore({
+              client,
+              dbName: config.DB_NAME,
+              collection: `${config.MONGO_JOBS_COLLECTION}_rate_buckets`,
+            }),
+      );
       return {
         repository,
         rateLimits,
@@ -57,7 +68,12 @@ export async function createJobRepository(config: AppConfig): Promise<Repository
       const client = createDynamoClient(config);
       const shared = { client, tableName: config.DYNAMODB_TABLE };
       const repository = new DynamoJobRepository(shared);
-      const rateLimits = new DynamoRateLimitStore(shared);
+      const rateLimits = new CoalescingRateLimitStore(
+        new DynamoRateLimitStore({
+          ...shared,
+          returnsItemOnConditionFailure: config.DATABASE_COMPAT !== 'dynalite',
+        }),
+      );
       return {
         repository,
         rateLimits,
@@ -74,7 +90,9 @@ export async function createJobRepository(config: AppConfig): Promise<Repository
         rebuildTableToAddIndexes: true,
       };
       const repository = new DynamoJobRepository(shared);
-      const rateLimits = new DynamoRateLimitStore(shared);
+      const rateLimits = new CoalescingRateLimitStore(
+        new DynamoRateLimitStore({ ...shared, returnsItemOnConditionFailure: false }),
+      );
       return {
         repository,
         rateLimits,

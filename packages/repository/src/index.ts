@@ -1,6 +1,9 @@
 export * from './job-repository';
 export { RateLimitStore } from './rate-limit-store';
-export type { RateLimitDecision, RateLimitRequest } from './rate-limit-store';
+export type { RateLimitDecision, RateLimitGrant, RateLimitPartialRequest, RateLimitRequest } from './rate-limit-store';
+export { CoalescingRateLimitStore } from './coalescing-rate-limit-store';
+export { AtomicMongoRateLimitStore } from './mongo-atomic-rate-limit-store';
+export type { AtomicMongoRateLimitStoreOptions } from './mongo-atomic-rate-limit-store';
 export { MongoJobRepository } from './mongo-job-repository';
 export type { MongoJobRepositoryOptions } from './mongo-job-repository';
 export { MongoRateLimitStore } from './mongo-rate-limit-store';

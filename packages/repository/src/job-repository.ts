@@ -128,25 +128,35 @@ export const ACTIVE_STATUSES: readonly JobStatus[] = ['queued', 'processing'];
 /** How long an idempotency key stays reserved. */
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 
-/**
- * The job store. Every state change a worker makes is conditional on that
- * worker still owning the job (status `processing`, same `worker_id`), so a
- * worker that lost its lease can never overwrite the work of the one that took
- * over. Methods that return boolean report whether the condition held.
+/*
+ * The job store's ports. The store is split into role interfaces so each
+ * consumer can depend on the part it uses (the API on JobSubmissions and
+ * IdempotencyKeys, a worker's job runner on JobLeases, the reaper on
+ * JobRecovery, the retention sweep on JobLifecycle); JobRepository is all of
+ * them, which each adapter implements. Every state change is one transition
+ * of job-transitions.ts, which states its condition and effect once for
+ * every database. This file imports no database driver.
  */
-export abstract class JobRepository {
-  /** Creates tables or indexes if missing. Safe to call from every process at once. */
-  abstract init(): Promise<void>;
 
-  /** Throws when the database cannot be reached. */
-  abstract ping(): Promise<void>;
-
-  abstract close(): Promise<void>;
-
+/**
+ * Storing and reading jobs on a client's behalf (the API): submission, lookup
+ * and listing.
+ */
+export interface JobSubmissions {
   /** Stores a new job in `queued`, or `completed` when it reuses an earlier result (`job.reuse`). */
-  abstract create(job: NewJob): Promise<Job>;
+  create(job: NewJob): Promise<Job>;
 
-  abstract get(jobId: string): Promise<Job | null>;
+  /**
+   * Stores several new jobs at once, exactly as create() would store each,
+   * and returns them in the order given. Fewer round trips than create() in
+   * a loop, but not atomic: on failure some jobs may be stored. Job ids must
+   * be fresh (random UUIDs): on DynamoDB a batch write cannot be conditional,
+   * so unlike create() it does not refuse an id that already exists (MongoDB
+   * does, failing the call and naming the id). An empty list stores nothing.
+   */
+  createMany(jobs: NewJob[]): Promise<Job[]>;
+
+  get(jobId: string): Promise<Job | null>;
 
   /**
    * Newest first; with `owner`, only that owner's jobs (none for ''), and
@@ -156,53 +166,19 @@ export abstract class JobRepository {
    * unfiltered listing, is INVALID_CURSOR; a cursor holds only a position,
    * so it pages on with the same filters.
    */
-  abstract list(query: ListJobsQuery): Promise<JobPage>;
+  list(query: ListJobsQuery): Promise<JobPage>;
+}
 
-  /**
-   * Tombstones a job for DELETE /jobs/{id}: sets `deleted_at` (kept when
-   * already set) and takes it out of every listing and lookup by index, but
-   * not out of get(), so ownership can still be checked and a worker still
-   * running it sees it. Does not change its status; cancel it first.
-   * Returns the job as it now is, or null when unknown.
-   *
-   * @param recordExpiresAt When the database may delete the tombstone by itself (its TTL).
-   */
-  abstract markDeleted(jobId: string, now: Date, recordExpiresAt?: Date): Promise<Job | null>;
-
-  /**
-   * Retention: records that a finished job's objects are gone (`expired_at`).
-   * False when the job is unknown, not finished, already expired or deleted.
-   */
-  abstract markExpired(jobId: string, now: Date, recordExpiresAt?: Date): Promise<boolean>;
-
-  /**
-   * Finished jobs (completed, failed or cancelled) whose `completed_at` is
-   * before `finishedBefore`, neither expired nor deleted, oldest first, at
-   * most `limit`: what the retention sweep expires next.
-   */
-  abstract findExpirable(finishedBefore: Date, limit: number): Promise<Job[]>;
-
-  /**
-   * The newest `completed` job with this reuse key that is neither expired
-   * nor deleted, or null.
-   */
-  abstract findReusable(reuseKey: string): Promise<Job | null>;
-
-  /**
-   * Every job with this reuse key that is not deleted (expired ones
-   * included), newest first, at most `limit`: the jobs that may point at one
-   * job's objects, for counting references before deleting them.
-   */
-  abstract findByReuseKey(reuseKey: string, limit: number): Promise<Job[]>;
-
-  /**
-   * How many of the owner's jobs are `queued` or `processing`, for a cap on
-   * each API key's work in flight. On DynamoDB this reads an index, so a job
-   * created or finished a moment ago may not be counted yet; with the check
-   * and the create being separate calls, concurrent submissions of one key
-   * can overshoot a cap by a few jobs either way.
-   */
-  abstract countActive(owner: string): Promise<number>;
+/**
+ * A worker's hold on a job: claiming it and every state change it makes while
+ * it holds the lease. Every write but claim is conditional on the worker
+ * still owning the job (status `processing`, same `worker_id`), so a worker
+ * that lost its lease can never overwrite the work of the one that took over.
+ * Methods that return boolean report whether the condition held.
+ */
+export interface JobLeases {
+  /** The job as stored, or null when unknown (a worker checks what it holds). */
+  get(jobId: string): Promise<Job | null>;
 
   /**
    * Atomically moves a job to `processing` for this worker, incrementing
@@ -215,22 +191,22 @@ export abstract class JobRepository {
    * A job taken over from a dead worker keeps `cancel_requested`; its new
    * worker should acknowledge that with markCancelled instead of running it.
    */
-  abstract claim(request: ClaimRequest): Promise<Job | null>;
+  claim(request: ClaimRequest): Promise<Job | null>;
 
   /**
    * Records progress and renews the lease. False also when a cancel was
    * requested: that is the worker's cue to stop and call markCancelled.
    */
-  abstract updateProgress(jobId: string, workerId: string, update: ProgressUpdate): Promise<boolean>;
+  updateProgress(jobId: string, workerId: string, update: ProgressUpdate): Promise<boolean>;
 
   /** `processing` -> `completed`. False also when a cancel was requested, so a cancelled job never turns up done. */
-  abstract complete(jobId: string, workerId: string, update: CompletionUpdate): Promise<boolean>;
+  complete(jobId: string, workerId: string, update: CompletionUpdate): Promise<boolean>;
 
   /**
    * `processing` -> `failed`, also while a cancel is requested (the failure
    * stands). With `deadLetter` the job joins the dead letters.
    */
-  abstract fail(jobId: string, workerId: string, update: FailureUpdate): Promise<boolean>;
+  fail(jobId: string, workerId: string, update: FailureUpdate): Promise<boolean>;
 
   /**
    * Hands a job back (`processing` -> `queued`) so another worker may claim
@@ -239,8 +215,21 @@ export abstract class JobRepository {
    * requested the job becomes `cancelled` instead, since nobody should run it
    * again; the result is true in both cases.
    */
-  abstract release(jobId: string, workerId: string, now: Date, note: string, retryAt?: Date): Promise<boolean>;
+  release(jobId: string, workerId: string, now: Date, note: string, retryAt?: Date): Promise<boolean>;
 
+  /**
+   * The owning worker's acknowledgement of a cancel: `processing` -> `cancelled`,
+   * dropping worker, lease and running estimates. False when this worker no
+   * longer owns the job.
+   */
+  markCancelled(jobId: string, workerId: string, now: Date): Promise<boolean>;
+}
+
+/**
+ * The reaper's view: jobs that may lack a queue message, and the flags that
+ * decide who publishes them again; also the dead letters an operator replays.
+ */
+export interface JobRecovery {
   /**
    * Jobs that need a worker but may have no queue message: `queued` jobs and
    * `processing` jobs whose lease expired before `now`, at most `limit`, in
@@ -250,42 +239,14 @@ export abstract class JobRepository {
    * waiting first; queued jobs whose retry is not yet due. `retry_at` and
    * `needs_publish` are returned so the caller can decide what to publish.
    */
-  abstract findRecoverable(now: Date, limit: number): Promise<Job[]>;
-
-  /**
-   * Cancels a job on a client's behalf and returns it as it now is, or null
-   * when the job is unknown. A `queued` job becomes `cancelled` at once. A
-   * `processing` job gets `cancel_requested` and stays `processing` until its
-   * worker acknowledges (markCancelled) or finishes otherwise. A finished job
-   * is returned unchanged.
-   */
-  abstract requestCancel(jobId: string, now: Date): Promise<Job | null>;
-
-  /**
-   * The owning worker's acknowledgement of a cancel: `processing` -> `cancelled`,
-   * dropping worker, lease and running estimates. False when this worker no
-   * longer owns the job.
-   */
-  abstract markCancelled(jobId: string, workerId: string, now: Date): Promise<boolean>;
-
-  /**
-   * Puts a `failed` or `cancelled` job back in the queue as if new (attempts
-   * 0; no error, outputs, paths, timestamps of the last run, dead letter,
-   * cancel request or retry time) for an operator's retry or a dead-letter
-   * replay. Returns the requeued job, or null when the job is unknown or in
-   * another status; get() tells those apart.
-   */
-  abstract requeue(jobId: string, now: Date, note: string): Promise<Job | null>;
-
-  /** Dead-lettered jobs, most recently dead-lettered first, by keyset cursor (INVALID_CURSOR when malformed). */
-  abstract listDeadLetters(query: DeadLetterQuery): Promise<DeadLetterPage>;
+  findRecoverable(now: Date, limit: number): Promise<Job[]>;
 
   /**
    * Flags (or unflags) a `queued` job as stored but maybe never published.
    * False when the job is unknown or no longer queued, in which case a
    * worker already has it and no publish is needed.
    */
-  abstract setNeedsPublish(jobId: string, needsPublish: boolean, now: Date): Promise<boolean>;
+  setNeedsPublish(jobId: string, needsPublish: boolean, now: Date): Promise<boolean>;
 
   /**
    * The reaper's right to publish a queued job again: clears `needs_publish`
@@ -299,8 +260,14 @@ export abstract class JobRepository {
    * steps; a write after the publish could land on top of the claim the
    * message led to and undo it.)
    */
-  abstract takeForRepublish(jobId: string, seenUpdatedAt: string, now: Date): Promise<boolean>;
+  takeForRepublish(jobId: string, seenUpdatedAt: string, now: Date): Promise<boolean>;
 
+  /** Dead-lettered jobs, most recently dead-lettered first, by keyset cursor (INVALID_CURSOR when malformed). */
+  listDeadLetters(query: DeadLetterQuery): Promise<DeadLetterPage>;
+}
+
+/** Idempotency-Key reservations for job submission. */
+export interface IdempotencyKeys {
   /**
    * Atomically reserves an idempotency key within its scope for
    * IDEMPOTENCY_TTL_MS. Null when this call created the reservation (go ahead
@@ -308,5 +275,125 @@ export abstract class JobRepository {
    * the caller can compare fingerprints. Of concurrent calls for one key,
    * exactly one gets null. An expired reservation counts as absent.
    */
+  reserveIdempotencyKey(input: IdempotencyReservation): Promise<IdempotencyRecord | null>;
+}
+
+/**
+ * What clients, operators and the retention sweep do to a job outside a
+ * worker's lease: cancellation, requeue, deletion, expiry, result reuse and
+ * the per-owner quota.
+ */
+export interface JobLifecycle {
+  /**
+   * Cancels a job on a client's behalf and returns it as it now is, or null
+   * when the job is unknown. A `queued` job becomes `cancelled` at once. A
+   * `processing` job gets `cancel_requested` and stays `processing` until its
+   * worker acknowledges (markCancelled) or finishes otherwise. A finished job
+   * is returned unchanged.
+   */
+  requestCancel(jobId: string, now: Date): Promise<Job | null>;
+
+  /**
+   * Puts a `failed` or `cancelled` job back in the queue as if new (attempts
+   * 0; no error, outputs, paths, timestamps of the last run, dead letter,
+   * cancel request or retry time) for an operator's retry or a dead-letter
+   * replay. Returns the requeued job, or null when the job is unknown or in
+   * another status; get() tells those apart.
+   */
+  requeue(jobId: string, now: Date, note: string): Promise<Job | null>;
+
+  /**
+   * Tombstones a job for DELETE /jobs/{id}: sets `deleted_at` (kept when
+   * already set) and takes it out of every listing and lookup by index, but
+   * not out of get(), so ownership can still be checked and a worker still
+   * running it sees it. Does not change its status; cancel it first.
+   * Returns the job as it now is, or null when unknown.
+   *
+   * @param recordExpiresAt When the database may delete the tombstone by itself (its TTL).
+   */
+  markDeleted(jobId: string, now: Date, recordExpiresAt?: Date): Promise<Job | null>;
+
+  /**
+   * Retention: records that a finished job's objects are gone (`expired_at`).
+   * False when the job is unknown, not finished, already expired or deleted.
+   */
+  markExpired(jobId: string, now: Date, recordExpiresAt?: Date): Promise<boolean>;
+
+  /**
+   * Finished jobs (completed, failed or cancelled) whose `completed_at` is
+   * before `finishedBefore`, neither expired nor deleted, oldest first, at
+   * most `limit`: what the retention sweep expires next.
+   */
+  findExpirable(finishedBefore: Date, limit: number): Promise<Job[]>;
+
+  /**
+   * The newest `completed` job with this reuse key that is neither expired
+   * nor deleted, or null.
+   */
+  findReusable(reuseKey: string): Promise<Job | null>;
+
+  /**
+   * Every job with this reuse key that is not deleted (expired ones
+   * included), newest first, at most `limit`: the jobs that may point at one
+   * job's objects, for counting references before deleting them.
+   */
+  findByReuseKey(reuseKey: string, limit: number): Promise<Job[]>;
+
+  /**
+   * How many of the owner's jobs are `queued` or `processing`, for a cap on
+   * each API key's work in flight. Both adapters read an index of the active
+   * jobs only (`active_owner`, see job-transitions.ts), never all of an
+   * owner's jobs. On DynamoDB that index is eventually consistent, so a job
+   * created or finished a moment ago may not be counted yet; with the check
+   * and the create being separate calls, concurrent submissions of one key
+   * can overshoot a cap by a few jobs either way.
+   */
+  countActive(owner: string): Promise<number>;
+}
+
+/** Set-up and health of the store itself. */
+export interface RepositoryAdmin {
+  /** Creates tables or indexes if missing. Safe to call from every process at once. */
+  init(): Promise<void>;
+
+  /** Throws when the database cannot be reached. */
+  ping(): Promise<void>;
+
+  close(): Promise<void>;
+}
+
+/** The whole job store: every role. */
+export type JobStore = RepositoryAdmin & JobSubmissions & JobLeases & JobRecovery & IdempotencyKeys & JobLifecycle;
+
+/**
+ * The whole job store as the adapters implement it; the type existing
+ * consumers depend on. Each role's contract is documented on its interface.
+ */
+export abstract class JobRepository implements JobStore {
+  abstract create(job: NewJob): Promise<Job>;
+  abstract createMany(jobs: NewJob[]): Promise<Job[]>;
+  abstract get(jobId: string): Promise<Job | null>;
+  abstract list(query: ListJobsQuery): Promise<JobPage>;
+  abstract claim(request: ClaimRequest): Promise<Job | null>;
+  abstract updateProgress(jobId: string, workerId: string, update: ProgressUpdate): Promise<boolean>;
+  abstract complete(jobId: string, workerId: string, update: CompletionUpdate): Promise<boolean>;
+  abstract fail(jobId: string, workerId: string, update: FailureUpdate): Promise<boolean>;
+  abstract release(jobId: string, workerId: string, now: Date, note: string, retryAt?: Date): Promise<boolean>;
+  abstract markCancelled(jobId: string, workerId: string, now: Date): Promise<boolean>;
+  abstract findRecoverable(now: Date, limit: number): Promise<Job[]>;
+  abstract setNeedsPublish(jobId: string, needsPublish: boolean, now: Date): Promise<boolean>;
+  abstract takeForRepublish(jobId: string, seenUpdatedAt: string, now: Date): Promise<boolean>;
+  abstract listDeadLetters(query: DeadLetterQuery): Promise<DeadLetterPage>;
   abstract reserveIdempotencyKey(input: IdempotencyReservation): Promise<IdempotencyRecord | null>;
+  abstract requestCancel(jobId: string, now: Date): Promise<Job | null>;
+  abstract requeue(jobId: string, now: Date, note: string): Promise<Job | null>;
+  abstract markDeleted(jobId: string, now: Date, recordExpiresAt?: Date): Promise<Job | null>;
+  abstract markExpired(jobId: string, now: Date, recordExpiresAt?: Date): Promise<boolean>;
+  abstract findExpirable(finishedBefore: Date, limit: number): Promise<Job[]>;
+  abstract findReusable(reuseKey: string): Promise<Job | null>;
+  abstract findByReuseKey(reuseKey: string, limit: number): Promise<Job[]>;
+  abstract countActive(owner: string): Promise<number>;
+  abstract init(): Promise<void>;
+  abstract ping(): Promise<void>;
+  abstract close(): Promise<void>;
 }

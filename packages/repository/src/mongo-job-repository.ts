@@ -1,13 +1,16 @@
-import { MongoServerError } from 'mongodb';
-import type { Collection, Filter, MongoClient, Sort, UpdateFilter } from 'mongodb';
+import { MongoBulkWriteError, MongoServerError } from 'mongodb';
+import type { Collection, Filter, MongoClient, Sort, UpdateFilter, WriteError } from 'mongodb';
 import { AppError, isTerminal, TERMINAL_STATUSES } from '@mediaflow/domain';
 import type { Job } from '@mediaflow/domain';
 import { deadLetterPage, decodeDeadLetterCursor, decodeListCursor, encodeListCursor } from './cursor';
 import { guarded, toDatabaseError } from './database-error';
+import { backfillActiveOwners } from './mongo-active-owner-backfill';
 import { ClaimLedger, isDuplicateKey } from './mongo-claim-ledger';
 import { createMongoClient } from './mongo-client';
 import { IdempotencyStore } from './mongo-idempotency-store';
-import { hasWarnings, historyEntry, isClaimable, leaseUntil, newJobRecord } from './job-records';
+import { toJob, toMongoDocument, toMongoFilter, toMongoUpdate } from './mongo-translate';
+import type { JobDocument } from './mongo-translate';
+import { isClaimable, leaseUntil } from './job-records';
 import { ACTIVE_STATUSES, JobRepository } from './job-repository';
 import type {
   ClaimRequest,
@@ -22,15 +25,8 @@ import type {
   NewJob,
   ProgressUpdate,
 } from './job-repository';
-
-/**
- * Stored shape: the job itself, keyed by its id so lookups need no extra
- * index, plus how often it was requeued (see ClaimLedger), absent until then.
- */
-type JobDocument = Job & { _id: string; claim_generation?: number; purge_at?: Date };
-
-/** The fields a job may lack, which are the only ones an update may $unset. */
-type OptionalField = { [K in keyof Job]-?: undefined extends Job[K] ? K : never }[keyof Job];
+import * as transitions from './job-transitions';
+import type { JobRecord, Transition } from './job-transitions';
 
 const NOT_IMPLEMENTED = 238;
 // Read-then-write transitions start over when the job changed in between; more rounds than this means a storm.
@@ -41,9 +37,10 @@ export type MongoJobRepositoryOptions = { dbName: string; collection: string } &
 );
 
 /**
- * MongoDB adapter. Every transition is one conditional findOneAndUpdate or
- * updateOne whose filter carries the ownership condition, so the database
- * decides who wins a race. Claims are additionally arbitrated by a claim
+ * MongoDB adapter. Every transition (job-transitions.ts) is translated
+ * (mongo-translate.ts) into one conditional findOneAndUpdate or updateOne
+ * whose filter carries the ownership condition, so the database decides who
+ * wins a race. Claims are additionally arbitrated by a claim
  * ledger (see ClaimLedger) because FerretDB v1 does not apply update filters
  * atomically; on that server the other transitions stay last-writer-wins
  * when they race a takeover, which MongoDB itself rules out.
@@ -94,9 +91,11 @@ export class MongoJobRepository extends JobRepository {
       await this.jobs.createIndex({ expired_at: 1, deleted_at: 1, completed_at: 1, _id: 1 }, { name: 'by_retention' });
       await this.createPurgeIndex();
       await this.createDeadLetterIndex();
+      await this.createActiveOwnerIndex();
       await this.claims.init();
       await this.idempotency.init();
     });
+    await guarded('active-owner backfill', async () => backfillActiveOwners(this.jobs));
   }
 
   async ping(): Promise<void> {
@@ -110,18 +109,35 @@ export class MongoJobRepository extends JobRepository {
   }
 
   async create(job: NewJob): Promise<Job> {
-    const record = newJobRecord(job);
+    const transition = transitions.createJob(job);
     try {
-      await this.jobs.insertOne({
-        _id: record.job_id,
-        ...record,
-        ...(job.recordExpiresAt === undefined ? {} : { purge_at: job.recordExpiresAt }),
-      });
+      await this.jobs.insertOne(toMongoDocument(job.job_id, transition));
     } catch (error) {
       if (isDuplicateKey(error)) throw new AppError('INTERNAL', `job ${job.job_id} already exists`);
       throw toDatabaseError(error, 'insert');
     }
-    return record;
+    return transitions.jobOf(transition.set as JobRecord);
+  }
+
+  /**
+   * One unordered insertMany. Ids are fresh UUIDs, so a duplicate is a bug:
+   * the call then fails naming the jobs that already existed (the others are stored).
+   */
+  async createMany(jobs: NewJob[]): Promise<Job[]> {
+    if (jobs.length === 0) return [];
+    assertDistinctIds(jobs);
+    const created = jobs.map(transitions.createJob);
+    try {
+      await this.jobs.insertMany(
+        created.map((transition, index) => toMongoDocument(jobs[index]?.job_id ?? '', transition)),
+        { ordered: false },
+      );
+    } catch (error) {
+      const duplicates = duplicateIds(error, jobs);
+      if (duplicates.length > 0) throw new AppError('INTERNAL', `jobs ${duplicates.join(', ')} already exist`);
+      throw toDatabaseError(error, 'insert');
+    }
+    return created.map((transition) => transitions.jobOf(transition.set as JobRecord));
   }
 
   async get(jobId: string): Promise<Job | null> {
@@ -165,19 +181,22 @@ export class MongoJobRepository extends JobRepository {
     };
   }
 
+  /** Reads `by_active_owner`, which holds only queued and processing jobs (see JobRecord.active_owner). */
   async countActive(owner: string): Promise<number> {
     if (owner === '') return 0;
     return guarded('active count', async () =>
-      this.jobs.countDocuments({ owner, status: { $in: [...ACTIVE_STATUSES] } }),
+      // The status is belt and braces, as on DynamoDB.
+      this.jobs.countDocuments({ active_owner: owner, status: { $in: [...ACTIVE_STATUSES] } }),
     );
   }
 
   async claim(request: ClaimRequest): Promise<Job | null> {
     const current = await this.read(request.jobId);
-    if (!current || !isClaimable(toJob(current), request.now)) return null;
-    const now = request.now.toISOString();
-    const lease = leaseUntil(request.now, request.leaseMs);
+    if (!current) return null;
+    const job = toJob(current);
+    if (!isClaimable(job, request.now)) return null;
     const generation = current.claim_generation ?? 0;
+    // FerretDB v1 workaround (see ClaimLedger): the ledger decides which claimer gets the next attempt.
     const attempt = await guarded('claim', async () =>
       this.claims.reserve({
         jobId: request.jobId,
@@ -185,126 +204,34 @@ export class MongoJobRepository extends JobRepository {
         generation,
         workerId: request.workerId,
         now: request.now,
-        leaseExpiresAt: lease,
+        leaseExpiresAt: leaseUntil(request.now, request.leaseMs),
       }),
     );
     if (attempt === null) return null;
-    const update: UpdateFilter<JobDocument> = {
-      $set: {
-        status: 'processing',
-        worker_id: request.workerId,
-        lease_expires_at: lease,
-        started_at: now,
-        updated_at: now,
-        progress: 0,
-        attempts: attempt,
-      },
-      $unset: { speed: '', eta_seconds: '', retry_at: '', needs_publish: '' },
-      $push: { history: historyEntry({ status: 'processing', at: now, worker_id: request.workerId, attempt }) },
-    };
-    const claimed = await guarded('claim', async () =>
-      this.jobs.findOneAndUpdate(
-        {
-          _id: request.jobId,
-          // Unchanged since it was read: the attempt number reserved above is then the true next one.
-          attempts: current.attempts,
-          claim_generation: generation === 0 ? { $exists: false } : generation,
-          $or: [
-            { status: 'queued', $or: [{ retry_at: { $exists: false } }, { retry_at: { $lte: now } }] },
-            { status: 'processing', lease_expires_at: { $lt: now } },
-          ],
-        },
-        update,
-        { returnDocument: 'after' },
-      ),
-    );
-    if (!claimed) {
-      await guarded('claim', async () => this.claims.forfeit(request.jobId, generation, attempt));
-      return null;
-    }
-    return toJob(claimed);
+    const claimed = await this.findAndUpdate(request.jobId, transitions.claim(job, request, attempt), 'claim', {
+      // The ledger's generation must still hold, so the attempt reserved above is the true next one.
+      claim_generation: generation === 0 ? { $exists: false } : generation,
+    });
+    if (!claimed) await guarded('claim', async () => this.claims.forfeit(request.jobId, generation, attempt));
+    return claimed;
   }
 
   async updateProgress(jobId: string, workerId: string, update: ProgressUpdate): Promise<boolean> {
-    return this.updateWhere(notCancelled(owned(jobId, workerId)), 'progress update', {
-      // A speed or ETA the caller no longer knows is dropped rather than left stale.
-      ...setAndUnset(
-        {
-          progress: update.progress,
-          speed: update.speed,
-          eta_seconds: update.eta_seconds,
-          lease_expires_at: update.leaseExpiresAt.toISOString(),
-          updated_at: new Date().toISOString(),
-        },
-        [
-          ...(update.speed === undefined ? ['speed' as const] : []),
-          ...(update.eta_seconds === undefined ? ['eta_seconds' as const] : []),
-        ],
-      ),
-    });
+    return this.updateWhere(jobId, transitions.updateProgress(workerId, update), 'progress update');
   }
 
   async complete(jobId: string, workerId: string, update: CompletionUpdate): Promise<boolean> {
-    const now = update.now.toISOString();
-    return this.updateWhere(notCancelled(owned(jobId, workerId)), 'completion', {
-      ...setAndUnset(
-        {
-          status: 'completed',
-          progress: 100,
-          outputs: update.outputs,
-          output_path: update.output_path,
-          log_path: update.log_path,
-          completed_at: now,
-          updated_at: now,
-          ...(update.recordExpiresAt === undefined ? {} : { purge_at: update.recordExpiresAt }),
-          ...(hasWarnings(update) ? { warnings: update.warnings } : {}),
-        },
-        ['speed', 'eta_seconds', 'lease_expires_at', 'error', ...(hasWarnings(update) ? [] : ['warnings' as const])],
-      ),
-      $push: { history: historyEntry({ status: 'completed', at: now, worker_id: workerId }) },
-    });
+    return this.updateWhere(jobId, transitions.complete(workerId, update), 'completion');
   }
 
   async fail(jobId: string, workerId: string, update: FailureUpdate): Promise<boolean> {
-    const now = update.now.toISOString();
-    return this.updateWhere(owned(jobId, workerId), 'failure', {
-      ...setAndUnset(
-        {
-          status: 'failed',
-          error: { code: update.error.code, message: update.error.message },
-          log_path: update.log_path,
-          completed_at: now,
-          updated_at: now,
-          dead_lettered_at: update.deadLetter ? now : undefined,
-        },
-        ['speed', 'eta_seconds', 'lease_expires_at', 'cancel_requested', ...deadLetterUnset(update.deadLetter)],
-      ),
-      $push: {
-        history: historyEntry({ status: 'failed', at: now, worker_id: workerId, note: update.error.code }),
-      },
-    });
+    return this.updateWhere(jobId, transitions.fail(workerId, update), 'failure');
   }
 
   async release(jobId: string, workerId: string, now: Date, note: string, retryAt?: Date): Promise<boolean> {
-    const at = now.toISOString();
-    const retry = retryAt?.toISOString();
-    const released = await this.updateWhere(notCancelled(owned(jobId, workerId)), 'release', {
-      ...setAndUnset({ status: 'queued', progress: 0, updated_at: at, retry_at: retry }, [
-        'worker_id',
-        'lease_expires_at',
-        'speed',
-        'eta_seconds',
-        ...(retry === undefined ? (['retry_at'] as const) : []),
-      ]),
-      $push: { history: historyEntry({ status: 'queued', at, worker_id: workerId, note }) },
-    });
-    if (released) return true;
+    if (await this.updateWhere(jobId, transitions.release(workerId, now, note, retryAt), 'release')) return true;
     // A cancel was requested: the job is handed back for good.
-    return this.updateWhere(
-      { ...owned(jobId, workerId), cancel_requested: true },
-      'release',
-      cancellation(at, workerId, `cancelled on release: ${note}`),
-    );
+    return this.updateWhere(jobId, transitions.cancelOnRelease(workerId, now, note), 'release');
   }
 
   async findRecoverable(now: Date, limit: number): Promise<Job[]> {
@@ -340,109 +267,39 @@ export class MongoJobRepository extends JobRepository {
   }
 
   async requestCancel(jobId: string, now: Date): Promise<Job | null> {
-    const at = now.toISOString();
     // Read, then write conditionally on what was read; when the job moved on in between, look again.
     for (let round = 0; round < MAX_ROUNDS; round += 1) {
       const job = await this.get(jobId);
       if (!job || isTerminal(job.status) || job.cancel_requested === true) return job;
-      const changed = await guarded('cancellation', async () =>
-        job.status === 'queued'
-          ? this.jobs.findOneAndUpdate(
-              { _id: jobId, status: 'queued' },
-              cancellation(at, undefined, 'cancel requested'),
-              { returnDocument: 'after' },
-            )
-          : this.jobs.findOneAndUpdate(
-              { _id: jobId, status: 'processing' },
-              { $set: { cancel_requested: true, updated_at: at } },
-              { returnDocument: 'after' },
-            ),
-      );
-      if (changed) return toJob(changed);
+      const transition = job.status === 'queued' ? transitions.cancelQueued(now) : transitions.requestCancel(now);
+      const changed = await this.findAndUpdate(jobId, transition, 'cancellation');
+      if (changed) return changed;
     }
     throw new AppError('DATABASE_ERROR', `job ${jobId} kept changing while it was being cancelled`);
   }
 
   async markCancelled(jobId: string, workerId: string, now: Date): Promise<boolean> {
-    return this.updateWhere(
-      owned(jobId, workerId),
-      'cancellation',
-      cancellation(now.toISOString(), workerId, 'cancel acknowledged by the worker'),
-    );
+    return this.updateWhere(jobId, transitions.markCancelled(workerId, now), 'cancellation');
   }
 
   async requeue(jobId: string, now: Date, note: string): Promise<Job | null> {
-    const at = now.toISOString();
-    const reset = setAndUnset({ status: 'queued', attempts: 0, progress: 0, outputs: [], updated_at: at }, [
-      'error',
-      'output_path',
-      'log_path',
-      'completed_at',
-      'started_at',
-      'dead_lettered_at',
-      'cancel_requested',
-      'retry_at',
-      'needs_publish',
-      'worker_id',
-      'lease_expires_at',
-      'speed',
-      'eta_seconds',
-      'expired_at',
-    ]);
-    const requeued = await guarded('requeue', async () =>
-      this.jobs.findOneAndUpdate(
-        { _id: jobId, status: { $in: ['failed', 'cancelled'] } },
-        {
-          $set: reset.$set,
-          // A purge time set when an earlier run expired must not delete the record of this new run.
-          $unset: { ...reset.$unset, purge_at: '' },
-          // Attempts start at 0 again; the claim ledger keys this new life apart from the last.
-          $inc: { claim_generation: 1 },
-          $push: { history: historyEntry({ status: 'queued', at, note }) },
-        },
-        { returnDocument: 'after' },
-      ),
-    );
-    return requeued ? toJob(requeued) : null;
+    // Read first for the owner, which the job becomes active for again; an owner never changes.
+    const current = await this.get(jobId);
+    if (!current || (current.status !== 'failed' && current.status !== 'cancelled')) return null;
+    // Attempts start at 0 again; the claim ledger keys this new life apart from the last.
+    return this.findAndUpdate(jobId, transitions.requeue(current, now, note), 'requeue', undefined, {
+      $inc: { claim_generation: 1 },
+    });
   }
 
   async markDeleted(jobId: string, now: Date, recordExpiresAt?: Date): Promise<Job | null> {
-    const at = now.toISOString();
-    const marked = await guarded('deletion', async () =>
-      this.jobs.findOneAndUpdate(
-        { _id: jobId, deleted_at: { $exists: false } },
-        {
-          $set: {
-            deleted_at: at,
-            updated_at: at,
-            ...(recordExpiresAt === undefined ? {} : { purge_at: recordExpiresAt }),
-          },
-        },
-        { returnDocument: 'after' },
-      ),
-    );
+    const marked = await this.findAndUpdate(jobId, transitions.markDeleted(now, recordExpiresAt), 'deletion');
     // Already deleted (or unknown): deleting again changes nothing.
-    return marked ? toJob(marked) : this.get(jobId);
+    return marked ?? this.get(jobId);
   }
 
   async markExpired(jobId: string, now: Date, recordExpiresAt?: Date): Promise<boolean> {
-    const at = now.toISOString();
-    return this.updateWhere(
-      {
-        _id: jobId,
-        status: { $in: [...TERMINAL_STATUSES] },
-        expired_at: { $exists: false },
-        deleted_at: { $exists: false },
-      },
-      'expiry',
-      {
-        $set: {
-          expired_at: at,
-          updated_at: at,
-          ...(recordExpiresAt === undefined ? {} : { purge_at: recordExpiresAt }),
-        },
-      },
-    );
+    return this.updateWhere(jobId, transitions.markExpired(now, recordExpiresAt), 'expiry');
   }
 
   async findExpirable(finishedBefore: Date, limit: number): Promise<Job[]> {
@@ -507,25 +364,42 @@ export class MongoJobRepository extends JobRepository {
   }
 
   async setNeedsPublish(jobId: string, needsPublish: boolean, now: Date): Promise<boolean> {
-    const at = now.toISOString();
-    return this.updateWhere(
-      { _id: jobId, status: 'queued' },
-      'publish flag',
-      needsPublish
-        ? { $set: { needs_publish: true, updated_at: at } }
-        : { $set: { updated_at: at }, $unset: { needs_publish: '' } },
-    );
+    // Conditional on the retry_at read, like DynamoDB's (see transitions.setNeedsPublish).
+    for (let round = 0; round < MAX_ROUNDS; round += 1) {
+      const job = await this.get(jobId);
+      if (!job || job.status !== 'queued') return false;
+      if (await this.updateWhere(jobId, transitions.setNeedsPublish(job, needsPublish, now), 'publish flag')) {
+        return true;
+      }
+    }
+    throw new AppError('DATABASE_ERROR', `job ${jobId} kept changing while its publish flag was being set`);
   }
 
   async takeForRepublish(jobId: string, seenUpdatedAt: string, now: Date): Promise<boolean> {
-    return this.updateWhere({ _id: jobId, status: 'queued', updated_at: seenUpdatedAt }, 'republish', {
-      $set: { updated_at: now.toISOString() },
-      $unset: { needs_publish: '', retry_at: '' },
-    });
+    return this.updateWhere(jobId, transitions.takeForRepublish(seenUpdatedAt, now), 'republish');
   }
 
   async reserveIdempotencyKey(input: IdempotencyReservation): Promise<IdempotencyRecord | null> {
     return guarded('idempotency reservation', async () => this.idempotency.reserve(input));
+  }
+
+  /**
+   * countActive()'s index: only records with `active_owner`, i.e. queued and
+   * processing jobs, belong in it, so counting reads one owner's active jobs.
+   * FerretDB v1 has no partial indexes; there it indexes every job, with the
+   * finished ones under null, so a count still reads only the owner's active jobs.
+   */
+  private async createActiveOwnerIndex(): Promise<void> {
+    const keys = { active_owner: 1, status: 1 } as const;
+    try {
+      await this.jobs.createIndex(keys, {
+        name: 'by_active_owner',
+        partialFilterExpression: { active_owner: { $exists: true } },
+      });
+    } catch (error) {
+      if (!(error instanceof MongoServerError && error.code === NOT_IMPLEMENTED)) throw error;
+      await this.jobs.createIndex(keys, { name: 'by_active_owner' });
+    }
   }
 
   /**
@@ -587,13 +461,34 @@ export class MongoJobRepository extends JobRepository {
     return guarded('read', async () => this.jobs.findOne({ _id: jobId }));
   }
 
-  private async updateWhere(
-    filter: Filter<JobDocument>,
-    action: string,
-    update: UpdateFilter<JobDocument>,
-  ): Promise<boolean> {
-    const result = await guarded(action, async () => this.jobs.updateOne(filter, update));
+  /** Runs a transition; whether its condition held. */
+  private async updateWhere(jobId: string, transition: Transition, action: string): Promise<boolean> {
+    const result = await guarded(action, async () =>
+      this.jobs.updateOne(toMongoFilter(jobId, transition.condition), toMongoUpdate(transition)),
+    );
     return result.matchedCount === 1;
+  }
+
+  /**
+   * Runs a transition and returns the job as it now is, or null when its
+   * condition did not hold. `filter` and `update` add Mongo-only parts (the
+   * claim ledger's generation).
+   */
+  private async findAndUpdate(
+    jobId: string,
+    transition: Transition,
+    action: string,
+    filter: Filter<JobDocument> = {},
+    update: UpdateFilter<JobDocument> = {},
+  ): Promise<Job | null> {
+    const changed = await guarded(action, async () =>
+      this.jobs.findOneAndUpdate(
+        { ...toMongoFilter(jobId, transition.condition), ...filter },
+        { ...toMongoUpdate(transition), ...update },
+        { returnDocument: 'after' },
+      ),
+    );
+    return changed ? toJob(changed) : null;
   }
 }
 
@@ -612,51 +507,19 @@ function listFilter(query: ListJobsQuery): Filter<JobDocument> {
   };
 }
 
-function owned(jobId: string, workerId: string): Filter<JobDocument> {
-  return { _id: jobId, status: 'processing', worker_id: workerId };
+function assertDistinctIds(jobs: readonly NewJob[]): void {
+  const seen = new Set<string>();
+  for (const job of jobs) {
+    if (seen.has(job.job_id)) throw new AppError('INTERNAL', `job ${job.job_id} appears twice in one batch`);
+    seen.add(job.job_id);
+  }
 }
 
-function notCancelled(filter: Filter<JobDocument>): Filter<JobDocument> {
-  return { ...filter, cancel_requested: { $ne: true } };
-}
-
-function deadLetterUnset(deadLetter: boolean | undefined): OptionalField[] {
-  return deadLetter ? [] : ['dead_lettered_at'];
-}
-
-/** A transition to `cancelled`, which clears what only a live job has. */
-function cancellation(at: string, workerId: string | undefined, note: string): UpdateFilter<JobDocument> {
-  return {
-    ...setAndUnset({ status: 'cancelled', completed_at: at, updated_at: at }, [
-      'worker_id',
-      'lease_expires_at',
-      'speed',
-      'eta_seconds',
-      'cancel_requested',
-      'retry_at',
-      'needs_publish',
-    ]),
-    $push: { history: historyEntry({ status: 'cancelled', at, worker_id: workerId, note }) },
-  };
-}
-
-/**
- * $set for the given fields and $unset for the named ones. Undefined fields
- * are left out of $set, so an optional value not given is simply not written.
- */
-function setAndUnset(
-  fields: Partial<Job>,
-  unset: readonly OptionalField[] = [],
-): Pick<UpdateFilter<JobDocument>, '$set' | '$unset'> {
-  const $set = Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as Partial<Job>;
-  if (unset.length === 0) return { $set };
-  return { $set, $unset: Object.fromEntries(unset.map((field) => [field, ''])) };
-}
-
-function toJob(document: JobDocument): Job {
-  const job: Partial<JobDocument> = { ...document };
-  delete job._id;
-  delete job.claim_generation;
-  delete job.purge_at;
-  return job as Job;
+/** The ids an insertMany refused as duplicate keys. */
+function duplicateIds(error: unknown, jobs: readonly NewJob[]): string[] {
+  if (error instanceof MongoBulkWriteError) {
+    const errors: WriteError[] = [error.writeErrors].flat();
+    return errors.filter((write) => write.code === 11000).map((write) => jobs[write.index]?.job_id ?? '?');
+  }
+  return isDuplicateKey(error) ? jobs.map((job) => job.job_id) : [];
 }

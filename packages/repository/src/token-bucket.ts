@@ -1,8 +1,13 @@
 import { createHash } from 'node:crypto';
 import { AppError } from '@mediaflow/domain';
-import type { RateLimitDecision, RateLimitRequest } from './rate-limit-store';
+import type { RateLimitDecision, RateLimitPartialRequest, RateLimitRequest } from './rate-limit-store';
 
-/** A bucket as stored: its tokens as of `updatedMs` (epoch milliseconds). */
+/**
+ * The token-bucket view of a bucket: its tokens as of `updatedMs` (epoch
+ * milliseconds). The stores keep the equivalent GCRA state instead (see
+ * rate-limit-gcra.ts); this view remains as the reference the GCRA is tested
+ * against, and for reading bucket entries written by earlier versions.
+ */
 export interface BucketState {
   tokens: number;
   updatedMs: number;
@@ -39,6 +44,16 @@ export function validCost(request: RateLimitRequest): number {
   }
   if (Number.isNaN(request.now.getTime())) fail('now is no valid date');
   return cost;
+}
+
+/** Throws INTERNAL unless 0 < unit ≤ cost and cost is a whole multiple of unit; returns the unit (`cost` when absent). */
+export function validUnit(request: RateLimitPartialRequest, cost: number): number {
+  const unit = request.unit ?? cost;
+  const multiple = cost / unit;
+  if (!Number.isFinite(unit) || unit <= 0 || unit > cost || Math.abs(multiple - Math.round(multiple)) > 1e-9) {
+    throw new AppError('INTERNAL', `rate limit for ${request.key}: unit must be positive and divide cost`);
+  }
+  return unit;
 }
 
 /**
