@@ -220,6 +220,39 @@ describe('KafkaJobPublisher', () => {
     expect(JSON.parse(received.value)).toEqual({ job_id: 'job-wire-1' });
   });
 
+  it('publishes a batch in one send, keyed by job id and spread evenly over the partitions', async () => {
+    const { topic } = names('batch');
+    const publisher = publisherFor(topic, 3);
+    await publisher.init();
+    const ids = Array.from({ length: 60 }, (_, index) => `job-batch-${index}`);
+    await publisher.publishMany([]);
+    await publisher.publishMany(ids.map((job_id) => ({ job_id })));
+
+    const kafka = new Kafka({ clientId: 'mf-test-reader', brokers: BROKERS, logLevel: logLevel.NOTHING });
+    const reader = kafka.consumer({ groupId: `mf-test-reader-${randomUUID()}` });
+    await reader.connect();
+    await reader.subscribe({ topic, fromBeginning: true });
+    const received = new Map<string, string>();
+    await new Promise<void>((resolve) => {
+      void reader.run({
+        eachMessage: async ({ message }) => {
+          received.set(message.key?.toString() ?? '', message.value?.toString() ?? '');
+          if (received.size === ids.length) resolve();
+          return Promise.resolve();
+        },
+      });
+    });
+    await reader.disconnect();
+    expect([...received.keys()].sort()).toEqual([...ids].sort());
+    for (const id of ids) expect(JSON.parse(received.get(id) ?? '')).toEqual({ job_id: id });
+    // In turn over the partitions, not by a hash of the id: each of the 3 holds exactly a third.
+    const perPartition = new Map<number, number>();
+    for (const partition of (await partitionsByJob(topic)).values()) {
+      perPartition.set(partition, (perPartition.get(partition) ?? 0) + 1);
+    }
+    expect([...perPartition.values()]).toEqual([20, 20, 20]);
+  });
+
   it('fails with QUEUE_ERROR within seconds when the broker is unreachable', async () => {
     const publisher = new KafkaJobPublisher({
       brokers: ['127.0.0.1:1'],
@@ -229,6 +262,9 @@ describe('KafkaJobPublisher', () => {
     });
     const started = Date.now();
     await expect(publisher.publish({ job_id: 'lost' })).rejects.toMatchObject({ code: 'QUEUE_ERROR' });
+    await expect(publisher.publishMany([{ job_id: 'lost-1' }, { job_id: 'lost-2' }])).rejects.toMatchObject({
+      code: 'QUEUE_ERROR',
+    });
     expect(Date.now() - started).toBeLessThan(10_000);
     await expect(publisher.ping()).rejects.toMatchObject({ code: 'QUEUE_ERROR' });
     await expect(publisher.init()).rejects.toMatchObject({ code: 'QUEUE_ERROR' });

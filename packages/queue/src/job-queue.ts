@@ -32,6 +32,15 @@ export abstract class JobPublisher {
   abstract init(): Promise<void>;
   abstract publish(message: JobMessage): Promise<void>;
   /**
+   * Publishes several messages as one send (one Kafka produce request per
+   * broker), resolving once every one is acknowledged; rejects as a whole
+   * when any could not be, in which case some may still have been written
+   * (consumers tolerate duplicates: a job is claimed once). Empty: no-op.
+   *
+   * @throws AppError QUEUE_ERROR (503) when the broker does not acknowledge in time.
+   */
+  abstract publishMany(messages: readonly JobMessage[]): Promise<void>;
+  /**
    * Announces a job that exhausted its attempts, for operators and other
    * systems. The job record (status failed, dead_lettered_at) stays the truth.
    */

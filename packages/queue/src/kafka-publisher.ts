@@ -1,5 +1,4 @@
-import { Partitioners } from 'kafkajs';
-import type { Admin, Producer } from 'kafkajs';
+import type { Admin, ICustomPartitioner, Producer } from 'kafkajs';
 import { AppError, errorMessage } from '@mediaflow/domain';
 import type { Logger } from '@mediaflow/domain';
 import { createKafkaClient } from './kafka-client';
@@ -29,7 +28,24 @@ const PUBLISH_RETRY = { retries: 3, initialRetryTime: 200, maxRetryTime: 2_000 }
 const ALL_IN_SYNC_REPLICAS = -1;
 
 /**
- * Puts job ids on a Kafka topic, keyed by job id so the partitions share the
+ * Spreads messages over the topic's partitions in turn, whatever their key.
+ * Jobs need no order among themselves (a claim is a conditional write), and
+ * hashing their random ids leaves partitions, and so the workers that own
+ * them, unevenly loaded: 40 jobs hashed over 2 workers split about 20±3, so
+ * the busier worker sets the pace. In turn, every partition gets its share.
+ */
+export const roundRobinPartitioner: ICustomPartitioner = () => {
+  let next = Math.floor(Math.random() * 1_000_000);
+  return ({ partitionMetadata }) => {
+    const count = partitionMetadata.length;
+    if (count === 0) return 0;
+    next = (next + 1) % 1_000_000_000;
+    return partitionMetadata[next % count].partitionId;
+  };
+};
+
+/**
+ * Puts job ids on a Kafka topic, keyed by job id (for tracing) and spread over the partitions in turn, so they share the
  * load. The producer is idempotent: a retried send is not written twice.
  */
 export class KafkaJobPublisher extends JobPublisher {
@@ -48,7 +64,7 @@ export class KafkaJobPublisher extends JobPublisher {
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
-      createPartitioner: Partitioners.DefaultPartitioner,
+      createPartitioner: roundRobinPartitioner,
       retry: PUBLISH_RETRY,
     });
     this.admin = kafka.admin({ retry: PUBLISH_RETRY });
@@ -84,24 +100,33 @@ export class KafkaJobPublisher extends JobPublisher {
   }
 
   async publish(message: JobMessage): Promise<void> {
-    await this.send(this.options.topic, message.job_id, encodeJobMessage(message));
+    await this.send(this.options.topic, [{ key: message.job_id, value: encodeJobMessage(message) }]);
+  }
+
+  async publishMany(messages: readonly JobMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    await this.send(
+      this.options.topic,
+      messages.map((message) => ({ key: message.job_id, value: encodeJobMessage(message) })),
+    );
   }
 
   async publishDeadLetter(record: DeadLetterRecord): Promise<void> {
     if (!this.options.deadLetterTopic) return;
-    await this.send(this.options.deadLetterTopic, record.job_id, JSON.stringify(record));
+    await this.send(this.options.deadLetterTopic, [{ key: record.job_id, value: JSON.stringify(record) }]);
   }
 
-  private async send(topic: string, key: string, value: string): Promise<void> {
+  private async send(topic: string, messages: { key: string; value: string }[]): Promise<void> {
     if (this.closed) throw new AppError('QUEUE_ERROR', 'the job publisher is closed');
     const send = async (): Promise<void> => {
       await this.connectProducer();
-      await this.producer.send({ topic, acks: ALL_IN_SYNC_REPLICAS, messages: [{ key, value }] });
+      await this.producer.send({ topic, acks: ALL_IN_SYNC_REPLICAS, messages });
     };
     try {
       await withDeadline(send(), this.options.publishTimeoutMs ?? 10_000, () => new Error('publish timed out'));
     } catch (error) {
-      throw queueError(`could not publish job ${key} to ${topic}`, error);
+      const what = messages.length === 1 ? `job ${messages[0].key}` : `${messages.length} jobs`;
+      throw queueError(`could not publish ${what} to ${topic}`, error);
     }
   }
 

@@ -89,6 +89,12 @@ class InProcessJobPublisher extends JobPublisher {
     return Promise.resolve();
   }
 
+  async publishMany(messages: readonly JobMessage[]): Promise<void> {
+    if (this.closed) throw new AppError('QUEUE_ERROR', 'the job publisher is closed');
+    for (const message of messages) this.queue.enqueue(message);
+    return Promise.resolve();
+  }
+
   async publishDeadLetter(record: DeadLetterRecord): Promise<void> {
     // The in-process mode has no topic to announce to; the job record
     // already says it is dead-lettered.

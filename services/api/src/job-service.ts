@@ -1,11 +1,13 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { AppError, errorMessage, formatS3Uri, isAppError, isTerminal } from '@mediaflow/domain';
-import type { Job, Logger } from '@mediaflow/domain';
+import type { Job, Logger, ObjectRef, OperationSpec } from '@mediaflow/domain';
 import { validateSubmission } from '@mediaflow/operations';
 import type { JobPublisher } from '@mediaflow/queue';
-import type { JobPage, JobRepository, ListJobsQuery } from '@mediaflow/repository';
+import type { JobPage, JobRepository, ListJobsQuery, NewJob } from '@mediaflow/repository';
 import { mayUseSource, OWNER_METADATA_KEY } from '@mediaflow/storage';
-import type { ObjectStore } from '@mediaflow/storage';
+import type { ObjectInfo, ObjectStore } from '@mediaflow/storage';
+import { ActiveJobQuota } from './active-job-quota';
+import { GroupCommit } from './group-commit';
 import { releaseJobObjects, TOMBSTONE_KEEP_MS } from '@mediaflow/runtime';
 import type { JobFolders } from '@mediaflow/runtime';
 import { reuseKeyOf, sourceSha256, takeReuseOption } from './result-reuse';
@@ -56,29 +58,70 @@ export interface SubmitResult {
 }
 
 const MAX_REPLAY_BATCH = 100;
+/**
+ * Group-commit writes in flight at once, per kind (records, queue messages).
+ * Two keep the database busy while the next batch gathers; more only split
+ * the same load into smaller batches.
+ */
+const WRITES_IN_FLIGHT = 2;
 
 /** The API's use cases, independent of HTTP. */
 export class JobService {
-  constructor(private readonly deps: JobServiceDeps) {}
+  /** New job records: concurrent submits share one insertMany / BatchWriteItem. */
+  private readonly records: GroupCommit<NewJob, Job>;
+  /** Queue messages: concurrent submits share one Kafka produce request. */
+  private readonly messages: GroupCommit<string, undefined>;
+  private readonly quota: ActiveJobQuota;
+  /** Source checks in flight: concurrent submits of one source share one HEAD. */
+  private readonly heads = new Map<string, Promise<ObjectInfo | null>>();
+
+  constructor(private readonly deps: JobServiceDeps) {
+    this.records = new GroupCommit(async (jobs) => deps.repository.createMany([...jobs]), {
+      maxInFlight: WRITES_IN_FLIGHT,
+    });
+    this.messages = new GroupCommit(
+      async (jobIds) => {
+        await deps.publisher.publishMany(jobIds.map((job_id) => ({ job_id })));
+        return jobIds.map(() => undefined);
+      },
+      { maxInFlight: WRITES_IN_FLIGHT },
+    );
+    this.quota = new ActiveJobQuota(async (owner) => deps.repository.countActive(owner), {
+      limit: deps.maxActiveJobsPerOwner,
+    });
+  }
 
   /**
    * Validates, stores, then publishes. The record is written first so a
    * worker never receives an id it cannot find. When Kafka refuses the
    * message the job stays stored and flagged, the reaper publishes it once
    * Kafka is back, and the caller gets a 503 naming the job.
+   *
+   * Under load, concurrent submits share their writes (group commit): one
+   * insertMany / BatchWriteItem for the records, then one Kafka send for the
+   * messages; each caller is still answered only after its own record is
+   * durable and its own message acknowledged.
    */
   async submit(body: unknown, options: SubmitOptions = {}): Promise<SubmitResult> {
     const { body: request, reuse: reuseAllowed } = takeReuseOption(body);
     const { source, operation } = validateSubmission(request, this.deps.allowedSourceBuckets);
     const sourceUri = formatS3Uri(source);
-    if (options.owner !== undefined) {
-      const active = await this.deps.repository.countActive(options.owner);
-      if (active >= this.deps.maxActiveJobsPerOwner) {
-        throw new AppError('QUOTA_EXCEEDED', `this key already has ${active} queued or processing jobs`, {
-          details: { limit: this.deps.maxActiveJobsPerOwner },
-        });
-      }
+    if (options.owner !== undefined) await this.quota.admit(options.owner);
+    try {
+      return await this.admitted(source, sourceUri, operation, reuseAllowed, options);
+    } catch (error) {
+      if (options.owner !== undefined) this.quota.giveBack(options.owner);
+      throw error;
     }
+  }
+
+  private async admitted(
+    source: ObjectRef,
+    sourceUri: string,
+    operation: OperationSpec,
+    reuseAllowed: boolean,
+    options: SubmitOptions,
+  ): Promise<SubmitResult> {
     let jobId: string = randomUUID();
 
     if (options.idempotencyKey !== undefined) {
@@ -103,7 +146,7 @@ export class JobService {
       }
     }
 
-    const info = await this.deps.store.head(source);
+    const info = await this.headOnce(source, sourceUri);
     // Another key's upload answers exactly as a missing object does: its existence must not leak.
     const viewer = options.owner === undefined ? undefined : { keyId: options.owner, admin: options.admin === true };
     const owner = info?.metadata?.[OWNER_METADATA_KEY];
@@ -117,7 +160,7 @@ export class JobService {
     const earlier = reuseKey !== undefined && reuseAllowed ? await this.reusable(reuseKey, now) : null;
     let job: Job;
     try {
-      job = await this.deps.repository.create({
+      job = await this.records.write({
         job_id: jobId,
         source: sourceUri,
         operation,
@@ -260,9 +303,18 @@ export class JobService {
     return replayed;
   }
 
+  /** store.head(), shared by concurrent calls for the same object. */
+  private async headOnce(source: ObjectRef, sourceUri: string): Promise<ObjectInfo | null> {
+    const running = this.heads.get(sourceUri);
+    if (running) return running;
+    const head = this.deps.store.head(source).finally(() => this.heads.delete(sourceUri));
+    this.heads.set(sourceUri, head);
+    return head;
+  }
+
   private async publishOrFlag(jobId: string): Promise<void> {
     try {
-      await this.deps.publisher.publish({ job_id: jobId });
+      await this.messages.write(jobId);
     } catch (error) {
       this.deps.logger.warn('job stored but not published; the reaper will publish it', {
         jobId,
