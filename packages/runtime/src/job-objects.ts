@@ -1,5 +1,5 @@
 import type { Job } from '@mediaflow/domain';
-import type { JobRepository } from '@mediaflow/repository';
+import type { JobLifecycle } from '@mediaflow/repository';
 import type { ObjectStore } from '@mediaflow/storage';
 
 /**
@@ -28,7 +28,7 @@ export interface JobFolders {
 }
 
 export interface JobObjectsDeps {
-  repository: JobRepository;
+  repository: Pick<JobLifecycle, 'findByReuseKey'>;
   store: ObjectStore;
   folders: JobFolders;
 }

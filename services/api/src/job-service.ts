@@ -3,7 +3,15 @@ import { AppError, errorMessage, formatS3Uri, isAppError, isTerminal } from '@me
 import type { Job, Logger, ObjectRef, OperationSpec } from '@mediaflow/domain';
 import { validateSubmission } from '@mediaflow/operations';
 import type { JobPublisher } from '@mediaflow/queue';
-import type { JobPage, JobRepository, ListJobsQuery, NewJob } from '@mediaflow/repository';
+import type {
+  IdempotencyKeys,
+  JobLifecycle,
+  JobPage,
+  JobRecovery,
+  JobSubmissions,
+  ListJobsQuery,
+  NewJob,
+} from '@mediaflow/repository';
 import { mayUseSource, OWNER_METADATA_KEY } from '@mediaflow/storage';
 import type { ObjectInfo, ObjectStore } from '@mediaflow/storage';
 import { ActiveJobQuota } from './active-job-quota';
@@ -14,7 +22,11 @@ import { reuseKeyOf, sourceSha256, takeReuseOption } from './result-reuse';
 import type { ReuseSettings } from './result-reuse';
 
 export interface JobServiceDeps {
-  repository: JobRepository;
+  /** The roles the API plays: it submits, reserves idempotency keys, manages lifecycles and lists dead letters. */
+  repository: JobSubmissions &
+    IdempotencyKeys &
+    JobLifecycle &
+    Pick<JobRecovery, 'setNeedsPublish' | 'listDeadLetters'>;
   publisher: JobPublisher;
   store: ObjectStore;
   allowedSourceBuckets: readonly string[];

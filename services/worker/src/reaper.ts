@@ -1,7 +1,7 @@
 import { errorMessage } from '@mediaflow/domain';
 import type { Job, Logger } from '@mediaflow/domain';
 import type { JobPublisher } from '@mediaflow/queue';
-import type { JobRepository } from '@mediaflow/repository';
+import type { JobLeases, JobRecovery } from '@mediaflow/repository';
 
 export interface ReaperOptions {
   intervalMs: number;
@@ -27,7 +27,8 @@ export class Reaper {
   private running: Promise<void> | undefined;
 
   constructor(
-    private readonly repository: JobRepository,
+    /** Recovery, plus release() to hand back jobs whose lease expired. */
+    private readonly repository: JobRecovery & Pick<JobLeases, 'release'>,
     private readonly publisher: JobPublisher,
     private readonly options: ReaperOptions,
     private readonly logger: Logger,

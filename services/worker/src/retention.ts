@@ -1,6 +1,6 @@
 import { errorMessage } from '@mediaflow/domain';
 import type { AppConfig, Logger } from '@mediaflow/domain';
-import type { JobRepository } from '@mediaflow/repository';
+import type { JobLifecycle, JobSubmissions } from '@mediaflow/repository';
 import { releaseJobObjects, TOMBSTONE_KEEP_MS } from '@mediaflow/runtime';
 import type { JobFolders } from '@mediaflow/runtime';
 import { createS3Client, putExpiryRules, UPLOADS_PREFIX } from '@mediaflow/storage';
@@ -47,7 +47,8 @@ export class RetentionSweeper {
   private running: Promise<unknown> | undefined;
 
   constructor(
-    private readonly repository: JobRepository,
+    private readonly repository: Pick<JobLifecycle, 'findExpirable' | 'markExpired' | 'findByReuseKey'> &
+      Pick<JobSubmissions, 'get'>,
     private readonly store: ObjectStore,
     private readonly options: RetentionOptions,
     private readonly logger: Logger,

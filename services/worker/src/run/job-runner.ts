@@ -14,7 +14,7 @@ import { operationFor } from '@mediaflow/operations';
 import { TOMBSTONE_KEEP_MS } from '@mediaflow/runtime';
 import type { ExecutionPlan } from '@mediaflow/operations';
 import type { DeliveryContext, DeliveryOutcome, JobMessage, JobPublisher } from '@mediaflow/queue';
-import type { JobRepository } from '@mediaflow/repository';
+import type { JobLeases } from '@mediaflow/repository';
 import type { ObjectStore } from '@mediaflow/storage';
 import { jobFolder, objectIn, publishOutputs } from '../artifacts/output-publisher';
 import type { JobFolder } from '../artifacts/output-publisher';
@@ -47,7 +47,7 @@ export type RunnerConfig = Pick<
   MediaLimitsConfig;
 
 export interface JobRunnerDeps {
-  repository: JobRepository;
+  repository: JobLeases;
   store: ObjectStore;
   publisher: JobPublisher;
   config: RunnerConfig;
@@ -281,7 +281,11 @@ export class JobRunner {
         log: (text) => options.log.push(text),
         watch: ({ stallMs, limitMs, what }) => {
           watchdog?.stop();
-          watchdog = new Watchdog({ stallMs, limitMs, onFire: (verdict) => options.onWatchdog(verdict, what, stallMs) });
+          watchdog = new Watchdog({
+            stallMs,
+            limitMs,
+            onFire: (verdict) => options.onWatchdog(verdict, what, stallMs),
+          });
         },
       };
       try {
@@ -454,7 +458,11 @@ export class JobRunner {
   }
 }
 
-async function runStep(executors: StepExecutors, step: ExecutionPlan['steps'][number], context: StepContext): Promise<void> {
+async function runStep(
+  executors: StepExecutors,
+  step: ExecutionPlan['steps'][number],
+  context: StepContext,
+): Promise<void> {
   switch (step.kind) {
     case 'ffmpeg':
       return executors.ffmpeg(step, context);
