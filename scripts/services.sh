@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Provision and run mediaflow's test backing services natively on 127.0.0.1
-# (this machine has no Docker): Kafka (KRaft), DynamoDB Local, FerretDB on
-# SQLite (MongoDB wire protocol) and versitygw (S3).
+# (this machine has no Docker): Kafka (KRaft), DynamoDB Local, FerretDB
+# (MongoDB wire protocol) on SQLite or PostgreSQL, and versitygw (S3).
 #
 # Usage: scripts/services.sh COMMAND [SERVICE...]
 #   up [SVC...]       provision (cached) and start; already-running ones are left alone
@@ -10,13 +10,23 @@
 #   status [SVC...]   one line per service; exits 3 if any is not up
 #   env               print `export VAR=value` lines: eval "$(scripts/services.sh env)"
 #   reset [SVC...]    down + delete data (next `up` starts empty)
-# SERVICE is one of: kafka dynamodb ferretdb s3 (default: all).
+# SERVICE is one of: kafka dynamodb ferretdb s3 (default: all), or postgres,
+# which runs only as FerretDB's backend: `up ferretdb` starts it when needed,
+# `down`/`restart ferretdb` leave it running (a DB outage is FerretDB going
+# away), and `down`/`reset` without arguments and `reset ferretdb` include it.
 #
 # Environment:
 #   MEDIAFLOW_CACHE_DIR   downloads/builds, keyed by version (default ~/.cache/mediaflow)
 #   MEDIAFLOW_RUN_DIR     pids, logs, configs, data (default <repo>/.services)
 #   MEDIAFLOW_KAFKA_PORT (9092) MEDIAFLOW_KAFKA_CONTROLLER_PORT (9093)
 #   MEDIAFLOW_DYNAMODB_PORT (8100) MEDIAFLOW_FERRETDB_PORT (27017) MEDIAFLOW_S3_PORT (9000)
+#   MEDIAFLOW_POSTGRES_PORT (5433)
+#   FERRETDB_BACKEND=sqlite|postgresql  FerretDB's storage. Unset: whatever FerretDB
+#                   last started with (so a plain `restart ferretdb` keeps the
+#                   backend and its data), else sqlite. postgresql needs Debian's
+#                   postgresql-15 (installed with apt-get when run as root) and,
+#                   as root, the `postgres` user (initdb refuses to run as root).
+#   MEDIAFLOW_PG_BINDIR  PostgreSQL server binaries (default: newest /usr/lib/postgresql/*/bin)
 #   MEDIAFLOW_DYNAMODB_IN_MEMORY=1  run DynamoDB Local with -inMemory (tables vanish on restart)
 #   MEDIAFLOW_READY_TIMEOUT         seconds to wait for readiness (default 90 kafka, 60 others)
 #   INPUT_BUCKET / OUTPUT_BUCKET    S3 buckets created on `up`
@@ -38,6 +48,8 @@ readonly FERRETDB_VERSION=v1.24.2           # must match scripts/ferretdb/go.mod
 readonly VERSITYGW_VERSION=v1.7.0
 
 readonly ALL_SERVICES=(kafka dynamodb ferretdb s3)
+# Not started on its own by default: FerretDB's PostgreSQL backend.
+readonly EXTRA_SERVICES=(postgres)
 readonly HOST=127.0.0.1
 
 CACHE_DIR=${MEDIAFLOW_CACHE_DIR:-$HOME/.cache/mediaflow}
@@ -51,6 +63,10 @@ KAFKA_CONTROLLER_PORT=${MEDIAFLOW_KAFKA_CONTROLLER_PORT:-9093}
 DYNAMODB_PORT=${MEDIAFLOW_DYNAMODB_PORT:-8100}
 FERRETDB_PORT=${MEDIAFLOW_FERRETDB_PORT:-27017}
 S3_PORT=${MEDIAFLOW_S3_PORT:-9000}
+PG_PORT=${MEDIAFLOW_POSTGRES_PORT:-5433}
+PG_USER=postgres # the cluster's superuser role (trust auth, 127.0.0.1 only)
+PG_DB=ferretdb
+PG_APT_PACKAGE=postgresql-15
 S3_ACCESS_KEY=minioadmin
 S3_SECRET_KEY=minioadmin
 S3_REGION=us-east-1
@@ -99,6 +115,7 @@ svc_port() {
     dynamodb) echo "$DYNAMODB_PORT" ;;
     ferretdb) echo "$FERRETDB_PORT" ;;
     s3) echo "$S3_PORT" ;;
+    postgres) echo "$PG_PORT" ;;
   esac
 }
 
@@ -108,8 +125,11 @@ svc_marker() {
   case $1 in
     kafka) echo "kafka.Kafka" ;;
     dynamodb) echo "DynamoDBLocal.jar" ;;
-    ferretdb) echo "ferretdb-sqlite" ;;
+    # Also matches binaries built before the wrapper grew a -handler flag
+    # (named ferretdb-sqlite-*), so an upgrade can still stop them.
+    ferretdb) echo "bin/ferretdb-" ;;
     s3) echo "versitygw" ;;
+    postgres) echo "$RUN_DIR/postgres/data" ;;
   esac
 }
 
@@ -214,7 +234,68 @@ svc_ready() {
     dynamodb) http_answers POST "$port" ;;
     ferretdb) port_open "$port" && probe mongo "$HOST" "$port" ;;
     s3) http_answers GET "$port" ;;
+    # A query on FerretDB's database proves the server accepts logins and
+    # that provisioning created the database.
+    postgres) port_open "$port" && pg_sql -d "$PG_DB" -c 'SELECT 1' >/dev/null 2>&1 ;;
   esac
+}
+
+# ---------------------------------------------------------------- FerretDB backend
+
+# The backend FerretDB was last started with (recorded by start_ferretdb).
+ferretdb_recorded_backend() {
+  local f=$RUN_DIR/ferretdb/backend
+  [[ -s $f ]] && head -n 1 "$f"
+}
+
+# FERRETDB_BACKEND if set, else the recorded one (so a plain `restart ferretdb`,
+# as the fault tests run it, comes back on the same backend and data), else sqlite.
+ferretdb_backend() {
+  local b=${FERRETDB_BACKEND:-}
+  [[ -n $b ]] || b=$(ferretdb_recorded_backend) || true
+  b=${b:-sqlite}
+  case $b in
+    sqlite | postgresql) echo "$b" ;;
+    postgres | pg) echo postgresql ;;
+    *) die "FERRETDB_BACKEND must be sqlite or postgresql, not '$b'" ;;
+  esac
+}
+
+# Directory of the PostgreSQL server binaries (Debian keeps them off PATH).
+pg_bindir() {
+  local d
+  if [[ -n ${MEDIAFLOW_PG_BINDIR:-} ]]; then
+    echo "$MEDIAFLOW_PG_BINDIR"
+    return 0
+  fi
+  d=$(find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -name bin 2>/dev/null | sort -V | tail -n 1) || true
+  if [[ -n $d && -x $d/postgres && -x $d/initdb ]]; then
+    echo "$d"
+  elif command -v pg_config >/dev/null && d=$(pg_config --bindir) && [[ -x $d/initdb ]]; then
+    echo "$d"
+  else
+    return 1
+  fi
+}
+
+# initdb and postgres refuse to run as root: as root, run them as the
+# `postgres` system user (created by Debian's postgresql-common). setpriv execs
+# in place (no forked parent, unlike runuser), so launch's pid is the server's.
+pg_user_prefix() {
+  PG_USER_PREFIX=()
+  [[ $(id -u) == 0 ]] && PG_USER_PREFIX=(setpriv --reuid=postgres --regid=postgres --init-groups --reset-env --)
+  return 0
+}
+
+as_pg_user() {
+  pg_user_prefix
+  "${PG_USER_PREFIX[@]}" "$@"
+}
+
+pg_sql() {
+  local bindir
+  bindir=$(pg_bindir) || return 1
+  PGCONNECT_TIMEOUT=3 "$bindir/psql" -X -q -t -A -v ON_ERROR_STOP=1 -h "$HOST" -p "$PG_PORT" -U "$PG_USER" "$@"
 }
 
 # Start a daemon detached from our session (so Ctrl-C or the caller's job
@@ -314,7 +395,7 @@ install_dynamodb() {
 ferretdb_bin() {
   local src=$SCRIPT_DIR/ferretdb hash
   hash=$(cat "$src/go.mod" "$src/go.sum" "$src/main.go" | sha256sum | cut -c1-12)
-  echo "$CACHE_DIR/bin/ferretdb-sqlite-$FERRETDB_VERSION-$hash"
+  echo "$CACHE_DIR/bin/ferretdb-$FERRETDB_VERSION-$hash"
 }
 
 install_ferretdb() {
@@ -323,10 +404,28 @@ install_ferretdb() {
   [[ -x $bin ]] && return 0
   grep -q "github.com/FerretDB/FerretDB $FERRETDB_VERSION\$" "$src/go.mod" ||
     die "scripts/ferretdb/go.mod does not require FerretDB $FERRETDB_VERSION; update FERRETDB_VERSION"
-  echo "building FerretDB $FERRETDB_VERSION (sqlite) into $bin"
+  echo "building FerretDB $FERRETDB_VERSION (sqlite + postgresql) into $bin"
   mkdir -p "$(dirname "$bin")"
   (cd "$src" && go build -trimpath -o "$bin.tmp.$$" .)
   mv "$bin.tmp.$$" "$bin"
+}
+
+install_postgres() {
+  local bindir
+  if ! bindir=$(pg_bindir); then
+    if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
+      echo "installing $PG_APT_PACKAGE (apt-get)"
+      apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$PG_APT_PACKAGE"
+      bindir=$(pg_bindir) || die "$PG_APT_PACKAGE installed but no server binaries in /usr/lib/postgresql/*/bin"
+    else
+      die "PostgreSQL server binaries not found: sudo apt-get install $PG_APT_PACKAGE (or set MEDIAFLOW_PG_BINDIR)"
+    fi
+  fi
+  if [[ $(id -u) == 0 ]]; then
+    id postgres >/dev/null 2>&1 || die "running as root needs the 'postgres' system user (Debian's postgresql-common creates it)"
+    command -v setpriv >/dev/null || die "setpriv (util-linux) is required to run PostgreSQL as 'postgres' from root"
+  fi
 }
 
 versitygw_bin() { echo "$CACHE_DIR/versitygw-$VERSITYGW_VERSION/bin/versitygw"; }
@@ -424,10 +523,54 @@ start_dynamodb() {
 }
 
 start_ferretdb() {
-  local bin dir=$RUN_DIR/ferretdb
+  local bin dir=$RUN_DIR/ferretdb backend args
   bin=$(ferretdb_bin)
+  backend=$(ferretdb_backend)
   mkdir -p "$dir/data"
-  launch ferretdb "$dir" "$bin" -listen "$HOST:$FERRETDB_PORT" -dir "$dir/data"
+  case $backend in
+    sqlite) args=(-handler sqlite -dir "$dir/data") ;;
+    # pool_max_conns: FerretDB's default (50) queues requests under the
+    # benchmarks' concurrency; postgres allows max_connections=200.
+    postgresql) args=(-handler postgresql -postgresql-url "postgres://$PG_USER@$HOST:$PG_PORT/$PG_DB?pool_max_conns=100") ;;
+  esac
+  echo "$backend" >"$dir/backend"
+  launch ferretdb "$dir" "$bin" -listen "$HOST:$FERRETDB_PORT" "${args[@]}"
+}
+
+# A throwaway cluster for tests: trust auth on 127.0.0.1 only, and no fsync
+# (a crash of the machine may lose it; `reset postgres` starts over).
+start_postgres() {
+  local bindir dir=$RUN_DIR/postgres version have sock
+  bindir=$(pg_bindir) || die "PostgreSQL server binaries not found"
+  version=$("$bindir/postgres" --version | sed -E 's/.* ([0-9]+)(\.[0-9]+)*.*/\1/')
+  mkdir -p "$dir"
+  [[ $(id -u) == 0 ]] && chown postgres:postgres "$dir"
+  as_pg_user test -w "$dir" -a -x "$dir" ||
+    die "$dir is not writable by user $(as_pg_user id -un) (a parent directory not traversable?)"
+  if [[ -f $dir/data/PG_VERSION ]]; then
+    have=$(<"$dir/data/PG_VERSION")
+    [[ $have == "$version" ]] ||
+      die "$dir/data was created by PostgreSQL $have but $bindir is $version: run \`scripts/services.sh reset postgres\`"
+  else
+    # Built under a temporary name so an interrupted init never looks complete.
+    rm -rf "$dir/data.tmp"
+    echo "initdb (PostgreSQL $version) in $dir/data"
+    as_pg_user "$bindir/initdb" -D "$dir/data.tmp" -U "$PG_USER" --auth=trust -E UTF8 --locale=C.UTF-8 \
+      --no-sync --no-instructions >/dev/null
+    # Single-user mode: the database exists before the server ever listens.
+    as_pg_user "$bindir/postgres" --single -D "$dir/data.tmp" -c fsync=off postgres \
+      <<<"CREATE DATABASE $PG_DB;" >/dev/null
+    mv "$dir/data.tmp" "$dir/data"
+  fi
+  # The Unix socket (for psql -h $dir) only if its path fits in sun_path.
+  sock=$dir
+  ((${#dir} + 20 > 100)) && sock=""
+  pg_user_prefix
+  launch postgres "$dir" "${PG_USER_PREFIX[@]}" "$bindir/postgres" -D "$dir/data" -p "$PG_PORT" \
+    -c listen_addresses="$HOST" -c unix_socket_directories="$sock" \
+    -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
+    -c max_connections=200 -c shared_buffers=256MB -c plan_cache_mode=force_custom_plan \
+    -c log_min_messages=warning -c log_checkpoints=off
 }
 
 start_s3() {
@@ -458,9 +601,11 @@ s3_init_buckets() {
 # disabled, and a fresh process is the only reliable way to keep it on.
 
 stop_pid() {
-  local name=$1 pid=$2 grace=$3 t0 i
+  local name=$1 pid=$2 grace=$3 t0 i sig=TERM
+  # PostgreSQL's SIGTERM ("smart") waits for clients to leave; SIGINT is its fast shutdown.
+  [[ $name == postgres ]] && sig=INT
   t0=$(now_ms)
-  kill -TERM "$pid" 2>/dev/null || true
+  kill -"$sig" "$pid" 2>/dev/null || true
   for ((i = 0; i < grace * 10; i++)); do
     pid_alive "$pid" || {
       echo "stopped ($(since "$t0"))"
@@ -495,6 +640,23 @@ op_up1() {
   exec 8>"$LOCK_DIR/$name.lock"
   flock -w 1800 8 || die "$name: timed out waiting for lock (another up/down in progress?)"
 
+  if [[ $name == ferretdb ]]; then
+    local backend running
+    backend=$(ferretdb_backend)
+    # No record: started before backends were selectable, i.e. sqlite.
+    if pid=$(svc_pid ferretdb) && running=$(ferretdb_recorded_backend || echo sqlite) &&
+      [[ $running != "$backend" ]]; then
+      say "ferretdb: running (pid $pid) on $running, not $backend: \`FERRETDB_BACKEND=$backend scripts/services.sh restart ferretdb\` switches"
+      return 1
+    fi
+    if [[ $backend == postgresql ]]; then
+      "$SELF" _up1 postgres "$t0" || {
+        say "ferretdb: not started: its PostgreSQL backend failed"
+        return 1
+      }
+    fi
+  fi
+
   if pid=$(svc_pid "$name"); then
     # Possibly still starting (started by a concurrent `up`): wait, don't restart.
     timeout=$(svc_timeout "$name")
@@ -507,6 +669,7 @@ op_up1() {
       sleep 0.5
     done
     [[ $name == s3 ]] && extra="; $(s3_init_buckets)"
+    [[ $name == ferretdb ]] && extra="; $(ferretdb_backend) backend"
     say "$name: already running on $HOST:$port (pid $pid)$extra"
     return 0
   fi
@@ -569,6 +732,15 @@ op_up1() {
       return 1
     fi
   fi
+  if [[ $name == postgres ]]; then
+    # Indexes FerretDB's pushed-down _id filters can use (see the file).
+    if ! extra=$(pg_sql -d "$PG_DB" -f "$SCRIPT_DIR/ferretdb/postgres-setup.sql" 2>&1); then
+      say "postgres: started but scripts/ferretdb/postgres-setup.sql failed:" "$extra"
+      return 1
+    fi
+    extra=""
+  fi
+  [[ $name == ferretdb ]] && extra="; $(ferretdb_backend) backend$extra"
   say "$name: ready on $HOST:$port ($(since "$t0")$built)$extra"
 }
 
@@ -646,6 +818,7 @@ cmd_status() {
     if pid=$(svc_pid "$name"); then
       if svc_ready "$name"; then
         state="up        $HOST:$port  pid $pid"
+        [[ $name == ferretdb ]] && state+="  ($(ferretdb_recorded_backend || echo sqlite))"
       else
         state="starting  $HOST:$port  pid $pid (not answering yet)"
         rc=3
@@ -687,11 +860,31 @@ main() {
       ;;
   esac
 
-  local names=("$@") name
-  ((${#names[@]})) || names=("${ALL_SERVICES[@]}")
+  local names=("$@") name defaulted=0
+  ((${#names[@]})) || {
+    names=("${ALL_SERVICES[@]}")
+    defaulted=1
+  }
   for name in "${names[@]}"; do
-    [[ " ${ALL_SERVICES[*]} " == *" $name "* ]] || die "unknown service '$name' (expected: ${ALL_SERVICES[*]})"
+    [[ " ${ALL_SERVICES[*]} ${EXTRA_SERVICES[*]} " == *" $name "* ]] ||
+      die "unknown service '$name' (expected: ${ALL_SERVICES[*]} ${EXTRA_SERVICES[*]})"
   done
+  # postgres joins the default list when it matters: status when FerretDB
+  # uses it (or it is running anyway), and down/reset whenever it exists.
+  # `reset ferretdb` also resets postgres: that is where its data lives.
+  local has_pg=0
+  [[ " ${names[*]} " == *" postgres "* ]] && has_pg=1
+  if ((!has_pg)); then
+    case $cmd in
+      status)
+        if ((defaulted)) && { [[ $(ferretdb_backend) == postgresql ]] || svc_pid postgres >/dev/null; }; then
+          names+=(postgres)
+        fi
+        ;;
+      down | stop) ((defaulted)) && svc_pid postgres >/dev/null && names+=(postgres) ;;
+      reset) [[ " ${names[*]} " == *" ferretdb "* ]] && names+=(postgres) ;;
+    esac
+  fi
 
   case $cmd in
     up | start | restart)

@@ -1,4 +1,5 @@
-// Command ferretdb-sqlite runs FerretDB v1 embedded, with its SQLite backend.
+// Command ferretdb runs FerretDB v1 embedded, with its SQLite backend (the
+// default) or its PostgreSQL backend.
 //
 // The upstream `go install .../cmd/ferretdb` binary panics because it expects a
 // build/version/version.txt produced by its own build tooling; embedding the
@@ -18,18 +19,34 @@ import (
 
 func main() {
 	listen := flag.String("listen", "127.0.0.1:27017", "TCP address to listen on")
-	dir := flag.String("dir", "./ferretdb-data", "directory for the SQLite databases")
+	handler := flag.String("handler", "sqlite", "backend: sqlite or postgresql")
+	dir := flag.String("dir", "./ferretdb-data", "directory for the SQLite databases (sqlite handler)")
+	pgURL := flag.String("postgresql-url", "", "PostgreSQL connection string, e.g. postgres://user@127.0.0.1:5433/ferretdb (postgresql handler)")
 	flag.Parse()
 
-	if err := os.MkdirAll(*dir, 0o755); err != nil {
-		log.Fatalf("create data dir: %v", err)
+	cfg := ferretdb.Config{
+		Listener: ferretdb.ListenerConfig{TCP: *listen},
+		Handler:  *handler,
+	}
+	var where string
+	switch *handler {
+	case "sqlite":
+		if err := os.MkdirAll(*dir, 0o755); err != nil {
+			log.Fatalf("create data dir: %v", err)
+		}
+		cfg.SQLiteURL = "file:" + *dir + "/"
+		where = "sqlite data in " + *dir
+	case "postgresql":
+		if *pgURL == "" {
+			log.Fatalf("-postgresql-url is required with -handler postgresql")
+		}
+		cfg.PostgreSQLURL = *pgURL
+		where = "postgresql at " + *pgURL
+	default:
+		log.Fatalf("unknown -handler %q (expected sqlite or postgresql)", *handler)
 	}
 
-	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: *listen},
-		Handler:   "sqlite",
-		SQLiteURL: "file:" + *dir + "/",
-	})
+	f, err := ferretdb.New(&cfg)
 	if err != nil {
 		log.Fatalf("ferretdb: %v", err)
 	}
@@ -37,7 +54,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	log.Printf("ferretdb listening on %s, data in %s", *listen, *dir)
+	log.Printf("ferretdb listening on %s, %s", *listen, where)
 	if err := f.Run(ctx); err != nil && ctx.Err() == nil {
 		log.Fatalf("ferretdb: %v", err)
 	}
