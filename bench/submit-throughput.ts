@@ -369,6 +369,8 @@ async function main(): Promise<void> {
         SUBMIT_BURST: '1000000',
         MAX_ACTIVE_JOBS_PER_KEY: '1000000',
         RESULT_REUSE_SCOPE: 'off',
+        // A fresh database per run: this one process creates its collection or table.
+        DATABASE_MIGRATE: 'on-start',
       });
       await waitReady(port, api, `the API on ${backend}`);
       // Warm up connections, the topic's metadata and the JIT.

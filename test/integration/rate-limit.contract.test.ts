@@ -92,8 +92,7 @@ function dynamoBackend(kind: 'local' | 'dynalite'): Backend {
         client: createDynamoClient({ AWS_REGION: 'us-east-1', DYNAMODB_ENDPOINT: endpoint() }),
         tableName: table,
         destroyClientOnClose: true,
-        rebuildTableToAddIndexes: kind === 'dynalite',
-        returnsItemOnConditionFailure: kind === 'local',
+        compat: kind === 'dynalite' ? 'dynalite' : 'none',
       }),
     reset: async () => {
       const client = createDynamoClient({ AWS_REGION: 'us-east-1', DYNAMODB_ENDPOINT: endpoint() });

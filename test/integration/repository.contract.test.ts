@@ -74,7 +74,7 @@ function mongoBackend(): Backend {
     store: () => {
       const collection = uniqueName('jobs');
       return {
-        open: () => new MongoJobRepository({ url: MONGO_URL, dbName: MONGO_DB, collection }),
+        open: () => new MongoJobRepository({ url: MONGO_URL, dbName: MONGO_DB, collection, compat: 'ferretdb-v1' }),
         openRateLimits: () =>
           new MongoRateLimitStore({ url: MONGO_URL, dbName: MONGO_DB, collection: `${collection}_rate_limits` }),
         drop: async () => dropMongoCollections(admin, collection),
@@ -94,7 +94,7 @@ async function dropMongoCollections(client: MongoClient | undefined, collection:
   }
 }
 
-function dynamoStore(endpoint: () => string, rebuildTableToAddIndexes = false): Store {
+function dynamoStore(endpoint: () => string, compat: 'none' | 'dynalite' = 'none'): Store {
   const tableName = uniqueName('mediaflow-jobs');
   const clientFor = () => createDynamoClient({ AWS_REGION: 'us-east-1', DYNAMODB_ENDPOINT: endpoint() });
   async function withClient<T>(use: (client: ReturnType<typeof clientFor>) => Promise<T>): Promise<T> {
@@ -106,14 +106,13 @@ function dynamoStore(endpoint: () => string, rebuildTableToAddIndexes = false): 
     }
   }
   return {
-    open: () =>
-      new DynamoJobRepository({ client: clientFor(), tableName, destroyClientOnClose: true, rebuildTableToAddIndexes }),
+    open: () => new DynamoJobRepository({ client: clientFor(), tableName, destroyClientOnClose: true, compat }),
     openRateLimits: () =>
       new DynamoRateLimitStore({
         client: clientFor(),
         tableName,
         destroyClientOnClose: true,
-        rebuildTableToAddIndexes,
+        compat,
       }),
     drop: async () =>
       withClient(async (client) => {
@@ -262,7 +261,7 @@ function dynaliteBackend(): Backend {
       dynamoStore(() => {
         if (!embedded) throw new Error('dynalite is not running');
         return embedded.endpoint;
-      }, true),
+      }, 'dynalite'),
   };
 }
 
@@ -355,6 +354,31 @@ describe.each([mongoBackend(), dynamoLocalBackend(), dynaliteBackend()])('JobRep
 
     it('ping succeeds against a running database', async () => {
       await expect(repository.ping()).resolves.toBeUndefined();
+    });
+
+    it('checkSchema() creates nothing and names what is missing until init() (the migration) has run', async () => {
+      const fresh = backend.store();
+      const limits = fresh.openRateLimits();
+      try {
+        const instance = open(fresh);
+        const notMigrated = { code: 'DATABASE_ERROR', details: { reason: 'SCHEMA_NOT_MIGRATED' } };
+        await expect(instance.checkSchema()).rejects.toMatchObject(notMigrated);
+        await expect(instance.checkSchema()).rejects.toThrow(/npm run db:migrate/);
+        await expect(instance.checkSchema()).rejects.toThrow(backend.dynamo ? /table .*mediaflow-jobs/ : /index by_/);
+        await expect(limits.checkSchema()).rejects.toMatchObject(notMigrated);
+        // Checking created nothing: still missing.
+        await expect(instance.checkSchema()).rejects.toMatchObject(notMigrated);
+        await instance.init();
+        await limits.init();
+        await expect(instance.checkSchema()).resolves.toBeUndefined();
+        await expect(limits.checkSchema()).resolves.toBeUndefined();
+        // Another process, as a worker started after `npm run db:migrate`, finds it too.
+        await expect(open(fresh).checkSchema()).resolves.toBeUndefined();
+      } finally {
+        await limits.close();
+        await Promise.all(opened.splice(1).map(async (instance) => instance.close()));
+        await fresh.drop();
+      }
     });
   });
 
@@ -2163,7 +2187,7 @@ describe('MongoDB records stored before active_owner', () => {
   it('init() gives active_owner to the queued and processing jobs of an earlier version, so they count', async () => {
     const admin = new MongoClient(MONGO_URL, { serverSelectionTimeoutMS: 5000 });
     const collection = uniqueName('jobs');
-    const repository = new MongoJobRepository({ url: MONGO_URL, dbName: MONGO_DB, collection });
+    const repository = new MongoJobRepository({ url: MONGO_URL, dbName: MONGO_DB, collection, compat: 'ferretdb-v1' });
     try {
       await admin.connect();
       const legacy = (status: Job['status']): Record<string, unknown> => {
@@ -2204,6 +2228,100 @@ describe('MongoDB records stored before active_owner', () => {
   });
 });
 
+/**
+ * DATABASE_COMPAT=none is for real MongoDB: its init() creates every index in
+ * one createIndexes, with partial and TTL options, which FerretDB v1 refuses
+ * (238 NotImplemented), and its claims rely on an atomic conditional update,
+ * which FerretDB v1 does not provide under concurrency. So here the indexes
+ * come from a ferretdb-v1 repository's init(), and only sequential behaviour
+ * of the `none` paths (claim without the ledger, idempotency without the
+ * purge fallback) is exercised.
+ */
+describe('MongoDB with DATABASE_COMPAT=none, run sequentially on FerretDB', () => {
+  let admin: MongoClient;
+  let collection: string;
+  let repository: JobRepository;
+
+  beforeAll(async () => {
+    admin = new MongoClient(MONGO_URL, { serverSelectionTimeoutMS: 5000 });
+    await admin.connect();
+  });
+  afterAll(async () => admin.close());
+
+  beforeEach(async () => {
+    collection = uniqueName('jobs_none');
+    const migrator = new MongoJobRepository({ url: MONGO_URL, dbName: MONGO_DB, collection, compat: 'ferretdb-v1' });
+    try {
+      await migrator.init();
+    } finally {
+      await migrator.close();
+    }
+    repository = new MongoJobRepository({ url: MONGO_URL, dbName: MONGO_DB, collection, compat: 'none' });
+  });
+  afterEach(async () => {
+    await repository.close();
+    await dropMongoCollections(admin, collection);
+  });
+
+  it('init() asks for partial and TTL indexes in one command, which FerretDB v1 refuses', async () => {
+    const other = uniqueName('jobs_none');
+    const fresh = new MongoJobRepository({ url: MONGO_URL, dbName: MONGO_DB, collection: other, compat: 'none' });
+    try {
+      await expect(fresh.init()).rejects.toMatchObject({ code: 'DATABASE_ERROR' });
+    } finally {
+      await fresh.close();
+      await dropMongoCollections(admin, other);
+    }
+  });
+
+  it('claims with one conditional update and keeps no claim ledger', async () => {
+    const now = new Date();
+    const job = await repository.create(newJob({ owner: 'key-none' }));
+    const claimed = await repository.claim({ jobId: job.job_id, workerId: 'worker-a', now, leaseMs: LEASE_MS });
+    expect(claimed).toMatchObject({ status: 'processing', attempts: 1, worker_id: 'worker-a' });
+    // A live lease refuses another claimer; an expired one lets it take over with the next attempt.
+    await expect(
+      repository.claim({ jobId: job.job_id, workerId: 'worker-b', now: at(now, 1000), leaseMs: LEASE_MS }),
+    ).resolves.toBeNull();
+    const later = at(now, LEASE_MS + 1000);
+    await expect(
+      repository.claim({ jobId: job.job_id, workerId: 'worker-b', now: later, leaseMs: LEASE_MS }),
+    ).resolves.toMatchObject({ status: 'processing', attempts: 2, worker_id: 'worker-b' });
+    // The first owner lost the job: its updates no longer apply.
+    await expect(
+      repository.updateProgress(job.job_id, 'worker-a', { progress: 50, leaseExpiresAt: at(later, LEASE_MS) }),
+    ).resolves.toBe(false);
+    await expect(repository.countActive('key-none')).resolves.toBe(1);
+    // No ledger entry was written (the ferretdb-v1 migrator created the empty collection).
+    await expect(admin.db(MONGO_DB).collection(`${collection}_claims`).countDocuments()).resolves.toBe(0);
+  });
+
+  it('claims a requeued job again from attempt 1', async () => {
+    const now = new Date();
+    const job = await repository.create(newJob());
+    await repository.claim({ jobId: job.job_id, workerId: 'worker-a', now, leaseMs: LEASE_MS });
+    await repository.fail(job.job_id, 'worker-a', {
+      now: at(now, 10),
+      error: { code: 'INTERNAL', message: 'boom' },
+    });
+    const requeued = await repository.requeue(job.job_id, at(now, 20), 'again');
+    expect(requeued).toMatchObject({ status: 'queued', attempts: 0 });
+    await expect(
+      repository.claim({ jobId: job.job_id, workerId: 'worker-b', now: at(now, 30), leaseMs: LEASE_MS }),
+    ).resolves.toMatchObject({ status: 'processing', attempts: 1, worker_id: 'worker-b' });
+  });
+
+  it('reserves idempotency keys without the purge fallback', async () => {
+    const now = new Date();
+    const input = { scope: 'key-none', key: randomUUID(), jobId: randomUUID(), fingerprint: 'f', now };
+    await expect(repository.reserveIdempotencyKey(input)).resolves.toBeNull();
+    await expect(repository.reserveIdempotencyKey({ ...input, jobId: randomUUID() })).resolves.toEqual({
+      job_id: input.jobId,
+      fingerprint: 'f',
+    });
+  });
+});
+
 describe('createJobRepository', () => {
   const baseEnv = { NODE_ENV: 'test' } as const;
 
@@ -2217,7 +2335,13 @@ describe('createJobRepository', () => {
 
   it('builds a working MongoDB repository from configuration', async () => {
     const collection = uniqueName('jobs');
-    const config = loadConfig({ ...baseEnv, MONGO_URL, DB_NAME: MONGO_DB, MONGO_JOBS_COLLECTION: collection });
+    const config = loadConfig({
+      ...baseEnv,
+      MONGO_URL,
+      DB_NAME: MONGO_DB,
+      MONGO_JOBS_COLLECTION: collection,
+      DATABASE_COMPAT: 'ferretdb-v1',
+    });
     expect(config.DB_BACKEND).toBe('mongodb');
     const handle = await createJobRepository(config);
     try {

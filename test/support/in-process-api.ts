@@ -38,6 +38,8 @@ export async function startInProcessApi(env: NodeJS.ProcessEnv): Promise<InProce
     QUEUE_BACKEND: 'memory',
     STORAGE_BACKEND: 's3',
     PLAYBACK_SIGNING_SECRET: TEST_PLAYBACK_SECRET,
+    // Its own database, which nobody migrated.
+    DATABASE_MIGRATE: 'on-start',
     ...(dataDir === undefined ? {} : { DATA_DIR: dataDir }),
     ...env,
   });

@@ -69,6 +69,8 @@ export async function startSystem(options: {
     // Tests submit the same clip and recipe again and again to watch it being
     // processed; result reuse would answer those at once. The tests of reuse turn it on.
     RESULT_REUSE_SCOPE: 'off',
+    // Every run has its own collection or table, which nobody migrated: the processes do it as they start.
+    DATABASE_MIGRATE: 'on-start',
     ...options.env,
   };
   const api = startService('api', 'services/api/dist/main.js', env);

@@ -14,6 +14,29 @@ describe('loadConfig', () => {
     });
   });
 
+  it('defaults to no test-server workarounds and migrations as an explicit step', () => {
+    expect(loadConfig({})).toMatchObject({ DATABASE_COMPAT: 'none', DATABASE_MIGRATE: 'manual' });
+    expect(loadConfig({ DATABASE_COMPAT: '', DATABASE_MIGRATE: ' ' })).toMatchObject({
+      DATABASE_COMPAT: 'none',
+      DATABASE_MIGRATE: 'manual',
+    });
+  });
+
+  it('reads DATABASE_COMPAT and DATABASE_MIGRATE', () => {
+    for (const compat of ['none', 'ferretdb-v1', 'dynalite'] as const) {
+      expect(loadConfig({ DATABASE_COMPAT: compat }).DATABASE_COMPAT).toBe(compat);
+    }
+    for (const migrate of ['manual', 'on-start'] as const) {
+      expect(loadConfig({ DATABASE_MIGRATE: migrate }).DATABASE_MIGRATE).toBe(migrate);
+    }
+  });
+
+  it('refuses an unknown DATABASE_COMPAT or DATABASE_MIGRATE, naming the variable', () => {
+    expect(() => loadConfig({ DATABASE_COMPAT: 'ferretdb' })).toThrow(/DATABASE_COMPAT.*\(got "ferretdb"\)/);
+    expect(() => loadConfig({ DATABASE_MIGRATE: 'always' })).toThrow(ConfigError);
+    expect(() => loadConfig({ DATABASE_MIGRATE: 'always' })).toThrow(/DATABASE_MIGRATE/);
+  });
+
   it('derives the distributed backends from their connection settings', () => {
     const config = loadConfig({
       MONGO_URL: 'mongodb://db:27017',

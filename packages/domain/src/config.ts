@@ -49,7 +49,16 @@ export const configSchema = z
     // ferretdb-v1: FerretDB v1 applies an update's filter and write non-atomically, so
     // rate limits use insert-only entries (MongoRateLimitStore) instead of atomic updates.
     // dynalite: DYNAMODB_ENDPOINT is dynalite, which returns no item on a failed condition.
+    // With ferretdb-v1, MongoJobRepository also arbitrates claims through a claim ledger,
+    // creates one index per command and purges expired idempotency keys itself (no TTL
+    // indexes); with dynalite, adding indexes to an existing table rebuilds it. none: the
+    // real servers, where none of that runs. The embedded mode always uses dynalite.
     DATABASE_COMPAT: z.enum(['none', 'ferretdb-v1', 'dynalite']).default('none'),
+    // Who creates tables and indexes (and runs backfills). manual: `npm run db:migrate`
+    // does, once per deploy; every other process only checks the schema is there and
+    // refuses to start otherwise. on-start: every process migrates in its start-up.
+    // `npm start` (one process) and the embedded database always migrate on start.
+    DATABASE_MIGRATE: z.enum(['manual', 'on-start']).default('manual'),
 
     AWS_REGION: z.string().min(1).default('us-east-1'),
     AWS_ACCESS_KEY_ID: optionalString,

@@ -14,6 +14,7 @@ class FakeStore extends RateLimitStore {
   private readonly pending: Array<() => void> = [];
 
   async init(): Promise<void> {}
+  async checkSchema(): Promise<void> {}
   async close(): Promise<void> {}
 
   async takeUpTo(request: RateLimitPartialRequest): Promise<RateLimitGrant> {

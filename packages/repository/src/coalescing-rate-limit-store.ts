@@ -48,6 +48,10 @@ export class CoalescingRateLimitStore extends RateLimitStore {
     return this.inner.init();
   }
 
+  async checkSchema(): Promise<void> {
+    return this.inner.checkSchema();
+  }
+
   async close(): Promise<void> {
     return this.inner.close();
   }

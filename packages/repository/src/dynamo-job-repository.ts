@@ -15,7 +15,7 @@ import { deadLetterPage, decodeDeadLetterCursor, decodeListCursor, encodeListCur
 import type { DeadLetterPosition } from './cursor';
 import { backfillActiveOwners } from './dynamo-active-owner-backfill';
 import { IDEMPOTENCY_PREFIX, isJobId } from './dynamo-item-ids';
-import { ensureJobTable, JOB_TABLE } from './dynamo-job-table';
+import { checkJobTable, ensureJobTable, JOB_TABLE } from './dynamo-job-table';
 import { listQueryInput, listStartKey } from './dynamo-list-index';
 import type { ListSortKeys } from './dynamo-list-index';
 import { queuedRanges } from './dynamo-recovery-order';
@@ -39,6 +39,7 @@ import type {
 } from './job-repository';
 import * as transitions from './job-transitions';
 import type { JobRecord, Transition } from './job-transitions';
+import type { DatabaseCompat } from './schema';
 
 export interface DynamoJobRepositoryOptions {
   client: DynamoDBClient;
@@ -46,11 +47,13 @@ export interface DynamoJobRepositoryOptions {
   /** Destroy `client` on close(); leave false when the client is shared. */
   destroyClientOnClose?: boolean;
   /**
-   * For dynalite (the embedded mode): it accepts but ignores adding an index
-   * to an existing table, so init() rebuilds a table that an earlier version
-   * created without one. Only safe while no other process uses the table.
+   * DATABASE_COMPAT. `dynalite` (the embedded mode): dynalite accepts but
+   * ignores adding an index to an existing table, so init() rebuilds a table
+   * that an earlier version created without one; only safe while no other
+   * process uses the table. Anything else (default `none`): indexes are added
+   * with UpdateTable, as DynamoDB (and DynamoDB Local) do them.
    */
-  rebuildTableToAddIndexes?: boolean;
+  compat?: DatabaseCompat;
 }
 
 /** Index keys stored beside the job's own fields; never part of a returned Job. */
@@ -125,7 +128,7 @@ export class DynamoJobRepository extends JobRepository {
     this.client = options.client;
     this.tableName = options.tableName;
     this.destroyClientOnClose = options.destroyClientOnClose ?? false;
-    this.rebuildTableToAddIndexes = options.rebuildTableToAddIndexes ?? false;
+    this.rebuildTableToAddIndexes = options.compat === 'dynalite';
     this.documents = DynamoDBDocumentClient.from(options.client, {
       marshallOptions: { removeUndefinedValues: true },
     });
@@ -136,6 +139,10 @@ export class DynamoJobRepository extends JobRepository {
       ensureJobTable(this.client, this.tableName, { rebuildToAddIndexes: this.rebuildTableToAddIndexes }),
     );
     await guarded('active-owner backfill', async () => backfillActiveOwners(this.documents, this.tableName));
+  }
+
+  async checkSchema(): Promise<void> {
+    await guarded('schema check', async () => checkJobTable(this.client, this.tableName));
   }
 
   async ping(): Promise<void> {
@@ -172,9 +179,10 @@ export class DynamoJobRepository extends JobRepository {
     }
     const created = jobs.map(transitions.createJob);
     const items = created.map((transition, index) => toDynamoPut(jobs[index]?.job_id ?? '', transition).Item);
-    for (let start = 0; start < items.length; start += BATCH_SIZE) {
-      await guarded('batch insert', async () => this.writeBatch(items.slice(start, start + BATCH_SIZE)));
-    }
+    const chunks: (typeof items)[] = [];
+    for (let start = 0; start < items.length; start += BATCH_SIZE) chunks.push(items.slice(start, start + BATCH_SIZE));
+    // The chunks side by side: each BatchWriteItem is a round trip, and the table takes them in parallel.
+    await guarded('batch insert', async () => Promise.all(chunks.map(async (chunk) => this.writeBatch(chunk))));
     return created.map((transition) => transitions.jobOf(transition.set as JobRecord));
   }
 

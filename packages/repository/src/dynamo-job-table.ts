@@ -8,8 +8,17 @@ import type {
   TableDescription,
 } from '@aws-sdk/client-dynamodb';
 import { AppError } from '@mediaflow/domain';
-import { createTable, describeTable, errorName, indexNames, pause, waitUntilReady } from './dynamo-table-admin';
+import {
+  createTable,
+  describeTable,
+  errorName,
+  indexNames,
+  isReady,
+  pause,
+  waitUntilReady,
+} from './dynamo-table-admin';
 import { rebuildTable, resumeRebuild } from './dynamo-table-rebuild';
+import { schemaMissing } from './schema';
 
 /**
  * Layout of the jobs table. Every access path other than by id goes through
@@ -146,6 +155,26 @@ async function ensureTable(client: DynamoDBClient, tableName: string, rebuild: b
   await enableTimeToLive(client, tableName);
 }
 
+/**
+ * Creates nothing: throws schemaMissing() unless the table exists, is ACTIVE
+ * and has every index of the layout, each ACTIVE (what ensureJobTable() leaves).
+ */
+export async function checkJobTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  const table = await describeTable(client, tableName);
+  if (!table) throw schemaMissing('DynamoDB', [`table ${tableName}`]);
+  const missing = missingIndexes(table).map((layout) => `index ${layout.index.IndexName}`);
+  if (missing.length > 0) throw schemaMissing(`table ${tableName}`, missing);
+  if (!isReady(table)) {
+    const pending = [
+      ...(table.TableStatus === 'ACTIVE' ? [] : [`ACTIVE status (is ${table.TableStatus})`]),
+      ...(table.GlobalSecondaryIndexes ?? [])
+        .filter((index) => index.IndexStatus !== undefined && index.IndexStatus !== 'ACTIVE')
+        .map((index) => `ACTIVE index ${index.IndexName} (is ${index.IndexStatus})`),
+    ];
+    throw schemaMissing(`table ${tableName}`, pending);
+  }
+}
+
 function missingIndexes(table: TableDescription): IndexLayout[] {
   const present = indexNames(table);
   return INDEXES.filter((layout) => !present.has(layout.index.IndexName ?? ''));
@@ -192,7 +221,7 @@ async function addIndex(client: DynamoDBClient, tableName: string, layout: Index
           throw new AppError(
             'DATABASE_ERROR',
             `could not add index ${layout.index.IndexName} to table ${tableName}: ${error instanceof Error ? error.message : String(error)}` +
-              ' (a server that cannot add indexes online, such as dynalite, needs rebuildTableToAddIndexes)',
+              ' (a server that cannot add indexes online, such as dynalite, needs DATABASE_COMPAT=dynalite)',
             { cause: error },
           );
         }

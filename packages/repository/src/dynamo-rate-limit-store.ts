@@ -2,11 +2,12 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { guarded } from './database-error';
 import { RATE_LIMIT_PREFIX } from './dynamo-item-ids';
-import { ensureJobTable, JOB_TABLE } from './dynamo-job-table';
+import { checkJobTable, ensureJobTable, JOB_TABLE } from './dynamo-job-table';
 import { RATE_LIMIT_DEADLINE_MS, TatCache, takeAtomically } from './rate-limit-atomic';
 import type { AtomicTatOperations, TatRange, TatUpdate } from './rate-limit-atomic';
 import { gcraKeepUntilMs } from './rate-limit-gcra';
 import { RateLimitStore } from './rate-limit-store';
+import type { DatabaseCompat } from './schema';
 import type { RateLimitGrant, RateLimitPartialRequest } from './rate-limit-store';
 import { bucketHash } from './token-bucket';
 
@@ -16,13 +17,13 @@ export interface DynamoRateLimitStoreOptions {
   tableName: string;
   /** Destroy `client` on close(); leave false when the client is shared. */
   destroyClientOnClose?: boolean;
-  /** As DynamoJobRepositoryOptions.rebuildTableToAddIndexes, for init() on dynalite. */
-  rebuildTableToAddIndexes?: boolean;
+  /** As DynamoJobRepositoryOptions.compat; `dynalite` also makes returnsItemOnConditionFailure default false. */
+  compat?: DatabaseCompat;
   /**
    * Whether a failed condition returns the item it found
    * (ReturnValuesOnConditionCheckFailure): DynamoDB and DynamoDB Local do;
    * dynalite does not, so the store reads the item after a failure instead.
-   * Default true; a failure without the item falls back to a read either way.
+   * Default: false with compat `dynalite`, else true; a failure without the item falls back to a read either way.
    */
   returnsItemOnConditionFailure?: boolean;
   /** How long a take may keep losing conditions before it fails with DATABASE_ERROR. */
@@ -64,8 +65,8 @@ export class DynamoRateLimitStore extends RateLimitStore {
     this.client = options.client;
     this.tableName = options.tableName;
     this.destroyClientOnClose = options.destroyClientOnClose ?? false;
-    this.rebuildTableToAddIndexes = options.rebuildTableToAddIndexes ?? false;
-    this.returnsItemOnConditionFailure = options.returnsItemOnConditionFailure ?? true;
+    this.rebuildTableToAddIndexes = options.compat === 'dynalite';
+    this.returnsItemOnConditionFailure = options.returnsItemOnConditionFailure ?? options.compat !== 'dynalite';
     this.deadlineMs = options.deadlineMs ?? RATE_LIMIT_DEADLINE_MS;
     this.documents = DynamoDBDocumentClient.from(options.client);
   }
@@ -74,6 +75,10 @@ export class DynamoRateLimitStore extends RateLimitStore {
     await guarded('table creation', async () =>
       ensureJobTable(this.client, this.tableName, { rebuildToAddIndexes: this.rebuildTableToAddIndexes }),
     );
+  }
+
+  async checkSchema(): Promise<void> {
+    await guarded('schema check', async () => checkJobTable(this.client, this.tableName));
   }
 
   async takeUpTo(request: RateLimitPartialRequest): Promise<RateLimitGrant> {

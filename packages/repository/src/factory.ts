@@ -34,7 +34,11 @@ export interface DynamoClientSettings {
   AWS_SECRET_ACCESS_KEY?: string;
 }
 
-/** Builds the repository and rate-limit store the configuration selects. Does not call init(). */
+/**
+ * Builds the repository and rate-limit store the configuration selects, with
+ * DATABASE_COMPAT's workarounds (the embedded database: always `dynalite`).
+ * Does not call init() (the migration) or checkSchema().
+ */
 export async function createJobRepository(config: AppConfig): Promise<RepositoryHandle> {
   switch (config.DB_BACKEND) {
     case 'mongodb': {
@@ -44,6 +48,7 @@ export async function createJobRepository(config: AppConfig): Promise<Repository
         client,
         dbName: config.DB_NAME,
         collection: config.MONGO_JOBS_COLLECTION,
+        compat: config.DATABASE_COMPAT,
       });
       const rateLimits = new CoalescingRateLimitStore(
         config.DATABASE_COMPAT === 'ferretdb-v1'
@@ -66,14 +71,9 @@ export async function createJobRepository(config: AppConfig): Promise<Repository
     }
     case 'dynamodb': {
       const client = createDynamoClient(config);
-      const shared = { client, tableName: config.DYNAMODB_TABLE };
+      const shared = { client, tableName: config.DYNAMODB_TABLE, compat: config.DATABASE_COMPAT };
       const repository = new DynamoJobRepository(shared);
-      const rateLimits = new CoalescingRateLimitStore(
-        new DynamoRateLimitStore({
-          ...shared,
-          returnsItemOnConditionFailure: config.DATABASE_COMPAT !== 'dynalite',
-        }),
-      );
+      const rateLimits = new CoalescingRateLimitStore(new DynamoRateLimitStore(shared));
       return {
         repository,
         rateLimits,
@@ -86,13 +86,12 @@ export async function createJobRepository(config: AppConfig): Promise<Repository
         // Only the loopback endpoint and dummy credentials: real AWS keys have no business here.
         client: createDynamoClient({ AWS_REGION: config.AWS_REGION, DYNAMODB_ENDPOINT: embedded.endpoint }),
         tableName: config.DYNAMODB_TABLE,
-        // dynalite ignores requests to add an index; only this process can reach it, so a rebuild is safe.
-        rebuildTableToAddIndexes: true,
+        // Always dynalite, whatever DATABASE_COMPAT says: it ignores requests to add an index, and
+        // only this process can reach it, so a rebuild is safe.
+        compat: 'dynalite' as const,
       };
       const repository = new DynamoJobRepository(shared);
-      const rateLimits = new CoalescingRateLimitStore(
-        new DynamoRateLimitStore({ ...shared, returnsItemOnConditionFailure: false }),
-      );
+      const rateLimits = new CoalescingRateLimitStore(new DynamoRateLimitStore(shared));
       return {
         repository,
         rateLimits,

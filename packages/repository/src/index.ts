@@ -17,3 +17,5 @@ export { startEmbeddedDynamo } from './embedded';
 export type { EmbeddedDynamo, EmbeddedDynamoOptions } from './embedded';
 export { createDynamoClient, createJobRepository } from './factory';
 export type { DynamoClientSettings, RepositoryHandle } from './factory';
+export { isSchemaMissing, MIGRATE_HINT } from './schema';
+export type { DatabaseCompat } from './schema';

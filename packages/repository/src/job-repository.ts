@@ -353,8 +353,19 @@ export interface JobLifecycle {
 
 /** Set-up and health of the store itself. */
 export interface RepositoryAdmin {
-  /** Creates tables or indexes if missing. Safe to call from every process at once. */
+  /**
+   * The migration (`npm run db:migrate`, or every start with
+   * DATABASE_MIGRATE=on-start): creates tables or indexes if missing and runs
+   * backfills. Safe to call from every process at once.
+   */
   init(): Promise<void>;
+
+  /**
+   * Creates nothing: throws DATABASE_ERROR (details.reason
+   * SCHEMA_NOT_MIGRATED, see schemaMissing()) naming the first missing
+   * table, index or collection when init() has not run on this database.
+   */
+  checkSchema(): Promise<void>;
 
   /** Throws when the database cannot be reached. */
   ping(): Promise<void>;
@@ -394,6 +405,7 @@ export abstract class JobRepository implements JobStore {
   abstract findByReuseKey(reuseKey: string, limit: number): Promise<Job[]>;
   abstract countActive(owner: string): Promise<number>;
   abstract init(): Promise<void>;
+  abstract checkSchema(): Promise<void>;
   abstract ping(): Promise<void>;
   abstract close(): Promise<void>;
 }

@@ -7,6 +7,7 @@ import { RATE_LIMIT_DEADLINE_MS, TatCache, takeAtomically } from './rate-limit-a
 import type { AtomicTatOperations, TatUpdate } from './rate-limit-atomic';
 import { gcraKeepUntilMs } from './rate-limit-gcra';
 import { RateLimitStore } from './rate-limit-store';
+import { requireMongoIndexes } from './schema';
 import type { RateLimitGrant, RateLimitPartialRequest } from './rate-limit-store';
 import { bucketHash } from './token-bucket';
 
@@ -75,6 +76,11 @@ export class AtomicMongoRateLimitStore extends RateLimitStore {
         if (!(error instanceof MongoServerError && error.code === NOT_IMPLEMENTED)) throw error;
       }
     });
+  }
+
+  /** Real MongoDB (this store's server): the TTL index init() creates. */
+  async checkSchema(): Promise<void> {
+    await guarded('schema check', async () => requireMongoIndexes(this.buckets, ['expiry']));
   }
 
   async takeUpTo(request: RateLimitPartialRequest): Promise<RateLimitGrant> {

@@ -47,6 +47,16 @@ export class ClaimLedger {
     this.entries = db.collection<ClaimEntry>(name);
   }
 
+  get collectionName(): string {
+    return this.name;
+  }
+
+  /** Whether init() has created the ledger's collection. */
+  async exists(): Promise<boolean> {
+    const found = await this.db.listCollections({ name: this.name }, { nameOnly: true }).toArray();
+    return found.length > 0;
+  }
+
   async init(): Promise<void> {
     try {
       await this.db.createCollection(this.name);

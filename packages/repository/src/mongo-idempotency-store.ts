@@ -5,6 +5,7 @@ import { idempotencyHash } from './idempotency-records';
 import { isDuplicateKey } from './mongo-claim-ledger';
 import { IDEMPOTENCY_TTL_MS } from './job-repository';
 import type { IdempotencyRecord, IdempotencyReservation } from './job-repository';
+import { requireMongoIndexes } from './schema';
 
 interface IdempotencyDocument {
   /** idempotencyHash(scope, key): the unique _id is what makes a reservation atomic. */
@@ -33,15 +34,26 @@ const MAX_ROUNDS = 5;
  */
 export class IdempotencyStore {
   private readonly records: Collection<IdempotencyDocument>;
-  /** Whether a TTL index deletes expired reservations; FerretDB v1 has none. */
-  private expiresByItself = false;
+  /**
+   * Whether a TTL index deletes expired reservations. Real MongoDB: always
+   * (init() creates it, or fails). FerretDB v1 (options.ttlIndexes false) has
+   * none, so this store purges them itself unless init() found one after all.
+   */
+  private expiresByItself: boolean;
+  private readonly ttlIndexes: boolean;
   private lastPurge = 0;
 
-  constructor(db: Db, name: string) {
+  constructor(db: Db, name: string, options: { ttlIndexes: boolean }) {
     this.records = db.collection<IdempotencyDocument>(name);
+    this.ttlIndexes = options.ttlIndexes;
+    this.expiresByItself = options.ttlIndexes;
   }
 
   async init(): Promise<void> {
+    if (this.ttlIndexes) {
+      await this.records.createIndex({ expires_at: 1 }, { name: 'expiry', expireAfterSeconds: 0 });
+      return;
+    }
     try {
       await this.records.createIndex({ expires_at: 1 }, { name: 'expiry', expireAfterSeconds: 0 });
       this.expiresByItself = true;
@@ -49,6 +61,11 @@ export class IdempotencyStore {
       if (!(error instanceof MongoServerError && error.code === NOT_IMPLEMENTED)) throw error;
       await this.records.createIndex({ expires_at: 1 }, { name: 'expiry' });
     }
+  }
+
+  /** Throws unless init() has created the expiry index. */
+  async checkSchema(): Promise<void> {
+    await requireMongoIndexes(this.records, ['expiry']);
   }
 
   async reserve(input: IdempotencyReservation): Promise<IdempotencyRecord | null> {

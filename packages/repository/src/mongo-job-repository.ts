@@ -1,5 +1,5 @@
 import { MongoBulkWriteError, MongoServerError } from 'mongodb';
-import type { Collection, Filter, MongoClient, Sort, UpdateFilter, WriteError } from 'mongodb';
+import type { Collection, Filter, IndexDescription, MongoClient, Sort, UpdateFilter, WriteError } from 'mongodb';
 import { AppError, isTerminal, TERMINAL_STATUSES } from '@mediaflow/domain';
 import type { Job } from '@mediaflow/domain';
 import { deadLetterPage, decodeDeadLetterCursor, decodeListCursor, encodeListCursor } from './cursor';
@@ -27,20 +27,76 @@ import type {
 } from './job-repository';
 import * as transitions from './job-transitions';
 import type { JobRecord, Transition } from './job-transitions';
+import { requireMongoIndexes, schemaMissing } from './schema';
+import type { DatabaseCompat } from './schema';
 
 const NOT_IMPLEMENTED = 238;
 // Read-then-write transitions start over when the job changed in between; more rounds than this means a storm.
 const MAX_ROUNDS = 5;
 
-export type MongoJobRepositoryOptions = { dbName: string; collection: string } & (
-  { url: string; client?: never } | { client: MongoClient; url?: never }
-);
+export type MongoJobRepositoryOptions = {
+  dbName: string;
+  collection: string;
+  /**
+   * DATABASE_COMPAT. `ferretdb-v1`: claims go through the claim ledger, init()
+   * creates one index per command without partial or TTL options, and expired
+   * idempotency keys are purged by the adapter. Anything else (default
+   * `none`): real MongoDB, none of that.
+   */
+  compat?: DatabaseCompat;
+} & ({ url: string; client?: never } | { client: MongoClient; url?: never });
+
+const NEWEST_FIRST = { created_at: -1, _id: -1 } as const;
+
+/**
+ * Every index of the jobs collection. `partial` and `ttl` are what real
+ * MongoDB gets; FerretDB v1 has neither, so there the partial indexes cover
+ * every job and the TTL index is not created (see init()).
+ */
+const JOB_INDEXES: readonly IndexDescription[] = [
+  { key: NEWEST_FIRST, name: 'by_created' },
+  { key: { status: 1, lease_expires_at: 1 }, name: 'by_status_lease' },
+  // An owner's listing, newest first; jobs without an owner are indexed under null, harmlessly.
+  { key: { owner: 1, ...NEWEST_FIRST }, name: 'by_owner' },
+  { key: { owner: 1, status: 1 }, name: 'by_owner_status' },
+  // One index per combination of list filters, each ending in the listing's sort (see listFilter()):
+  // status, method_name, both; the same with an owner (every non-admin listing). created_after and
+  // created_before bound the created_at part of whichever is used.
+  { key: { status: 1, ...NEWEST_FIRST }, name: 'by_status_created' },
+  { key: { method_name: 1, ...NEWEST_FIRST }, name: 'by_method_created' },
+  { key: { status: 1, method_name: 1, ...NEWEST_FIRST }, name: 'by_status_method_created' },
+  { key: { owner: 1, status: 1, ...NEWEST_FIRST }, name: 'by_owner_status_created' },
+  { key: { owner: 1, method_name: 1, ...NEWEST_FIRST }, name: 'by_owner_method_created' },
+  { key: { owner: 1, status: 1, method_name: 1, ...NEWEST_FIRST }, name: 'by_owner_status_method_created' },
+  // Result reuse: one reuse key's jobs, newest first (findReusable, findByReuseKey).
+  { key: { reuse_key: 1, ...NEWEST_FIRST }, name: 'by_reuse_key' },
+  // Retention (findExpirable): finished jobs neither expired nor deleted (both null in the index), oldest first.
+  { key: { expired_at: 1, deleted_at: 1, completed_at: 1, _id: 1 }, name: 'by_retention' },
+  // MongoDB deletes a record once its `purge_at` (a BSON date) has passed: a tombstone some time after
+  // deletion or expiry, a completed job some time after its retention (the retention sweep normally acts first).
+  { key: { purge_at: 1 }, name: 'by_purge', expireAfterSeconds: 0 },
+  // Only dead-lettered jobs.
+  {
+    key: { dead_lettered_at: -1, _id: -1 },
+    name: 'by_dead_letter',
+    partialFilterExpression: { dead_lettered_at: { $exists: true } },
+  },
+  // countActive(): only records with `active_owner`, i.e. queued and processing jobs.
+  {
+    key: { active_owner: 1, status: 1 },
+    name: 'by_active_owner',
+    partialFilterExpression: { active_owner: { $exists: true } },
+  },
+];
+// FerretDB v1 may refuse the TTL index; there the retention sweep is the guarantee.
+const OPTIONAL_ON_FERRETDB = new Set(['by_purge']);
 
 /**
  * MongoDB adapter. Every transition (job-transitions.ts) is translated
  * (mongo-translate.ts) into one conditional findOneAndUpdate or updateOne
  * whose filter carries the ownership condition, so the database decides who
- * wins a race. Claims are additionally arbitrated by a claim
+ * wins a race; on real MongoDB (compat `none`) that includes claims. With
+ * compat `ferretdb-v1`, claims are additionally arbitrated by a claim
  * ledger (see ClaimLedger) because FerretDB v1 does not apply update filters
  * atomically; on that server the other transitions stay last-writer-wins
  * when they race a takeover, which MongoDB itself rules out.
@@ -57,8 +113,10 @@ export class MongoJobRepository extends JobRepository {
   private readonly client: MongoClient;
   private readonly ownsClient: boolean;
   private readonly jobs: Collection<JobDocument>;
-  private readonly claims: ClaimLedger;
+  /** FerretDB v1 only (see ClaimLedger); real MongoDB claims with one conditional update. */
+  private readonly claims: ClaimLedger | undefined;
   private readonly idempotency: IdempotencyStore;
+  private readonly compat: 'none' | 'ferretdb-v1';
 
   constructor(options: MongoJobRepositoryOptions) {
     super();
@@ -70,32 +128,43 @@ export class MongoJobRepository extends JobRepository {
       this.ownsClient = true;
     }
     const db = this.client.db(options.dbName);
+    this.compat = options.compat === 'ferretdb-v1' ? 'ferretdb-v1' : 'none';
     this.jobs = db.collection<JobDocument>(options.collection);
-    this.claims = new ClaimLedger(db, `${options.collection}_claims`);
-    this.idempotency = new IdempotencyStore(db, `${options.collection}_idempotency`);
+    this.claims = this.compat === 'ferretdb-v1' ? new ClaimLedger(db, `${options.collection}_claims`) : undefined;
+    this.idempotency = new IdempotencyStore(db, `${options.collection}_idempotency`, {
+      ttlIndexes: this.compat !== 'ferretdb-v1',
+    });
   }
 
+  /** The migration: creates the collections' indexes, then backfills `active_owner` (see backfillActiveOwners). */
   async init(): Promise<void> {
     await guarded('index creation', async () => {
-      // One index per command: FerretDB v1 drops the connection when a single
-      // createIndexes names two or more indexes that already exist.
-      await this.jobs.createIndex({ created_at: -1, _id: -1 }, { name: 'by_created' });
-      await this.jobs.createIndex({ status: 1, lease_expires_at: 1 }, { name: 'by_status_lease' });
-      // An owner's listing, newest first; jobs without an owner are indexed under null, harmlessly.
-      await this.jobs.createIndex({ owner: 1, created_at: -1, _id: -1 }, { name: 'by_owner' });
-      await this.jobs.createIndex({ owner: 1, status: 1 }, { name: 'by_owner_status' });
-      await this.createListFilterIndexes();
-      // Result reuse: one reuse key's jobs, newest first (findReusable, findByReuseKey).
-      await this.jobs.createIndex({ reuse_key: 1, created_at: -1, _id: -1 }, { name: 'by_reuse_key' });
-      // Retention (findExpirable): finished jobs neither expired nor deleted (both null in the index), oldest first.
-      await this.jobs.createIndex({ expired_at: 1, deleted_at: 1, completed_at: 1, _id: 1 }, { name: 'by_retention' });
-      await this.createPurgeIndex();
-      await this.createDeadLetterIndex();
-      await this.createActiveOwnerIndex();
-      await this.claims.init();
+      if (this.compat === 'ferretdb-v1') {
+        await this.createIndexesOneByOne();
+        await this.claims?.init();
+      } else {
+        // Real MongoDB: one command, partial and TTL indexes as declared.
+        await this.jobs.createIndexes([...JOB_INDEXES]);
+      }
       await this.idempotency.init();
     });
     await guarded('active-owner backfill', async () => backfillActiveOwners(this.jobs));
+  }
+
+  /** Throws (naming what is missing) unless init() has created every index this compat mode expects. */
+  async checkSchema(): Promise<void> {
+    await guarded('schema check', async () => {
+      const expected = JOB_INDEXES.flatMap((index) =>
+        index.name === undefined || (this.compat === 'ferretdb-v1' && OPTIONAL_ON_FERRETDB.has(index.name))
+          ? []
+          : [index.name],
+      );
+      await requireMongoIndexes(this.jobs, expected);
+      await this.idempotency.checkSchema();
+      if (this.claims && !(await this.claims.exists())) {
+        throw schemaMissing(`database ${this.jobs.dbName}`, [`collection ${this.claims.collectionName}`]);
+      }
+    });
   }
 
   async ping(): Promise<void> {
@@ -195,10 +264,13 @@ export class MongoJobRepository extends JobRepository {
     if (!current) return null;
     const job = toJob(current);
     if (!isClaimable(job, request.now)) return null;
+    // Real MongoDB applies the claim's condition (status, lease, attempts) atomically: one update decides.
+    const claims = this.claims;
+    if (!claims) return this.findAndUpdate(request.jobId, transitions.claim(job, request), 'claim');
     const generation = current.claim_generation ?? 0;
     // FerretDB v1 workaround (see ClaimLedger): the ledger decides which claimer gets the next attempt.
     const attempt = await guarded('claim', async () =>
-      this.claims.reserve({
+      claims.reserve({
         jobId: request.jobId,
         attemptsSeen: current.attempts,
         generation,
@@ -212,7 +284,7 @@ export class MongoJobRepository extends JobRepository {
       // The ledger's generation must still hold, so the attempt reserved above is the true next one.
       claim_generation: generation === 0 ? { $exists: false } : generation,
     });
-    if (!claimed) await guarded('claim', async () => this.claims.forfeit(request.jobId, generation, attempt));
+    if (!claimed) await guarded('claim', async () => claims.forfeit(request.jobId, generation, attempt));
     return claimed;
   }
 
@@ -384,76 +456,26 @@ export class MongoJobRepository extends JobRepository {
   }
 
   /**
-   * countActive()'s index: only records with `active_owner`, i.e. queued and
-   * processing jobs, belong in it, so counting reads one owner's active jobs.
-   * FerretDB v1 has no partial indexes; there it indexes every job, with the
-   * finished ones under null, so a count still reads only the owner's active jobs.
+   * FerretDB v1: one index per command, because it drops the connection when
+   * a single createIndexes names two or more indexes that already exist. It
+   * has no partial indexes, so `by_active_owner` and `by_dead_letter` index
+   * every job there (the finished ones under null, so a count still reads
+   * only the owner's active jobs, and the listing is still served); it may
+   * refuse or ignore the TTL index, which is then left out (the retention
+   * sweep is the guarantee).
    */
-  private async createActiveOwnerIndex(): Promise<void> {
-    const keys = { active_owner: 1, status: 1 } as const;
-    try {
-      await this.jobs.createIndex(keys, {
-        name: 'by_active_owner',
-        partialFilterExpression: { active_owner: { $exists: true } },
-      });
-    } catch (error) {
-      if (!(error instanceof MongoServerError && error.code === NOT_IMPLEMENTED)) throw error;
-      await this.jobs.createIndex(keys, { name: 'by_active_owner' });
-    }
-  }
-
-  /**
-   * Only dead-lettered jobs belong in this index. FerretDB v1 has no partial
-   * indexes, so there it indexes every job, which still serves the listing.
-   */
-  private async createDeadLetterIndex(): Promise<void> {
-    const keys = { dead_lettered_at: -1, _id: -1 } as const;
-    try {
-      await this.jobs.createIndex(keys, {
-        name: 'by_dead_letter',
-        partialFilterExpression: { dead_lettered_at: { $exists: true } },
-      });
-    } catch (error) {
-      if (!(error instanceof MongoServerError && error.code === NOT_IMPLEMENTED)) throw error;
-      await this.jobs.createIndex(keys, { name: 'by_dead_letter' });
-    }
-  }
-
-  /**
-   * One index per combination of list filters, each ending in the listing's
-   * sort (created_at, _id descending), so a filtered page is an index range:
-   * - status: by_status_created; method_name: by_method_created; both:
-   *   by_status_method_created;
-   * - the same with an owner (every non-admin listing): by_owner_status_created,
-   *   by_owner_method_created, by_owner_status_method_created;
-   * - no filter but dates: by_created, or by_owner with an owner.
-   * created_after/created_before bound the created_at part of whichever is used.
-   */
-  private async createListFilterIndexes(): Promise<void> {
-    const newestFirst = { created_at: -1, _id: -1 } as const;
-    await this.jobs.createIndex({ status: 1, ...newestFirst }, { name: 'by_status_created' });
-    await this.jobs.createIndex({ method_name: 1, ...newestFirst }, { name: 'by_method_created' });
-    await this.jobs.createIndex({ status: 1, method_name: 1, ...newestFirst }, { name: 'by_status_method_created' });
-    await this.jobs.createIndex({ owner: 1, status: 1, ...newestFirst }, { name: 'by_owner_status_created' });
-    await this.jobs.createIndex({ owner: 1, method_name: 1, ...newestFirst }, { name: 'by_owner_method_created' });
-    await this.jobs.createIndex(
-      { owner: 1, status: 1, method_name: 1, ...newestFirst },
-      { name: 'by_owner_status_method_created' },
-    );
-  }
-
-  /**
-   * MongoDB deletes a record once its `purge_at` (a BSON date) has passed: a
-   * tombstone some time after deletion or expiry, a completed job some time
-   * after its retention (see the retention sweep, which normally acts first).
-   * FerretDB may refuse or ignore TTL indexes; the sweep is the guarantee,
-   * so a refusal is not fatal.
-   */
-  private async createPurgeIndex(): Promise<void> {
-    try {
-      await this.jobs.createIndex({ purge_at: 1 }, { name: 'by_purge', expireAfterSeconds: 0 });
-    } catch (error) {
-      if (!(error instanceof MongoServerError)) throw error;
+  private async createIndexesOneByOne(): Promise<void> {
+    for (const { key, ...options } of JOB_INDEXES) {
+      try {
+        await this.jobs.createIndex(key, options);
+      } catch (error) {
+        if (!(error instanceof MongoServerError)) throw error;
+        if (options.expireAfterSeconds !== undefined) continue;
+        if (error.code !== NOT_IMPLEMENTED || options.partialFilterExpression === undefined) throw error;
+        const whole = { ...options };
+        delete whole.partialFilterExpression;
+        await this.jobs.createIndex(key, whole);
+      }
     }
   }
 

@@ -8,6 +8,7 @@ import { takeOptimistically } from './optimistic-take';
 import { emissionIntervalMs, gcraKeepUntilMs, gcraTake } from './rate-limit-gcra';
 import type { GcraLimits } from './rate-limit-gcra';
 import { RateLimitStore } from './rate-limit-store';
+import { requireMongoIndexes } from './schema';
 import type { RateLimitGrant, RateLimitPartialRequest } from './rate-limit-store';
 import { bucketHash } from './token-bucket';
 
@@ -152,6 +153,10 @@ export class MongoRateLimitStore extends RateLimitStore {
       await this.entries.createIndex({ bucket: 1, version: -1 }, { name: 'by_bucket_version' });
       await this.entries.createIndex({ expires_at: 1 }, { name: 'expiry' });
     });
+  }
+
+  async checkSchema(): Promise<void> {
+    await guarded('schema check', async () => requireMongoIndexes(this.entries, ['by_bucket_version', 'expiry']));
   }
 
   async takeUpTo(request: RateLimitPartialRequest): Promise<RateLimitGrant> {

@@ -61,6 +61,9 @@ export abstract class RateLimitStore {
   /** Creates what the store needs (indexes, the table) if missing. Safe to call from every process at once. */
   abstract init(): Promise<void>;
 
+  /** Creates nothing; throws as JobRepository.checkSchema() does unless init() has run on this database. */
+  abstract checkSchema(): Promise<void>;
+
   /**
    * Takes as many whole `unit`s of tokens, up to `cost`, as the bucket holds
    * right now, in one atomic step. Throws INTERNAL for nonsensical limits.

@@ -2,7 +2,7 @@ import type { AppConfig, Logger } from '@mediaflow/domain';
 import { createJobQueue } from '@mediaflow/queue';
 import type { JobConsumer, JobPublisher } from '@mediaflow/queue';
 import { createJobRepository } from '@mediaflow/repository';
-import type { JobRepository, RateLimitStore } from '@mediaflow/repository';
+import type { JobRepository, RateLimitStore, RepositoryHandle } from '@mediaflow/repository';
 import { createObjectStore } from '@mediaflow/storage';
 import type { ObjectStore } from '@mediaflow/storage';
 
@@ -16,18 +16,41 @@ export interface Infrastructure {
   close(): Promise<void>;
 }
 
+export interface InfrastructureOptions {
+  /** Overrides DATABASE_MIGRATE: `npm start`, one process, always migrates on start. */
+  migrate?: AppConfig['DATABASE_MIGRATE'];
+}
+
 /**
  * Builds every adapter the config selects and prepares what they need
- * (table or indexes, buckets, topic). The processes only see the ports.
+ * (buckets, topic). The database schema (table or indexes) is migrated here
+ * only with DATABASE_MIGRATE=on-start (or the embedded database, which no
+ * other process can reach); otherwise it must exist already (`npm run
+ * db:migrate`) and a missing piece stops the start with an error naming it.
+ * The processes only see the ports.
  */
-export async function createInfrastructure(config: AppConfig, logger: Logger): Promise<Infrastructure> {
+export async function createInfrastructure(
+  config: AppConfig,
+  logger: Logger,
+  options: InfrastructureOptions = {},
+): Promise<Infrastructure> {
   const database = await createJobRepository(config);
   const { repository } = database;
   const store = createObjectStore(config);
   const queue = createJobQueue(config, logger);
 
-  await repository.init();
-  await database.rateLimits.init();
+  try {
+    const mode = config.DB_BACKEND === 'embedded' ? 'on-start' : (options.migrate ?? config.DATABASE_MIGRATE);
+    if (mode === 'on-start') {
+      await migrateDatabase(config, database, logger);
+    } else {
+      await database.repository.checkSchema();
+      await database.rateLimits.checkSchema();
+    }
+  } catch (error) {
+    await database.close().catch(() => undefined);
+    throw error;
+  }
   await Promise.all([store.ensureBucket(config.INPUT_BUCKET), store.ensureBucket(config.OUTPUT_BUCKET)]);
   await queue.publisher.init();
   logger.info('infrastructure ready', {
@@ -48,4 +71,32 @@ export async function createInfrastructure(config: AppConfig, logger: Logger): P
       if (failed) throw failed.reason;
     },
   };
+}
+
+/**
+ * The database migration: what `npm run db:migrate` runs, and every start
+ * with DATABASE_MIGRATE=on-start. Creates the table or indexes of the jobs
+ * and the rate limits, runs the backfills (active_owner), then checks the
+ * result as a manual-mode start would. Idempotent; safe from several
+ * processes at once. Logs each step.
+ */
+export async function migrateDatabase(config: AppConfig, database: RepositoryHandle, logger: Logger): Promise<void> {
+  const target = {
+    db: config.DB_BACKEND,
+    compat: config.DB_BACKEND === 'embedded' ? 'dynalite' : config.DATABASE_COMPAT,
+    ...(config.DB_BACKEND === 'mongodb'
+      ? { database: config.DB_NAME, collection: config.MONGO_JOBS_COLLECTION }
+      : { table: config.DYNAMODB_TABLE }),
+  };
+  const step = async (name: string, run: () => Promise<void>): Promise<void> => {
+    const started = Date.now();
+    await run();
+    logger.info('migration step done', { step: name, ms: Date.now() - started, ...target });
+  };
+  await step('jobs schema and backfills', async () => database.repository.init());
+  await step('rate-limit schema', async () => database.rateLimits.init());
+  await step('schema check', async () => {
+    await database.repository.checkSchema();
+    await database.rateLimits.checkSchema();
+  });
 }

@@ -20,7 +20,8 @@ async function main(): Promise<void> {
     logger.warn('in-process queue with a shared database: run only one process this way');
   }
 
-  const infrastructure = await createInfrastructure(config, logger);
+  // One process: it migrates the database itself, whatever DATABASE_MIGRATE says.
+  const infrastructure = await createInfrastructure(config, logger, { migrate: 'on-start' });
   const shutdown = new ShutdownCoordinator(logger, config.SHUTDOWN_TIMEOUT_MS);
   const worker = new Worker({
     infrastructure,
