@@ -172,7 +172,12 @@ export class JobService {
     const earlier = reuseKey !== undefined && reuseAllowed ? await this.reusable(reuseKey, now) : null;
     let job: Job;
     try {
-      job = await this.records.write({
+      // Keyed submits race for one reserved id, so they take the conditional
+      // single insert: a batch write cannot be conditional (DynamoDB would
+      // overwrite) and one duplicate must not fail the strangers batched with it.
+      const store = async (record: NewJob): Promise<Job> =>
+        options.idempotencyKey === undefined ? this.records.write(record) : this.deps.repository.create(record);
+      job = await store({
         job_id: jobId,
         source: sourceUri,
         operation,
