@@ -1,0 +1,154 @@
+import { ExitCode, UsageError } from './exit-codes';
+import { DEFAULT_URL, parseInvocation, resolveGlobalOptions } from './program';
+import type { Invocation } from './program';
+
+function parse(argv: string[], env: NodeJS.ProcessEnv = {}): { invocation: Invocation; out: string; err: string } {
+  let out = '';
+  let err = '';
+  const invocation = parseInvocation(argv, {
+    env,
+    writeOut: (text) => (out += text),
+    writeErr: (text) => (err += text),
+  });
+  return { invocation, out, err };
+}
+
+function usageError(argv: string[]): UsageError {
+  try {
+    parse(argv);
+  } catch (error) {
+    if (error instanceof UsageError) return error;
+    throw error;
+  }
+  throw new Error(`expected a usage error for ${argv.join(' ')}`);
+}
+
+describe('parseInvocation', () => {
+  it('reads process with repeated params, format, output and flags', () => {
+    const { invocation } = parse([
+      'process',
+      'in.mov',
+      '--op',
+      'compress',
+      '--param',
+      'crf=23',
+      '-p',
+      'preset=slow',
+      '--format',
+      'mp4',
+      '-o',
+      'out.mp4',
+      '--cancel-on-interrupt',
+    ]);
+    expect(invocation).toEqual({
+      command: 'process',
+      file: 'in.mov',
+      operation: 'compress',
+      params: { crf: '23', preset: 'slow' },
+      format: 'mp4',
+      out: 'out.mp4',
+      cancelOnInterrupt: true,
+      wait: true,
+      pollIntervalMs: 1000,
+      global: { url: DEFAULT_URL, apiKey: undefined, json: false, quiet: false },
+    });
+  });
+
+  it('defaults process to waiting, no params and no cancel on Ctrl-C', () => {
+    const { invocation } = parse(['process', 'a.mp4', '--op', 'grayscale', '--no-wait', '--poll-interval', '250']);
+    expect(invocation).toMatchObject({ params: {}, cancelOnInterrupt: false, wait: false, pollIntervalMs: 250 });
+  });
+
+  it('takes global options before or after the command, flags over the environment', () => {
+    const env = { MEDIAFLOW_URL: 'http://api.example:9000', MEDIAFLOW_API_KEY: 'from-env' };
+    expect(parse(['status', 'job-1'], env).invocation).toEqual({
+      command: 'status',
+      jobId: 'job-1',
+      global: { url: 'http://api.example:9000', apiKey: 'from-env', json: false, quiet: false },
+    });
+    expect(
+      parse(['--json', 'status', 'job-1', '--url', 'https://other/', '--api-key', 'flag'], env).invocation,
+    ).toEqual({
+      command: 'status',
+      jobId: 'job-1',
+      global: { url: 'https://other/', apiKey: 'flag', json: true, quiet: false },
+    });
+  });
+
+  it('reads jobs ls filters and paging', () => {
+    const { invocation } = parse([
+      'jobs',
+      'ls',
+      '--status',
+      'failed',
+      '--op',
+      'compress',
+      '--created-after',
+      '2026-01-01',
+      '--limit',
+      '50',
+      '--skip',
+      '0',
+      '--all',
+    ]);
+    expect(invocation).toMatchObject({
+      command: 'jobs-ls',
+      status: 'failed',
+      operation: 'compress',
+      createdAfter: '2026-01-01',
+      createdBefore: undefined,
+      limit: 50,
+      skip: 0,
+      cursor: undefined,
+      all: true,
+    });
+    expect(parse(['jobs', 'list']).invocation).toMatchObject({ command: 'jobs-ls', all: false, limit: undefined });
+  });
+
+  it('reads download with a path and an output kind, and the job commands', () => {
+    expect(parse(['download', 'j', '-o', 'dir/', '--output', 'log']).invocation).toMatchObject({
+      command: 'download',
+      jobId: 'j',
+      out: 'dir/',
+      output: 'log',
+    });
+    for (const command of ['cancel', 'retry', 'logs'] as const) {
+      expect(parse([command, 'j']).invocation).toMatchObject({ command, jobId: 'j' });
+    }
+  });
+
+  it('prints help and version as success', () => {
+    const help = parse(['--help']);
+    expect(help.invocation).toEqual({ command: 'printed', exitCode: ExitCode.OK });
+    expect(help.out).toContain('Usage: mediaflow');
+    expect(parse(['--version']).invocation).toEqual({ command: 'printed', exitCode: ExitCode.OK });
+  });
+
+  it.each([
+    [['process', 'a.mp4'], /--op/],
+    [['process', '--op', 'compress'], /missing required argument/],
+    [['process', 'a.mp4', '--op', 'compress', '--param', 'crf'], /key=value/],
+    [['process', 'a.mp4', '--op', 'compress', '--param', '=1'], /key=value/],
+    [['process', 'a.mp4', '--op', 'compress', '--bogus'], /unknown option/],
+    [['jobs', 'ls', '--limit', '0'], /--limit/],
+    [['jobs', 'ls', '--status', 'done'], /Allowed choices/],
+    [['explode'], /unknown command/],
+    [[], /./],
+    [['status', 'j', '--url', 'ftp://x'], /http\(s\) URL/],
+  ])('refuses %j as a usage error (exit 2)', (argv, message) => {
+    const error = usageError(argv);
+    expect(error.exitCode).toBe(ExitCode.USAGE);
+    expect(error.message).toMatch(message);
+  });
+});
+
+describe('resolveGlobalOptions', () => {
+  it('falls back to the npm start address and ignores empty variables', () => {
+    expect(resolveGlobalOptions({}, { MEDIAFLOW_URL: '', MEDIAFLOW_API_KEY: '' })).toEqual({
+      url: 'http://127.0.0.1:8000',
+      apiKey: undefined,
+      json: false,
+      quiet: false,
+    });
+  });
+});
