@@ -45,6 +45,8 @@ export async function startInProcessApi(env: NodeJS.ProcessEnv): Promise<InProce
   });
   const logger = createLogger({ level: config.LOG_LEVEL, service: 'in-process-api' });
   const infrastructure = await createInfrastructure(config, logger);
+  // Tests submit at once; the topic is prepared in the background.
+  await infrastructure.queueReady;
   const apiKeys = parseApiKeys(
     [
       `root:${hashApiKey(TEST_KEYS.admin)}:admin`,

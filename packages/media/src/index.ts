@@ -50,6 +50,7 @@ export {
   KNOWN_WHISPER_MODELS,
   isKnownWhisperModel,
   locateWhisperModel,
+  missingModelFiles,
   resolveWhisperModelDir,
 } from './transcription/whisper-models';
 export {

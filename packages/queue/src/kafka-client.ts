@@ -2,6 +2,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import type { RetryOptions } from 'kafkajs';
 import type { Logger } from '@mediaflow/domain';
 import { kafkaLogCreator } from './kafka-logging';
+import { ignoreKafkajsNegativeTimeoutWarning } from './kafka-warnings';
 
 export interface KafkaConnectionOptions {
   brokers: string[];
@@ -17,6 +18,8 @@ export const DEFAULT_CONNECTION_TIMEOUT_MS = 3_000;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 
 export function createKafkaClient(options: KafkaConnectionOptions, retry: RetryOptions): Kafka {
+  // Harmless noise from kafkajs on Node 24; see kafka-warnings.ts.
+  ignoreKafkajsNegativeTimeoutWarning();
   return new Kafka({
     clientId: options.clientId,
     brokers: options.brokers,

@@ -103,7 +103,9 @@ export class KafkaJobConsumer extends JobConsumer {
         partitions: options.partitions ?? 12,
         replicationFactor: options.replicationFactor ?? 1,
       };
-      await ensureTopic(admin, spec, this.logger);
+      // Waits as long as it takes (until stop()): a worker started together
+      // with the API and other workers may find the topic still being created.
+      await ensureTopic(admin, spec, this.logger, { signal: this.stopSignal.signal });
     } finally {
       await admin.disconnect();
     }

@@ -21,6 +21,8 @@ export interface KafkaJobPublisherOptions extends KafkaConnectionOptions {
   publishTimeoutMs?: number;
   /** Upper bound on ping; default 5 s. */
   pingTimeoutMs?: number;
+  /** How long one init() waits for the topic's partitions to have leaders; default 30 s. */
+  topicWaitMs?: number;
 }
 
 // Few, short retries: with the broker down, publish must fail within seconds.
@@ -55,6 +57,11 @@ export class KafkaJobPublisher extends JobPublisher {
   private producerConnection: Promise<void> | undefined;
   private adminConnection: Promise<void> | undefined;
   private closed = false;
+  /** Set once init() saw every topic ready; until then ping() reports the queue as not ready. */
+  private topicsReady = false;
+  private lastInitError: string | undefined;
+  /** Cut short by close(), so a topic wait does not hold up shutdown. */
+  private readonly closeSignal = new AbortController();
 
   constructor(private readonly options: KafkaJobPublisherOptions) {
     super();
@@ -70,7 +77,15 @@ export class KafkaJobPublisher extends JobPublisher {
     this.admin = kafka.admin({ retry: PUBLISH_RETRY });
   }
 
+  /**
+   * Creates the topics unless they exist and waits (up to `topicWaitMs`) until
+   * every partition has a leader, tolerating another process creating them at
+   * the same moment. Safe to call again after a failure.
+   *
+   * @throws AppError QUEUE_ERROR when Kafka cannot be reached or the topic is not ready in time.
+   */
   async init(): Promise<void> {
+    const wait = { maxWaitMs: this.options.topicWaitMs ?? 30_000, signal: this.closeSignal.signal };
     try {
       await this.connectAdmin();
       await ensureTopic(
@@ -81,6 +96,7 @@ export class KafkaJobPublisher extends JobPublisher {
           replicationFactor: this.options.replicationFactor ?? 1,
         },
         this.logger,
+        wait,
       );
       if (this.options.deadLetterTopic) {
         await ensureTopic(
@@ -91,11 +107,16 @@ export class KafkaJobPublisher extends JobPublisher {
             replicationFactor: this.options.replicationFactor ?? 1,
           },
           this.logger,
+          wait,
         );
       }
       await this.connectProducer();
+      this.topicsReady = true;
+      this.lastInitError = undefined;
     } catch (error) {
-      throw queueError(`could not prepare Kafka topic "${this.options.topic}"`, error);
+      const failure = queueError(`could not prepare Kafka topic "${this.options.topic}"`, error);
+      this.lastInitError = failure.message;
+      throw failure;
     }
   }
 
@@ -134,6 +155,12 @@ export class KafkaJobPublisher extends JobPublisher {
     const check = async (): Promise<void> => {
       await this.connectAdmin();
       await this.admin.describeCluster();
+      if (!this.topicsReady) {
+        throw new AppError(
+          'QUEUE_ERROR',
+          `topic "${this.options.topic}" is not ready yet${this.lastInitError ? ` (${this.lastInitError})` : ''}`,
+        );
+      }
     };
     try {
       await withDeadline(check(), this.options.pingTimeoutMs ?? 5_000, () => new Error('ping timed out'));
@@ -144,6 +171,7 @@ export class KafkaJobPublisher extends JobPublisher {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.closeSignal.abort();
     const results = await Promise.allSettled([this.producer.disconnect(), this.admin.disconnect()]);
     for (const result of results) {
       if (result.status === 'rejected') {

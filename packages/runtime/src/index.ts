@@ -1,4 +1,5 @@
 export * from './boot';
 export * from './infrastructure';
 export * from './shutdown';
+export * from './startup-errors';
 export * from './job-objects';

@@ -1,3 +1,4 @@
+import { errorMessage } from '@mediaflow/domain';
 import type { AppConfig, Logger } from '@mediaflow/domain';
 import { createJobQueue } from '@mediaflow/queue';
 import type { JobConsumer, JobPublisher } from '@mediaflow/queue';
@@ -13,6 +14,8 @@ export interface Infrastructure {
   store: ObjectStore;
   publisher: JobPublisher;
   createConsumer(): JobConsumer;
+  /** Resolves once the queue's topics are ready (never rejects; stays pending if closed first). */
+  queueReady: Promise<void>;
   close(): Promise<void>;
 }
 
@@ -52,7 +55,11 @@ export async function createInfrastructure(
     throw error;
   }
   await Promise.all([store.ensureBucket(config.INPUT_BUCKET), store.ensureBucket(config.OUTPUT_BUCKET)]);
-  await queue.publisher.init();
+  // The topic is prepared in the background: processes started together
+  // (`docker compose up --scale worker=3`) race to create it, and the API
+  // serves /healthz meanwhile while /readyz reports the queue as not ready.
+  const queuePreparation = new AbortController();
+  const queueReady = prepareQueue(queue.publisher, logger, queuePreparation.signal);
   logger.info('infrastructure ready', {
     db: config.DB_BACKEND,
     queue: config.QUEUE_BACKEND,
@@ -65,7 +72,9 @@ export async function createInfrastructure(
     store,
     publisher: queue.publisher,
     createConsumer: () => queue.createConsumer(),
+    queueReady,
     close: async () => {
+      queuePreparation.abort();
       const results = await Promise.allSettled([queue.publisher.close(), database.close(), store.close()]);
       const failed = results.find((result) => result.status === 'rejected');
       if (failed) throw failed.reason;
@@ -99,4 +108,40 @@ export async function migrateDatabase(config: AppConfig, database: RepositoryHan
     await database.repository.checkSchema();
     await database.rateLimits.checkSchema();
   });
+}
+
+const QUEUE_RETRY_INITIAL_MS = 1_000;
+const QUEUE_RETRY_MAX_MS = 30_000;
+
+/**
+ * Calls `publisher.init()` until it succeeds or `signal` aborts, backing off
+ * between attempts. Kafka being unreachable or slow to elect leaders is a
+ * state to report (readiness), not a reason to exit.
+ */
+async function prepareQueue(publisher: JobPublisher, logger: Logger, signal: AbortSignal): Promise<void> {
+  let delayMs = QUEUE_RETRY_INITIAL_MS;
+  for (let attempt = 1; !signal.aborted; attempt += 1) {
+    try {
+      await publisher.init();
+      if (attempt > 1) logger.info('queue ready', { attempts: attempt });
+      return;
+    } catch (error) {
+      if (signal.aborted) break;
+      logger.warn('queue not ready yet; retrying', { attempt, retryInMs: delayMs, error: errorMessage(error) });
+    }
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, delayMs);
+      signal.addEventListener(
+        'abort',
+        () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        { once: true },
+      );
+    });
+    delayMs = Math.min(QUEUE_RETRY_MAX_MS, delayMs * 2);
+  }
+  // Closed before the queue was ready: whoever awaits readiness waits for ever, as the process is stopping.
+  await new Promise<never>(() => undefined);
 }

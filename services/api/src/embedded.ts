@@ -1,6 +1,6 @@
 import { checkFfmpeg } from '@mediaflow/media';
-import { bootConfig, createInfrastructure, ShutdownCoordinator } from '@mediaflow/runtime';
-import { Worker } from '@mediaflow/worker';
+import { bootConfig, createInfrastructure, exitOnStartupFailure, ShutdownCoordinator } from '@mediaflow/runtime';
+import { warnIfTranscriptionMissing, Worker } from '@mediaflow/worker';
 import { createApp } from './app';
 import { resolveAuth } from './auth/resolve-auth';
 import { listen } from './server';
@@ -16,6 +16,8 @@ async function main(): Promise<void> {
   const { config, logger } = bootConfig('mediaflow');
   const ffmpeg = await checkFfmpeg({ ffmpegPath: config.FFMPEG_PATH, ffprobePath: config.FFPROBE_PATH });
   logger.info('ffmpeg found', { version: ffmpeg.version });
+  // Named now, once, rather than discovered by the first transcribe job.
+  await warnIfTranscriptionMissing(config, logger);
   if (config.QUEUE_BACKEND === 'memory' && config.DB_BACKEND !== 'embedded') {
     logger.warn('in-process queue with a shared database: run only one process this way');
   }
@@ -62,9 +64,5 @@ async function main(): Promise<void> {
   });
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(
-    `mediaflow failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-  );
-  process.exit(1);
-});
+// One line for what an operator can fix (port in use, bad key entry, dependency down); a stack for bugs.
+main().catch((error: unknown) => exitOnStartupFailure('mediaflow', error));

@@ -1,7 +1,7 @@
 import { checkFfmpeg } from '@mediaflow/media';
 import { errorMessage } from '@mediaflow/domain';
 import type { Logger } from '@mediaflow/domain';
-import { bootConfig, createInfrastructure, ShutdownCoordinator } from '@mediaflow/runtime';
+import { bootConfig, createInfrastructure, exitOnStartupFailure, ShutdownCoordinator } from '@mediaflow/runtime';
 import { createApp } from './app';
 import { resolveAuth } from './auth/resolve-auth';
 import { listen } from './server';
@@ -58,9 +58,5 @@ async function ffmpegVersionForReuse(
   }
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(
-    `api failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-  );
-  process.exit(1);
-});
+// One line for what an operator can fix (port in use, bad key entry, dependency down); a stack for bugs.
+main().catch((error: unknown) => exitOnStartupFailure('api', error));

@@ -6,3 +6,4 @@ export * from './steps';
 export * from './progress-reporter';
 export * from './reaper';
 export * from './worker';
+export { missingTranscriptionPieces, warnIfTranscriptionMissing } from './transcription-settings';

@@ -1,11 +1,14 @@
 import { checkFfmpeg } from '@mediaflow/media';
-import { bootConfig, createInfrastructure, ShutdownCoordinator } from '@mediaflow/runtime';
+import { bootConfig, createInfrastructure, exitOnStartupFailure, ShutdownCoordinator } from '@mediaflow/runtime';
+import { warnIfTranscriptionMissing } from './transcription-settings';
 import { Worker } from './worker';
 
 async function main(): Promise<void> {
   const { config, logger } = bootConfig('worker');
   const ffmpeg = await checkFfmpeg({ ffmpegPath: config.FFMPEG_PATH, ffprobePath: config.FFPROBE_PATH });
   logger.info('ffmpeg found', { version: ffmpeg.version });
+  // Named now, once, rather than discovered by the first transcribe job.
+  await warnIfTranscriptionMissing(config, logger);
 
   const infrastructure = await createInfrastructure(config, logger);
   const shutdown = new ShutdownCoordinator(logger, config.SHUTDOWN_TIMEOUT_MS);
@@ -23,9 +26,5 @@ async function main(): Promise<void> {
   await worker.start();
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(
-    `worker failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-  );
-  process.exit(1);
-});
+// One line for what an operator can fix (port in use, bad key entry, dependency down); a stack for bugs.
+main().catch((error: unknown) => exitOnStartupFailure('worker', error));

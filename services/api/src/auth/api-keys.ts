@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { ConfigError } from '@mediaflow/domain';
 
 export interface Principal {
   /** The key's id: recorded on every job it creates. */
@@ -25,10 +26,14 @@ export function parseApiKeys(text: string): ApiKeyEntry[] {
   return entries.map((line, index) => {
     const match = ENTRY_PATTERN.exec(line);
     if (!match) {
-      throw new Error(`API key entry ${index + 1} is not "id:sha256hex[:admin]" (64 lower-case hex digits)`);
+      // Named by position, never echoed: the entry may hold a key pasted in clear.
+      throw new ConfigError([
+        `API_KEYS: entry ${index + 1} is not "id:sha256hex[:admin]" (64 lower-case hex digits); ` +
+          'make one with: printf %s "$KEY" | sha256sum',
+      ]);
     }
     const [, id, hex, scope] = match;
-    if (ids.has(id)) throw new Error(`API key id "${id}" appears twice`);
+    if (ids.has(id)) throw new ConfigError([`API_KEYS: key id "${id}" appears twice`]);
     ids.add(id);
     return { id: id, sha256: Buffer.from(hex, 'hex'), admin: scope === 'admin' };
   });

@@ -1,3 +1,4 @@
+import { ConfigError } from '@mediaflow/domain';
 import type { AppConfig, Logger } from '@mediaflow/domain';
 import { loadApiKeys } from './api-keys';
 import type { ApiKeyEntry } from './api-keys';
@@ -22,5 +23,8 @@ export function resolveAuth(config: AppConfig, logger: Logger, options: { openBy
     );
     return { apiKeys, authDisabled: true };
   }
-  throw new Error('API_KEYS or API_KEYS_FILE must name at least one key (or set AUTH_DISABLED=true)');
+  throw new ConfigError([
+    'API_KEYS: no key configured; API_KEYS or API_KEYS_FILE must name at least one key ' +
+      '(see the README walk-through), or set AUTH_DISABLED=true to run open',
+  ]);
 }
