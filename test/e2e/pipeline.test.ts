@@ -297,7 +297,11 @@ describe.each<DbBackend>(['mongodb', 'dynamodb'])('job pipeline end to end on %s
   });
 
   it('reports health and readiness', async () => {
-    expect((await system.client.request('GET', '/')).body).toEqual({ status: 'ok' });
+    expect((await system.client.request('GET', '/')).body).toMatchObject({
+      status: 'ok',
+      docs: '/docs',
+      openapi: '/openapi.json',
+    });
     expect((await system.client.request('GET', '/healthz')).status).toBe(200);
     const ready = await system.client.request<{ checks: Record<string, string> }>('GET', '/readyz');
     expect(ready.status).toBe(200);

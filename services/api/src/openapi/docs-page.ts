@@ -1,4 +1,4 @@
-import type { OpenApiDocument, OpenApiOperation, OpenApiParameter } from './document';
+import type { OpenApiDocument, OpenApiMediaType, OpenApiOperation, OpenApiParameter } from './document';
 import type { JsonSchema } from './route-spec';
 
 /**
@@ -70,10 +70,14 @@ function parametersTable(parameters: OpenApiParameter[] | undefined): string {
   return `<h4>Parameters</h4><table><tr><th>Name</th><th>In</th><th>Schema</th><th>Description</th></tr>${rows}</table>`;
 }
 
-function contentList(content: Record<string, { schema: JsonSchema }> | undefined): string {
+function contentList(content: Record<string, OpenApiMediaType> | undefined): string {
   if (!content) return '';
   return Object.entries(content)
-    .map(([type, { schema }]) => `<code>${escapeHtml(type)}</code> ${schemaSummary(schema)}`)
+    .map(
+      ([type, { schema, example }]) =>
+        `<code>${escapeHtml(type)}</code> ${schemaSummary(schema)}` +
+        (example === undefined ? '' : `<pre class="example">${escapeHtml(JSON.stringify(example, null, 2))}</pre>`),
+    )
     .join('<br>');
 }
 

@@ -17,7 +17,7 @@ export interface OpenApiOperation {
   description?: string;
   tags: string[];
   parameters?: OpenApiParameter[];
-  requestBody?: { required: boolean; description?: string; content: Record<string, { schema: JsonSchema }> };
+  requestBody?: { required: boolean; description?: string; content: Record<string, OpenApiMediaType> };
   responses: Record<string, OpenApiResponse>;
   security?: Record<string, string[]>[];
 }
@@ -25,8 +25,14 @@ export interface OpenApiOperation {
 export interface OpenApiResponse {
   description: string;
   headers?: Record<string, { description: string; schema: JsonSchema }>;
-  content?: Record<string, { schema: JsonSchema }>;
+  content?: Record<string, OpenApiMediaType>;
   links?: ResponseSpec['links'];
+}
+
+/** A body of one media type: its schema, and an example when the route gives one. */
+export interface OpenApiMediaType {
+  schema: JsonSchema;
+  example?: unknown;
 }
 
 export interface OpenApiDocument {
@@ -97,7 +103,15 @@ function parametersOf(schema: z.ZodObject | undefined, location: OpenApiParamete
 }
 
 function requestBodyOf(body: RequestBodySpec): NonNullable<OpenApiOperation['requestBody']> {
-  const content = 'json' in body ? { 'application/json': { schema: schemaRef(body.json, 'input') } } : body.raw;
+  const content =
+    'json' in body
+      ? {
+          'application/json': {
+            schema: schemaRef(body.json, 'input'),
+            ...(body.example === undefined ? {} : { example: body.example }),
+          },
+        }
+      : body.raw;
   return {
     required: body.required ?? true,
     ...(body.description === undefined ? {} : { description: body.description }),
@@ -109,7 +123,14 @@ function responseOf(spec: ResponseSpec, operationIds: ReadonlySet<string>): Open
   // A link to an operation this registry does not list would make the document invalid.
   const links = Object.entries(spec.links ?? {}).filter(([, link]) => operationIds.has(link.operationId));
   const content = {
-    ...(spec.json ? { 'application/json': { schema: schemaRef(spec.json, 'output') } } : {}),
+    ...(spec.json
+      ? {
+          'application/json': {
+            schema: schemaRef(spec.json, 'output'),
+            ...(spec.example === undefined ? {} : { example: spec.example }),
+          },
+        }
+      : {}),
     ...spec.raw,
   };
   return {

@@ -17,13 +17,15 @@ export interface ResponseSpec {
   description: string;
   /** A JSON body: a schema registered in `responseComponents`. */
   json?: z.ZodType;
+  /** What such a body looks like, shown on /docs and in the document (OpenAPI `example`). */
+  example?: unknown;
   raw?: RawContent;
   headers?: Record<string, { description: string; schema: JsonSchema }>;
   /** OpenAPI links: how values in this response feed other operations (used by stateful fuzzing). */
   links?: Record<string, { operationId: string; parameters: Record<string, string>; description?: string }>;
 }
 
-export type RequestBodySpec = ({ json: z.ZodType } | { raw: RawContent }) & {
+export type RequestBodySpec = ({ json: z.ZodType; example?: unknown } | { raw: RawContent }) & {
   description?: string;
   /** Defaults to true. */
   required?: boolean;

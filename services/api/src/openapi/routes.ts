@@ -17,6 +17,7 @@ import {
   playParamsSchema,
   readinessSchema,
   replayBodySchema,
+  rootSchema,
   replayResultSchema,
   submitJobBodySchema,
   submitResultSchema,
@@ -33,6 +34,15 @@ import {
   uploadIdParamsSchema,
   uploadStatusSchema,
 } from './schemas';
+import {
+  jobPageExample,
+  jobViewExample,
+  readinessExample,
+  rootExample,
+  submitJobExample,
+  submitResultExample,
+  uploadResultExample,
+} from './examples';
 
 const ERROR_DESCRIPTIONS: Readonly<Record<number, string>> = {
   400: 'The request is invalid; `error.code` says how (VALIDATION_FAILED, INVALID_JSON, ...).',
@@ -122,10 +132,10 @@ export const apiRoutes: readonly RouteSpec[] = [
     method: 'get',
     path: '/',
     operationId: 'getRoot',
-    summary: 'Service banner',
+    summary: 'Service banner: where the docs are',
     tags: ['health'],
     access: 'public',
-    responses: { 200: { description: 'The API is up.', json: healthSchema } },
+    responses: { 200: { description: 'The API is up; links to the docs.', json: rootSchema, example: rootExample } },
   },
   {
     method: 'get',
@@ -146,7 +156,7 @@ export const apiRoutes: readonly RouteSpec[] = [
     tags: ['health'],
     access: 'public',
     responses: {
-      200: { description: 'Every dependency answered.', json: readinessSchema },
+      200: { description: 'Every dependency answered.', json: readinessSchema, example: readinessExample },
       503: { description: 'At least one dependency is down; `checks` says which.', json: readinessSchema },
     },
   },
@@ -182,7 +192,7 @@ export const apiRoutes: readonly RouteSpec[] = [
     params: uploadParamsSchema,
     body: { raw: { 'application/octet-stream': binary }, description: 'The file, as raw bytes.' },
     responses: {
-      201: { description: 'Stored.', json: uploadResultSchema },
+      201: { description: 'Stored.', json: uploadResultSchema, example: uploadResultExample },
       ...errorResponses(400, 413, 429, 503),
     },
   },
@@ -306,11 +316,12 @@ export const apiRoutes: readonly RouteSpec[] = [
     tags: ['jobs'],
     access: 'apiKey',
     headers: idempotencyHeadersSchema,
-    body: { json: submitJobBodySchema },
+    body: { json: submitJobBodySchema, example: submitJobExample },
     responses: {
       202: {
         description: 'Queued (or, with a reused Idempotency-Key, the job the first request created).',
         json: submitResultSchema,
+        example: submitResultExample,
         headers: {
           Location: { description: 'The job’s status URL.', schema: { type: 'string' } },
           'Idempotent-Replayed': { description: '`true` when an earlier job is returned.', schema: { type: 'string' } },
@@ -345,7 +356,7 @@ export const apiRoutes: readonly RouteSpec[] = [
     access: 'apiKey',
     query: listQuerySchema,
     responses: {
-      200: { description: 'One page of jobs.', json: jobPageSchema },
+      200: { description: 'One page of jobs.', json: jobPageSchema, example: jobPageExample },
       ...errorResponses(400, 503),
     },
   },
@@ -358,7 +369,7 @@ export const apiRoutes: readonly RouteSpec[] = [
     access: 'apiKey',
     params: jobIdParamsSchema,
     responses: {
-      200: { description: 'The job.', json: jobViewSchema },
+      200: { description: 'The job.', json: jobViewSchema, example: jobViewExample },
       ...errorResponses(400, 404, 503),
     },
   },

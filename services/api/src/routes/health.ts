@@ -19,8 +19,9 @@ async function withTimeout(check: ReadinessCheck): Promise<void> {
 
 export function healthRoutes(checks: Record<string, ReadinessCheck>): Router {
   const router = Router();
+  // Where a person (or a client) who found the port goes next. No web dashboard exists yet.
   router.get('/', (_req, res) => {
-    res.json({ status: 'ok' });
+    res.json({ status: 'ok', docs: '/docs', openapi: '/openapi.json', health: '/healthz', readiness: '/readyz' });
   });
   router.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
