@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { probeMedia } from '@mediaflow/media';
 import { startEmbedded } from '../support/embedded';
+import { makeTestClip } from '../support/media-clips';
 import { makeClip } from '../support/media-fixtures';
 import { REPO_ROOT, freePort, waitFor } from '../support/processes';
 import type { ServiceProcess } from '../support/processes';
@@ -173,6 +174,30 @@ describe('mediaflow CLI (services/cli) against the embedded mode', () => {
     const log = await cli(['download', jobId, '--output', 'log', '-o', path.join(dir, 'job.log'), '--json']);
     expect(log.code).toBe(0);
     expect((JSON.parse(log.stdout) as { path: string }).path).toBe(path.join(dir, 'job.log'));
+  });
+
+  it('uploads a large file in parallel parts through the multipart route', async () => {
+    // Noise, losslessly encoded: big enough for three parts of the API's 8 MiB.
+    const noisy = await makeTestClip(dir, 'noisy.mp4', {
+      seconds: 2,
+      width: 640,
+      height: 360,
+      extraArgs: ['-vf', 'noise=alls=60:allf=t', '-qp', '0'],
+    });
+    const bytes = await readFile(noisy);
+    expect(bytes.length).toBeGreaterThan(17 * 1024 * 1024);
+    const out = path.join(dir, 'noisy-probe.json');
+    const run = await cli(['--json', 'process', noisy, '--op', 'probe', '--multipart-threshold', '0', '-o', out]);
+    expect(run.code).toBe(0);
+    const result = JSON.parse(run.stdout) as { upload: { sha256: string; size_bytes: number }; job: JobJson };
+    // The API hashed what it assembled from the parts: the same bytes as the file.
+    expect(result.upload).toMatchObject({
+      size_bytes: bytes.length,
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+    });
+    expect(run.stderr).toMatch(/^upload 100% /m);
+    const probe = JSON.parse(await readFile(out, 'utf8')) as { duration_sec?: number };
+    expect(probe.duration_sec).toBeCloseTo(2, 0);
   });
 
   it('exits 1 with the job error code when the job fails', async () => {

@@ -56,6 +56,27 @@ export interface UploadResult {
   sha256: string;
 }
 
+/** A presigned (or, in the embedded mode, token-signed) URL for one part of a multipart upload. */
+export interface PartUrl {
+  part_number: number;
+  size_bytes: number;
+  url: string;
+  expires_at: string;
+}
+
+export interface CreatedUpload {
+  upload_id: string;
+  part_size_bytes: number;
+  part_count: number;
+  /** URLs for the first parts (up to 100); partUrls() gives the others. */
+  parts: PartUrl[];
+  source: string;
+}
+
+export interface CompletedUpload extends UploadResult {
+  status: 'complete';
+}
+
 export interface SubmitResult {
   job_id: string;
   status: JobStatus;
@@ -218,6 +239,58 @@ export class MediaflowClient {
     } finally {
       file.destroy();
     }
+  }
+
+  /** POST /uploads: starts a multipart upload of `size_bytes` bytes. */
+  async createUpload(request: { filename: string; size_bytes: number; content_type: string }): Promise<CreatedUpload> {
+    const response = await this.send('POST', '/uploads', {
+      body: JSON.stringify(request),
+      headers: { 'Content-Type': 'application/json' },
+    });
+    return this.json<CreatedUpload>(response);
+  }
+
+  /** GET /uploads/{id}/parts: fresh URLs for `count` parts from part `from`. */
+  async partUrls(uploadId: string, from: number, count: number): Promise<PartUrl[]> {
+    const route = `/uploads/${encodeURIComponent(uploadId)}/parts?from=${from}&count=${count}`;
+    return (await this.json<{ parts: PartUrl[] }>(await this.send('GET', route))).parts;
+  }
+
+  /**
+   * PUT of one part's exact bytes to its URL, which carries its own
+   * authorisation: no API key goes with it (a presigned S3 URL would reject
+   * the extra header, and the key must not leak to the object store).
+   *
+   * @returns the part's ETag, for completion.
+   */
+  async putPart(url: string, bytes: Uint8Array, signal?: AbortSignal): Promise<string> {
+    const partSignal = signal ?? this.options.signal;
+    let response: Response;
+    try {
+      response = await fetch(new URL(url, `${this.baseUrl}/`), { method: 'PUT', body: bytes, signal: partSignal });
+    } catch (error) {
+      throw this.transportError(error, partSignal);
+    }
+    if (!response.ok) throw await this.apiError(response);
+    await response.body?.cancel();
+    const etag = response.headers.get('etag');
+    if (!etag) throw new NetworkError('the part upload answered without an ETag', 'NO_ETAG');
+    return etag;
+  }
+
+  /** POST /uploads/{id}/complete: checks sizes, hashes the file, and answers with the source to submit. */
+  async completeUpload(uploadId: string, parts: { part_number: number; etag: string }[]): Promise<CompletedUpload> {
+    const response = await this.send('POST', `/uploads/${encodeURIComponent(uploadId)}/complete`, {
+      body: JSON.stringify({ parts }),
+      headers: { 'Content-Type': 'application/json' },
+    });
+    return this.json<CompletedUpload>(response);
+  }
+
+  /** DELETE /uploads/{id}: frees an unfinished upload's parts. */
+  async abortUpload(uploadId: string, signal?: AbortSignal): Promise<void> {
+    const response = await this.send('DELETE', `/uploads/${encodeURIComponent(uploadId)}`, signal ? { signal } : {});
+    await response.body?.cancel();
   }
 
   /** POST /process: 202 with the job id. The idempotency key makes a resent submit return the same job. */

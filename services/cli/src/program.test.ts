@@ -50,13 +50,30 @@ describe('parseInvocation', () => {
       cancelOnInterrupt: true,
       wait: true,
       pollIntervalMs: 1000,
+      multipartThresholdBytes: 64 * 1024 * 1024,
       global: { url: DEFAULT_URL, apiKey: undefined, json: false, quiet: false },
     });
   });
 
   it('defaults process to waiting, no params and no cancel on Ctrl-C', () => {
-    const { invocation } = parse(['process', 'a.mp4', '--op', 'grayscale', '--no-wait', '--poll-interval', '250']);
-    expect(invocation).toMatchObject({ params: {}, cancelOnInterrupt: false, wait: false, pollIntervalMs: 250 });
+    const { invocation } = parse([
+      'process',
+      'a.mp4',
+      '--op',
+      'grayscale',
+      '--no-wait',
+      '--poll-interval',
+      '250',
+      '--multipart-threshold',
+      '0',
+    ]);
+    expect(invocation).toMatchObject({
+      params: {},
+      cancelOnInterrupt: false,
+      wait: false,
+      pollIntervalMs: 250,
+      multipartThresholdBytes: 0,
+    });
   });
 
   it('takes global options before or after the command, flags over the environment', () => {

@@ -5,6 +5,7 @@ import { parseParamArgs } from './params';
 /** Where `npm start` listens (PORT defaults to 8000). */
 export const DEFAULT_URL = 'http://127.0.0.1:8000';
 export const DEFAULT_POLL_INTERVAL_MS = 1000;
+export const DEFAULT_MULTIPART_THRESHOLD_MIB = 64;
 
 /** Options every command takes, after flags and environment are combined. */
 export interface GlobalOptions {
@@ -25,6 +26,8 @@ export interface ProcessInvocation {
   cancelOnInterrupt: boolean;
   wait: boolean;
   pollIntervalMs: number;
+  /** Files at least this large go through the multipart route; smaller ones in one streamed PUT. */
+  multipartThresholdBytes: number;
 }
 
 export interface ListInvocation {
@@ -147,6 +150,14 @@ function buildProgram(
         .argParser(positiveInteger('--poll-interval', 60_000))
         .default(DEFAULT_POLL_INTERVAL_MS),
     )
+    .addOption(
+      new Option(
+        '--multipart-threshold <MiB>',
+        'files this large or larger upload in parallel, retried parts (0: always)',
+      )
+        .argParser(nonNegativeInteger)
+        .default(DEFAULT_MULTIPART_THRESHOLD_MIB),
+    )
     .action(
       (
         file: string,
@@ -158,6 +169,7 @@ function buildProgram(
           cancelOnInterrupt?: boolean;
           wait: boolean;
           pollInterval: number;
+          multipartThreshold: number;
         },
         command: Command,
       ) => {
@@ -172,6 +184,7 @@ function buildProgram(
             cancelOnInterrupt: options.cancelOnInterrupt === true,
             wait: options.wait,
             pollIntervalMs: options.pollInterval,
+            multipartThresholdBytes: options.multipartThreshold * 1024 * 1024,
           },
           command,
         );

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { access } from 'node:fs/promises';
+import { access, stat } from 'node:fs/promises';
 import type { JobView, UploadResult } from '../api-client';
 import type { CommandContext } from '../context';
 import { printResult } from '../context';
 import { ApiError, CliError, ExitCode, InterruptedError, UsageError, exitCodeForJobStatus } from '../exit-codes';
 import { formatBytes, formatDuration, jobSpeedAndEta } from '../format';
+import { DEFAULT_MULTIPART, multipartUpload } from '../multipart-upload';
 import { coerceParams, operationsFromOpenApi } from '../params';
 import type { OperationSchema } from '../params';
 import type { ProcessInvocation } from '../program';
@@ -56,7 +57,7 @@ export async function processFile(context: CommandContext, invocation: ProcessIn
   }
   const params = coerceParams(invocation.params, operation?.params);
 
-  const upload = await uploadFile(context, invocation.file);
+  const upload = await uploadFile(context, invocation.file, invocation.multipartThresholdBytes);
   const submitted = await context.client.submit(
     {
       source: upload.source,
@@ -114,9 +115,14 @@ export async function processFile(context: CommandContext, invocation: ProcessIn
   return exitCodeForJobStatus(job.status) ?? ExitCode.UNAVAILABLE;
 }
 
-async function uploadFile(context: CommandContext, file: string): Promise<UploadResult> {
+/** One streamed PUT for most files; the multipart route, parts in parallel and retried, for large ones. */
+async function uploadFile(
+  context: CommandContext,
+  file: string,
+  multipartThresholdBytes: number,
+): Promise<UploadResult> {
   const started = Date.now();
-  return context.client.upload(file, (sent, total) => {
+  const onProgress = (sent: number, total: number): void => {
     const seconds = (Date.now() - started) / 1000;
     const rate = seconds > 0.2 ? sent / seconds : 0;
     const eta = rate > 0 ? ` ETA ${formatDuration((total - sent) / rate)}` : '';
@@ -125,7 +131,12 @@ async function uploadFile(context: CommandContext, file: string): Promise<Upload
       percent: total > 0 ? (sent / total) * 100 : 100,
       detail: `${formatBytes(sent)}/${formatBytes(total)}${rate > 0 ? ` ${formatBytes(rate)}/s${eta}` : ''}`,
     });
-  });
+  };
+  const { size } = await stat(file);
+  if (size > 0 && size >= multipartThresholdBytes) {
+    return multipartUpload(context.client, file, { ...DEFAULT_MULTIPART, onProgress, signal: context.signal });
+  }
+  return context.client.upload(file, onProgress);
 }
 
 /** Follows the job to its end, drawing its progress, speed and ETA. */
