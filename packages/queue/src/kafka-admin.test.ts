@@ -21,17 +21,21 @@ function partitions(...leaders: number[]): PartitionMetadata[] {
 
 /** An admin whose answers are scripted, one per call; the last answer repeats. */
 function scriptedAdmin(
-  creates: (() => Promise<boolean>)[],
-  metadata: (() => Promise<PartitionMetadata[]>)[],
+  creates: (() => boolean)[],
+  metadata: (() => PartitionMetadata[])[],
 ): { admin: Admin; calls: { creates: number; metadata: number } } {
   const calls = { creates: 0, metadata: 0 };
-  const next = <T>(script: (() => Promise<T>)[], index: number): Promise<T> =>
-    script[Math.min(index, script.length - 1)]();
+  // Each answer either returns or throws, as the broker's would.
+  const next = <T>(script: (() => T)[], index: number): T => script[Math.min(index, script.length - 1)]();
   const admin = {
-    createTopics: async () => next(creates, calls.creates++),
-    fetchTopicMetadata: async () => ({
-      topics: [{ name: spec.topic, partitions: await next(metadata, calls.metadata++) }],
-    }),
+    createTopics: async () => {
+      await Promise.resolve();
+      return next(creates, calls.creates++);
+    },
+    fetchTopicMetadata: async () => {
+      await Promise.resolve();
+      return { topics: [{ name: spec.topic, partitions: next(metadata, calls.metadata++) }] };
+    },
   };
   return { admin: admin as unknown as Admin, calls };
 }
@@ -45,12 +49,17 @@ describe('ensureTopic', () => {
       errors: [protocolError('TOPIC_ALREADY_EXISTS', 'Topic with this name already exists')],
     });
     const { admin, calls } = scriptedAdmin(
-      [async () => Promise.reject(alreadyExists)],
       [
-        async () =>
-          Promise.reject(protocolError('UNKNOWN_TOPIC_OR_PARTITION', 'This server does not host this topic-partition')),
-        async () => partitions(-1, 1),
-        async () => partitions(1, 1),
+        () => {
+          throw alreadyExists;
+        },
+      ],
+      [
+        () => {
+          throw protocolError('UNKNOWN_TOPIC_OR_PARTITION', 'This server does not host this topic-partition');
+        },
+        () => partitions(-1, 1),
+        () => partitions(1, 1),
       ],
     );
     await ensureTopic(admin, spec, logger, fast);
@@ -58,24 +67,27 @@ describe('ensureTopic', () => {
   });
 
   it('gives up with QUEUE_ERROR naming the last reason once maxWaitMs has passed', async () => {
-    const { admin } = scriptedAdmin([async () => true], [async () => partitions(-1, -1)]);
-    await expect(ensureTopic(admin, spec, logger, { ...fast, maxWaitMs: 20 })).rejects.toMatchObject({
-      code: 'QUEUE_ERROR',
-      message: expect.stringContaining('2 of 2 partitions have no leader yet'),
-    });
+    const { admin } = scriptedAdmin([() => true], [() => partitions(-1, -1)]);
+    const failure = ensureTopic(admin, spec, logger, { ...fast, maxWaitMs: 20 });
+    await expect(failure).rejects.toMatchObject({ code: 'QUEUE_ERROR' });
+    await expect(failure).rejects.toThrow('2 of 2 partitions have no leader yet');
   });
 
   it('stops at once on what waiting cannot cure', async () => {
     const { admin, calls } = scriptedAdmin(
-      [async () => Promise.reject(protocolError('TOPIC_AUTHORIZATION_FAILED', 'Not authorized'))],
-      [async () => partitions(1, 1)],
+      [
+        () => {
+          throw protocolError('TOPIC_AUTHORIZATION_FAILED', 'Not authorized');
+        },
+      ],
+      [() => partitions(1, 1)],
     );
     await expect(ensureTopic(admin, spec, logger, fast)).rejects.toMatchObject({ code: 'QUEUE_ERROR' });
     expect(calls.creates).toBe(1);
   });
 
   it('stops waiting when its signal aborts', async () => {
-    const { admin } = scriptedAdmin([async () => true], [async () => []]);
+    const { admin } = scriptedAdmin([() => true], [() => []]);
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 20);
     await expect(ensureTopic(admin, spec, logger, { ...fast, signal: controller.signal })).rejects.toMatchObject({

@@ -28,10 +28,10 @@ function kafkajsRequestQueue(): RequestQueueLike {
 function timersDuring(run: () => void): { delay: number; stack: string }[] {
   const calls: { delay: number; stack: string }[] = [];
   const real = global.setTimeout;
-  const spy = jest.spyOn(global, 'setTimeout').mockImplementation(((handler: () => void, delay?: number) => {
+  const spy = jest.spyOn(global, 'setTimeout').mockImplementation((handler: () => void, delay?: number) => {
     calls.push({ delay: delay ?? 0, stack: new Error().stack ?? '' });
     return real(handler, 0);
-  }) as typeof setTimeout);
+  });
   try {
     run();
   } finally {

@@ -42,5 +42,5 @@ export function ignoreKafkajsNegativeTimeoutWarning(): void {
     if (isKafkajsNegativeTimeoutWarning(warningType(warning, rest[0]), new Error().stack ?? '')) return;
     Reflect.apply(emitWarning, process, [warning, ...rest]);
   };
-  process.emitWarning = filtered as typeof process.emitWarning;
+  process.emitWarning = filtered;
 }
