@@ -34,6 +34,12 @@ export const ErrorCodes = {
   // Completion with parts missing, or whose sizes do not add up to the declared size_bytes.
   UPLOAD_INCOMPLETE: { status: 409, retryable: false },
   METHOD_NOT_ALLOWED: { status: 405, retryable: false },
+  // A webhook URL that is not http(s), does not resolve, or resolves to an address the SSRF policy refuses.
+  WEBHOOK_URL_REFUSED: { status: 400, retryable: false },
+  // No webhook endpoint with this id for this API key.
+  WEBHOOK_NOT_FOUND: { status: 404, retryable: false },
+  // The API key already has WEBHOOK_MAX_ENDPOINTS_PER_KEY endpoints; delete one first.
+  WEBHOOK_ENDPOINT_LIMIT: { status: 409, retryable: false },
   // Retention removed the job's outputs (OUTPUT_RETENTION_DAYS); its record remains.
   JOB_EXPIRED: { status: 410, retryable: false },
   JOB_NOT_COMPLETED: { status: 409, retryable: false },

@@ -113,6 +113,8 @@ export interface Job {
   source_sha256?: string;
   /** Identifies the result (content, operation, recipe, FFmpeg, scope) for result reuse; absent: not reusable. */
   reuse_key?: string;
+  /** Where this job's terminal events (job.completed, job.failed, job.cancelled) are POSTed, signed; checked at submit. */
+  webhook_url?: string;
 }
 
 export function isTerminal(status: JobStatus): boolean {

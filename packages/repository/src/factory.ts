@@ -5,13 +5,15 @@ import type { AppConfig } from '@mediaflow/domain';
 import { DynamoJobRepository } from './dynamo-job-repository';
 import { CoalescingRateLimitStore } from './coalescing-rate-limit-store';
 import { DynamoRateLimitStore } from './dynamo-rate-limit-store';
+import { DynamoWebhookStore } from './dynamo-webhook-store';
 import { startEmbeddedDynamo } from './embedded';
-import { JobRepository } from './job-repository';
+import type { JobRepository, WebhookStore } from './job-repository';
 import { AtomicMongoRateLimitStore } from './mongo-atomic-rate-limit-store';
 import { createMongoClient } from './mongo-client';
 import { MongoJobRepository } from './mongo-job-repository';
 import { MongoRateLimitStore } from './mongo-rate-limit-store';
-import { RateLimitStore } from './rate-limit-store';
+import { MongoWebhookStore } from './mongo-webhook-store';
+import type { RateLimitStore } from './rate-limit-store';
 
 export interface RepositoryHandle {
   repository: JobRepository;
@@ -22,7 +24,9 @@ export interface RepositoryHandle {
    * the repository's.
    */
   rateLimits: RateLimitStore;
-  /** Closes the repository, the rate limits, their client and anything started for them (the embedded database). */
+  /** Webhook endpoints and the delivery outbox, in the same database over the same client. Call its init() too. */
+  webhooks: WebhookStore;
+  /** Closes the repository, the rate limits, the webhooks, their client and anything started for them (the embedded database). */
   close(): Promise<void>;
 }
 
@@ -63,10 +67,17 @@ export async function createJobRepository(config: AppConfig): Promise<Repository
               collection: `${config.MONGO_JOBS_COLLECTION}_rate_buckets`,
             }),
       );
+      const webhooks = new MongoWebhookStore({
+        client,
+        dbName: config.DB_NAME,
+        jobsCollection: config.MONGO_JOBS_COLLECTION,
+        compat: config.DATABASE_COMPAT,
+      });
       return {
         repository,
         rateLimits,
-        close: async () => closeAll(repository, rateLimits, async () => client.close()),
+        webhooks,
+        close: async () => closeAll([repository, rateLimits, webhooks], async () => client.close()),
       };
     }
     case 'dynamodb': {
@@ -74,10 +85,12 @@ export async function createJobRepository(config: AppConfig): Promise<Repository
       const shared = { client, tableName: config.DYNAMODB_TABLE, compat: config.DATABASE_COMPAT };
       const repository = new DynamoJobRepository(shared);
       const rateLimits = new CoalescingRateLimitStore(new DynamoRateLimitStore(shared));
+      const webhooks = new DynamoWebhookStore(shared);
       return {
         repository,
         rateLimits,
-        close: async () => closeAll(repository, rateLimits, () => client.destroy()),
+        webhooks,
+        close: async () => closeAll([repository, rateLimits, webhooks], () => client.destroy()),
       };
     }
     case 'embedded': {
@@ -92,11 +105,13 @@ export async function createJobRepository(config: AppConfig): Promise<Repository
       };
       const repository = new DynamoJobRepository(shared);
       const rateLimits = new CoalescingRateLimitStore(new DynamoRateLimitStore(shared));
+      const webhooks = new DynamoWebhookStore(shared);
       return {
         repository,
         rateLimits,
+        webhooks,
         close: async () =>
-          closeAll(repository, rateLimits, async () => {
+          closeAll([repository, rateLimits, webhooks], async () => {
             shared.client.destroy();
             await embedded.close();
           }),
@@ -105,13 +120,12 @@ export async function createJobRepository(config: AppConfig): Promise<Repository
   }
 }
 
-/** Closes both stores, then what they share, even when one of them fails to close. */
+/** Closes the stores, then what they share, even when one of them fails to close. */
 async function closeAll(
-  repository: JobRepository,
-  rateLimits: RateLimitStore,
+  stores: readonly { close(): Promise<void> }[],
   closeShared: () => Promise<void> | void,
 ): Promise<void> {
-  const results = await Promise.allSettled([repository.close(), rateLimits.close()]);
+  const results = await Promise.allSettled(stores.map(async (store) => store.close()));
   await closeShared();
   const failed = results.find((result) => result.status === 'rejected');
   if (failed) throw failed.reason;

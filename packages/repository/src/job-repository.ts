@@ -13,6 +13,8 @@ export interface NewJob {
   source_sha256?: string;
   /** Result-reuse key (see JobRepository.findReusable); absent: the job's result is never reused. */
   reuse_key?: string;
+  /** The job's own webhook (http/https, already checked against the SSRF policy). */
+  webhook_url?: string;
   /**
    * Result reuse: the job is stored `completed` at once with these outputs
    * of an earlier job (the root of its reuse chain), which it points at as
@@ -407,5 +409,151 @@ export abstract class JobRepository implements JobStore {
   abstract init(): Promise<void>;
   abstract checkSchema(): Promise<void>;
   abstract ping(): Promise<void>;
+  abstract close(): Promise<void>;
+}
+
+/*
+ * Webhooks: the endpoints each API key configures, and the outbox of
+ * deliveries. Stored beside the jobs (same database, own collections or
+ * table), never in memory, so a delivery survives restarts of every process.
+ */
+
+/** The events a webhook can carry. `job.progress` is rate-bounded per endpoint and job. */
+export const WEBHOOK_EVENT_TYPES = ['job.completed', 'job.failed', 'job.cancelled', 'job.progress'] as const;
+export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+
+/** An endpoint an API key registered (POST /webhooks). */
+export interface WebhookEndpoint {
+  /** `ep_` + 32 hex digits. */
+  endpoint_id: string;
+  /** The API key id that owns it; only this key lists, uses or deletes it. */
+  owner: string;
+  url: string;
+  /** The events it receives; never empty. */
+  events: WebhookEventType[];
+  /** Standard Webhooks signing secret, `whsec_` + base64 of 32 random bytes. */
+  secret: string;
+  created_at: string;
+  description?: string;
+}
+
+/** One HTTP attempt of a delivery. */
+export interface WebhookAttempt {
+  /** When the request started (ISO 8601). */
+  at: string;
+  /** From the request's start to the response's status line (or the failure). */
+  duration_ms: number;
+  /** The receiver's HTTP status; absent when no response came (refused, timeout, connection error). */
+  status_code?: number;
+  /** Why the attempt failed without a status, or a refused address. */
+  error?: string;
+}
+
+/** pending: due at `next_attempt_at`; delivered: a 2xx came back; failed: given up (retry window over, or 410). */
+export type WebhookDeliveryStatus = 'pending' | 'delivered' | 'failed';
+
+/** What the process that made a job's transition records, for the dispatcher to send. */
+export interface NewWebhookDelivery {
+  /** The `webhook-id` header, the same on every attempt: `msg_` + 32 hex digits, derived from the event and target. */
+  delivery_id: string;
+  job_id: string;
+  owner?: string;
+  /** The endpoint it goes to; absent for the job's own `webhook_url`. */
+  endpoint_id?: string;
+  url: string;
+  event_type: WebhookEventType;
+  /** The exact JSON body, signed as is on every attempt. */
+  payload: string;
+  /** The signing secret (`whsec_…`), copied so a deleted endpoint's pending deliveries still sign. */
+  secret: string;
+  created_at: string;
+}
+
+export interface WebhookDelivery extends NewWebhookDelivery {
+  status: WebhookDeliveryStatus;
+  attempts: WebhookAttempt[];
+  /** Pending only: when it is due (or when its lease runs out). */
+  next_attempt_at?: string;
+  delivered_at?: string;
+}
+
+/** A delivery the caller holds: other dispatchers skip it until `next_attempt_at`, the lease's end. */
+export interface LeasedWebhookDelivery extends WebhookDelivery {
+  /** Proof of the lease for recordDeliveryAttempt. */
+  lease: string;
+}
+
+/** What identifies a leased delivery to recordDeliveryAttempt. */
+export type LeasedDeliveryRef = Pick<LeasedWebhookDelivery, 'delivery_id' | 'job_id' | 'lease'>;
+
+/** The result of one attempt and what follows it. */
+export interface WebhookAttemptRecord {
+  attempt: WebhookAttempt;
+  /** retry: pending again, due at `nextAttemptAt`; delivered / failed: finished. */
+  outcome: { kind: 'retry'; nextAttemptAt: Date } | { kind: 'delivered' } | { kind: 'failed' };
+}
+
+/** The webhook endpoints of each API key, and each key's secret for jobs' own `webhook_url`. */
+export interface WebhookEndpoints {
+  /**
+   * Stores a new endpoint.
+   * @throws AppError WEBHOOK_ENDPOINT_LIMIT when the owner has `maxPerOwner` endpoints already
+   * (concurrent creations by one key may overshoot by a few).
+   */
+  createEndpoint(endpoint: WebhookEndpoint, maxPerOwner: number): Promise<void>;
+
+  /** The owner's endpoints, oldest first, secrets included (the API leaves them out of its answers). */
+  listEndpoints(owner: string): Promise<WebhookEndpoint[]>;
+
+  /** False when the owner has no endpoint with this id. */
+  deleteEndpoint(owner: string, endpointId: string): Promise<boolean>;
+
+  /**
+   * The owner's secret for deliveries to jobs' own `webhook_url`: the stored
+   * one, or `proposed`, stored now when the owner has none. Of concurrent
+   * first calls, all get the one stored.
+   */
+  ownerSecret(owner: string, proposed: string): Promise<string>;
+}
+
+/** The outbox: deliveries recorded by whoever made a transition, sent and retried by dispatchers. */
+export interface WebhookDeliveries {
+  /**
+   * Stores deliveries as pending, due at once. A delivery whose id is stored
+   * already is left as it is, so recording an event twice (a retried write, a
+   * duplicate transition) sends it once.
+   */
+  enqueueDeliveries(deliveries: NewWebhookDelivery[]): Promise<void>;
+
+  /**
+   * Leases up to `limit` pending deliveries due at `now` (earliest first): each
+   * gets a fresh lease and `next_attempt_at = now + leaseMs`, so another
+   * dispatcher leaves it alone until then, and takes it over when this one
+   * dies. Of concurrent callers, one leases each delivery.
+   */
+  leaseDueDeliveries(now: Date, limit: number, leaseMs: number): Promise<LeasedWebhookDelivery[]>;
+
+  /** Appends the attempt and applies its outcome; false when the lease was lost (nothing written). */
+  recordDeliveryAttempt(leased: LeasedDeliveryRef, record: WebhookAttemptRecord): Promise<boolean>;
+
+  /** The job's deliveries, oldest first, at most `limit`. */
+  listDeliveries(jobId: string, limit: number): Promise<WebhookDelivery[]>;
+}
+
+/** Both webhook roles with their schema; each database adapter implements it. */
+export abstract class WebhookStore implements WebhookEndpoints, WebhookDeliveries {
+  /** Creates collections, indexes or the table; part of the migration. Safe to call from every process at once. */
+  abstract init(): Promise<void>;
+  /** Creates nothing; throws as RepositoryAdmin.checkSchema() does unless init() has run. */
+  abstract checkSchema(): Promise<void>;
+  abstract createEndpoint(endpoint: WebhookEndpoint, maxPerOwner: number): Promise<void>;
+  abstract listEndpoints(owner: string): Promise<WebhookEndpoint[]>;
+  abstract deleteEndpoint(owner: string, endpointId: string): Promise<boolean>;
+  abstract ownerSecret(owner: string, proposed: string): Promise<string>;
+  abstract enqueueDeliveries(deliveries: NewWebhookDelivery[]): Promise<void>;
+  abstract leaseDueDeliveries(now: Date, limit: number, leaseMs: number): Promise<LeasedWebhookDelivery[]>;
+  abstract recordDeliveryAttempt(leased: LeasedDeliveryRef, record: WebhookAttemptRecord): Promise<boolean>;
+  abstract listDeliveries(jobId: string, limit: number): Promise<WebhookDelivery[]>;
+  /** Releases what the store opened itself; a shared client stays open. */
   abstract close(): Promise<void>;
 }

@@ -3,3 +3,4 @@ export * from './infrastructure';
 export * from './shutdown';
 export * from './startup-errors';
 export * from './job-objects';
+export * from './webhooks';

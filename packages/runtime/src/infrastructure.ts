@@ -3,9 +3,18 @@ import type { AppConfig, Logger } from '@mediaflow/domain';
 import { createJobQueue } from '@mediaflow/queue';
 import type { JobConsumer, JobPublisher } from '@mediaflow/queue';
 import { createJobRepository } from '@mediaflow/repository';
-import type { JobRepository, RateLimitStore, RepositoryHandle } from '@mediaflow/repository';
+import type { JobRepository, RateLimitStore, RepositoryHandle, WebhookStore } from '@mediaflow/repository';
 import { createObjectStore } from '@mediaflow/storage';
 import type { ObjectStore } from '@mediaflow/storage';
+import {
+  retryScheduleOf,
+  validateAllowedCidrs,
+  webhookPolicyOf,
+  WebhookDispatcher,
+  WebhookEvents,
+  withWebhookEvents,
+} from './webhooks';
+import type { WebhookAddressPolicy } from './webhooks';
 
 export interface Infrastructure {
   repository: JobRepository;
@@ -14,6 +23,10 @@ export interface Infrastructure {
   store: ObjectStore;
   publisher: JobPublisher;
   createConsumer(): JobConsumer;
+  /** Webhook endpoints and the delivery outbox (the repository above records events into it). */
+  webhooks: WebhookStore;
+  /** Where webhooks may go (WEBHOOK_ALLOW_PRIVATE, WEBHOOK_ALLOWED_CIDRS). */
+  webhookPolicy: WebhookAddressPolicy;
   /** Resolves once the queue's topics are ready (never rejects; stays pending if closed first). */
   queueReady: Promise<void>;
   close(): Promise<void>;
@@ -41,6 +54,25 @@ export async function createInfrastructure(
   const { repository } = database;
   const store = createObjectStore(config);
   const queue = createJobQueue(config, logger);
+  validateAllowedCidrs(config.WEBHOOK_ALLOWED_CIDRS);
+  const webhookPolicy = webhookPolicyOf(config);
+  // Every process records the webhook events of the transitions it makes (see withWebhookEvents).
+  const progressIntervalMs = config.WEBHOOK_PROGRESS_INTERVAL_SECONDS * 1000;
+  const jobs = withWebhookEvents(
+    repository,
+    new WebhookEvents({ store: database.webhooks, progressIntervalMs, logger }),
+    progressIntervalMs,
+  );
+  const dispatcher = config.WEBHOOK_DISPATCHER
+    ? new WebhookDispatcher({
+        deliveries: database.webhooks,
+        send: { policy: webhookPolicy, timeoutMs: config.WEBHOOK_TIMEOUT_MS },
+        schedule: retryScheduleOf(config),
+        pollIntervalMs: config.WEBHOOK_POLL_INTERVAL_MS,
+        batchSize: config.WEBHOOK_BATCH_SIZE,
+        logger,
+      })
+    : undefined;
 
   try {
     const mode = config.DB_BACKEND === 'embedded' ? 'on-start' : (options.migrate ?? config.DATABASE_MIGRATE);
@@ -49,6 +81,7 @@ export async function createInfrastructure(
     } else {
       await database.repository.checkSchema();
       await database.rateLimits.checkSchema();
+      await database.webhooks.checkSchema();
     }
   } catch (error) {
     await database.close().catch(() => undefined);
@@ -60,6 +93,7 @@ export async function createInfrastructure(
   // serves /healthz meanwhile while /readyz reports the queue as not ready.
   const queuePreparation = new AbortController();
   const queueReady = prepareQueue(queue.publisher, logger, queuePreparation.signal);
+  dispatcher?.start();
   logger.info('infrastructure ready', {
     db: config.DB_BACKEND,
     queue: config.QUEUE_BACKEND,
@@ -67,7 +101,9 @@ export async function createInfrastructure(
   });
 
   return {
-    repository,
+    repository: jobs,
+    webhooks: database.webhooks,
+    webhookPolicy,
     rateLimits: database.rateLimits,
     store,
     publisher: queue.publisher,
@@ -75,6 +111,7 @@ export async function createInfrastructure(
     queueReady,
     close: async () => {
       queuePreparation.abort();
+      await dispatcher?.stop();
       const results = await Promise.allSettled([queue.publisher.close(), database.close(), store.close()]);
       const failed = results.find((result) => result.status === 'rejected');
       if (failed) throw failed.reason;
@@ -104,9 +141,11 @@ export async function migrateDatabase(config: AppConfig, database: RepositoryHan
   };
   await step('jobs schema and backfills', async () => database.repository.init());
   await step('rate-limit schema', async () => database.rateLimits.init());
+  await step('webhook schema', async () => database.webhooks.init());
   await step('schema check', async () => {
     await database.repository.checkSchema();
     await database.rateLimits.checkSchema();
+    await database.webhooks.checkSchema();
   });
 }
 

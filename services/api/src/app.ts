@@ -2,7 +2,7 @@ import express from 'express';
 import type { Express } from 'express';
 import type { AppConfig, Logger } from '@mediaflow/domain';
 import { allowedSourceBuckets } from '@mediaflow/domain';
-import { retentionMs } from '@mediaflow/runtime';
+import { checkWebhookUrl as checkWebhookUrlWith, retentionMs } from '@mediaflow/runtime';
 import type { Infrastructure } from '@mediaflow/runtime';
 import { errorHandler, notFoundHandler } from './http/errors';
 import { accessLog } from './http/access-log';
@@ -20,6 +20,7 @@ import type { JobFileDeps } from './routes/job-files';
 import { jobRoutes } from './routes/jobs';
 import { processRoutes } from './routes/process';
 import { statusRoutes } from './routes/status';
+import { webhookRoutes } from './routes/webhooks';
 import { uploadPartRoutes, uploadRoutes } from './routes/uploads';
 import { MultipartUploads } from './uploads/multipart-uploads';
 import { tusUploads, TUS_PATH } from './uploads/tus-uploads';
@@ -27,7 +28,9 @@ import { uploadKeys } from './uploads/upload-tokens';
 
 export interface AppDeps {
   config: AppConfig;
-  infrastructure: Pick<Infrastructure, 'repository' | 'store' | 'publisher' | 'rateLimits'>;
+  infrastructure: Pick<Infrastructure, 'repository' | 'store' | 'publisher' | 'rateLimits'> &
+    /** Absent (some test harnesses): no webhook routes, and a job's webhook_url is refused. */
+    Partial<Pick<Infrastructure, 'webhooks' | 'webhookPolicy'>>;
   logger: Logger;
   /** The accepted API keys; authentication is off when `authDisabled`. */
   apiKeys: readonly ApiKeyEntry[];
@@ -37,7 +40,8 @@ export interface AppDeps {
 }
 
 export function createApp({ config, infrastructure, logger, apiKeys, authDisabled, ffmpegVersion }: AppDeps): Express {
-  const { repository, store, publisher, rateLimits } = infrastructure;
+  const { repository, store, publisher, rateLimits, webhooks, webhookPolicy } = infrastructure;
+  const checkWebhookUrl = webhookPolicy && (async (url: string) => checkWebhookUrlWith(url, webhookPolicy));
   const jobs = new JobService({
     repository,
     publisher,
@@ -46,6 +50,7 @@ export function createApp({ config, infrastructure, logger, apiKeys, authDisable
     inputBucket: config.INPUT_BUCKET,
     maxActiveJobsPerOwner: config.MAX_ACTIVE_JOBS_PER_KEY,
     logger,
+    ...(checkWebhookUrl === undefined ? {} : { checkWebhookUrl }),
     outputFolders: { bucket: config.OUTPUT_BUCKET, prefix: config.OUTPUT_PREFIX },
     reuse: { scope: config.RESULT_REUSE_SCOPE, ...(ffmpegVersion === undefined ? {} : { ffmpegVersion }) },
     ...(config.OUTPUT_RETENTION_DAYS === undefined
@@ -115,6 +120,16 @@ export function createApp({ config, infrastructure, logger, apiKeys, authDisable
   app.use(processRoutes(jobs));
   app.use(statusRoutes(jobs));
   app.use(jobRoutes(jobs));
+  if (webhooks && checkWebhookUrl) {
+    app.use(
+      webhookRoutes({
+        jobs,
+        store: webhooks,
+        checkUrl: checkWebhookUrl,
+        maxEndpointsPerKey: config.WEBHOOK_MAX_ENDPOINTS_PER_KEY,
+      }),
+    );
+  }
   app.use(downloadRoutes(jobs, store, logger, location));
   app.use(jobFileRoutes(files));
   app.use(uploadRoutes(store, multipart, { inputBucket: config.INPUT_BUCKET, maxBytes: config.UPLOAD_MAX_BYTES }));

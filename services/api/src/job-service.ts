@@ -20,6 +20,7 @@ import { releaseJobObjects, TOMBSTONE_KEEP_MS } from '@mediaflow/runtime';
 import type { JobFolders } from '@mediaflow/runtime';
 import { reuseKeyOf, sourceSha256, takeReuseOption } from './result-reuse';
 import type { ReuseSettings } from './result-reuse';
+import { takeWebhookUrl } from './webhooks/webhook-url';
 
 export interface JobServiceDeps {
   /** The roles the API plays: it submits, reserves idempotency keys, manages lifecycles and lists dead letters. */
@@ -35,6 +36,12 @@ export interface JobServiceDeps {
   /** Cap on one key's queued + processing jobs. */
   maxActiveJobsPerOwner: number;
   logger: Logger;
+  /**
+   * Checks a job's `webhook_url` against the SSRF policy and returns it
+   * normalised (see checkWebhookUrl); absent: jobs cannot have one.
+   * @throws AppError WEBHOOK_URL_REFUSED
+   */
+  checkWebhookUrl?: (url: string) => Promise<string>;
   /** Where job folders live (OUTPUT_BUCKET, OUTPUT_PREFIX), for DELETE /jobs/{id}. */
   outputFolders?: JobFolders;
   /** Result reuse (see result-reuse.ts); absent: off. */
@@ -61,6 +68,8 @@ export interface SubmitOptions {
   owner?: string;
   /** An admin key may use any key's upload as its source. */
   admin?: boolean;
+  /** Set by submit() from the body's `webhook_url`, once checked. */
+  webhookUrl?: string;
 }
 
 export interface SubmitResult {
@@ -115,9 +124,16 @@ export class JobService {
    * durable and its own message acknowledged.
    */
   async submit(body: unknown, options: SubmitOptions = {}): Promise<SubmitResult> {
-    const { body: request, reuse: reuseAllowed } = takeReuseOption(body);
+    const { body: withoutWebhook, webhookUrl } = takeWebhookUrl(body);
+    const { body: request, reuse: reuseAllowed } = takeReuseOption(withoutWebhook);
     const { source, operation } = validateSubmission(request, this.deps.allowedSourceBuckets);
     const sourceUri = formatS3Uri(source);
+    if (webhookUrl !== undefined) {
+      if (!this.deps.checkWebhookUrl) {
+        throw new AppError('WEBHOOK_URL_REFUSED', 'webhook_url refused: this server sends no webhooks');
+      }
+      options = { ...options, webhookUrl: await this.deps.checkWebhookUrl(webhookUrl) };
+    }
     if (options.owner !== undefined) await this.quota.admit(options.owner);
     try {
       return await this.admitted(source, sourceUri, operation, reuseAllowed, options);
@@ -186,6 +202,7 @@ export class JobService {
         ...(options.idempotencyKey === undefined ? {} : { idempotency_key: options.idempotencyKey }),
         ...(sha256 === undefined ? {} : { source_sha256: sha256 }),
         ...(reuseKey === undefined ? {} : { reuse_key: reuseKey }),
+        ...(options.webhookUrl === undefined ? {} : { webhook_url: options.webhookUrl }),
         ...(earlier
           ? {
               reuse: {

@@ -212,6 +212,7 @@ export function buildOpenApiDocument(routes: readonly RouteSpec[], options: Open
     tags: [
       { name: 'jobs', description: 'Uploads, jobs and their outputs.' },
       { name: 'operations', description: 'Operator actions: cancel, retry, dead letters.' },
+      { name: 'webhooks', description: 'Signed event deliveries (Standard Webhooks): endpoints, secrets, attempts.' },
       { name: 'health', description: 'Probes for load balancers and orchestrators.' },
       { name: 'docs', description: 'This description.' },
     ],

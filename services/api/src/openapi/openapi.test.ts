@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import http from 'node:http';
 import { createLogger, loadConfig, submitJobSchema } from '@mediaflow/domain';
+import type { WebhookStore } from '@mediaflow/repository';
 import type { Job } from '@mediaflow/domain';
 import { findOperation } from '@mediaflow/operations';
 import type { Express } from 'express';
@@ -29,6 +30,8 @@ function buildApp(): Express {
     store: unused('store'),
     publisher: unused('publisher'),
     rateLimits: unused('rateLimits'),
+    webhooks: unused<WebhookStore>('webhooks'),
+    webhookPolicy: { allowPrivate: false, allowedCidrs: [] },
   };
   return createApp({
     config: loadConfig({ DB_BACKEND: 'embedded', STORAGE_BACKEND: 'local', QUEUE_BACKEND: 'memory' }),

@@ -152,6 +152,17 @@ export const replayBodySchema = z
   .default({});
 requestComponents.add(replayBodySchema, { id: 'ReplayRequest' });
 
+/** A job's own webhook (POST /process `webhook_url`); also the `url` of POST /webhooks. */
+export const webhookUrlField = z
+  .string()
+  .max(2048)
+  .meta({ format: 'uri' })
+  .describe(
+    'An http(s) URL to POST this job’s terminal events to (job.completed, job.failed, job.cancelled), signed per ' +
+      'Standard Webhooks with the key’s secret (GET /webhooks/secret). Refused with WEBHOOK_URL_REFUSED when it ' +
+      'resolves to a loopback, private, link-local or other non-public address (unless the operator allows it).',
+  );
+
 const sourceField = submitJobSchema.shape.source.describe(
   'An `s3://<input bucket>/<key>` URI, e.g. the `source` that PUT /uploads/{filename} returned.',
 );
@@ -167,6 +178,7 @@ const [firstVariant, ...otherVariants] = OPERATIONS.map((operation) =>
     .extend({
       source: sourceField,
       method_name: z.enum([operation.name, ...operation.aliases] as [string, ...string[]]),
+      webhook_url: webhookUrlField.optional(),
     })
     .describe(operation.summary),
 );

@@ -1,0 +1,276 @@
+import { createHash } from 'node:crypto';
+import { errorMessage } from '@mediaflow/domain';
+import type { Job, Logger } from '@mediaflow/domain';
+import type {
+  JobRepository,
+  NewWebhookDelivery,
+  WebhookDeliveries,
+  WebhookEndpoints,
+  WebhookEventType,
+} from '@mediaflow/repository';
+import { generateWebhookSecret } from './signing';
+
+export interface WebhookEventsOptions {
+  store: Pick<WebhookEndpoints, 'listEndpoints' | 'ownerSecret'> & Pick<WebhookDeliveries, 'enqueueDeliveries'>;
+  /** At most one job.progress event per job (and so per endpoint and job) per this many ms. */
+  progressIntervalMs: number;
+  logger: Logger;
+}
+
+/** The body of every delivery: a Standard Webhooks event. */
+export interface WebhookEventBody {
+  type: WebhookEventType;
+  /** When the event happened (for terminal events: the job's `completed_at`). */
+  timestamp: string;
+  data: WebhookJobData;
+}
+
+/** The job as an event shows it: what a receiver needs to act without calling back (it may, with GET /status/{id}). */
+export interface WebhookJobData {
+  job_id: string;
+  status: Job['status'];
+  method_name: string;
+  output_format: string;
+  progress: number;
+  attempts: number;
+  created_at: string;
+  started_at?: string;
+  completed_at?: string;
+  speed?: number;
+  eta_seconds?: number;
+  error?: Job['error'];
+  warnings?: Job['warnings'];
+  /** Relative paths; GET /jobs/{id}/files/{path} serves each with the key. */
+  outputs?: { kind: string; path: string; content_type: string; size_bytes?: number }[];
+  reused_from?: string;
+}
+
+const TERMINAL_EVENT: Partial<Record<Job['status'], WebhookEventType>> = {
+  completed: 'job.completed',
+  failed: 'job.failed',
+  cancelled: 'job.cancelled',
+};
+
+/** Owner of jobs stored without one (authentication off); their secret is stored under this name. */
+const NO_OWNER = 'anonymous';
+const RECORD_TRIES = 3;
+
+/**
+ * Turns job transitions into outbox rows: for an event, one delivery to the
+ * job's own `webhook_url` (terminal events only) and one to each endpoint of
+ * the job's API key that subscribes to the event type. The delivery id (the
+ * `webhook-id`) is derived from the job, the event, its occurrence (the
+ * transition's time; for progress the rate window) and the target, so
+ * recording an event twice stores it once.
+ */
+export class WebhookEvents {
+  constructor(private readonly options: WebhookEventsOptions) {}
+
+  /**
+   * Records the terminal event of a job in a terminal status (nothing for
+   * other statuses). Failures are retried, then logged, never thrown: the
+   * transition has happened and must not be reported as failed.
+   */
+  async terminal(job: Job): Promise<void> {
+    const type = TERMINAL_EVENT[job.status];
+    if (type === undefined) return;
+    const at = job.completed_at ?? job.updated_at;
+    await this.record(job, type, at, at);
+  }
+
+  /** Records a job.progress event, at most once per job per rate window (the id dedups across processes). */
+  async progress(job: Job, now: Date): Promise<void> {
+    const window = Math.floor(now.getTime() / this.options.progressIntervalMs);
+    await this.record(job, 'job.progress', now.toISOString(), `progress-${window}`);
+  }
+
+  private async record(job: Job, type: WebhookEventType, timestamp: string, occurrence: string): Promise<void> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        const deliveries = await this.deliveriesFor(job, type, timestamp, occurrence);
+        if (deliveries.length > 0) await this.options.store.enqueueDeliveries(deliveries);
+        return;
+      } catch (error) {
+        if (attempt >= RECORD_TRIES) {
+          this.options.logger.error('webhook event not recorded', {
+            jobId: job.job_id,
+            event: type,
+            error: errorMessage(error),
+          });
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+      }
+    }
+  }
+
+  private async deliveriesFor(
+    job: Job,
+    type: WebhookEventType,
+    timestamp: string,
+    occurrence: string,
+  ): Promise<NewWebhookDelivery[]> {
+    const { store } = this.options;
+    const owner = job.owner ?? NO_OWNER;
+    const endpoints = (await store.listEndpoints(owner)).filter((endpoint) => endpoint.events.includes(type));
+    const ownUrl = type === 'job.progress' ? undefined : job.webhook_url;
+    if (endpoints.length === 0 && ownUrl === undefined) return [];
+    const payload = JSON.stringify({ type, timestamp, data: jobData(job) } satisfies WebhookEventBody);
+    const created = new Date().toISOString();
+    const base = { job_id: job.job_id, owner, event_type: type, payload, created_at: created };
+    const deliveries: NewWebhookDelivery[] = endpoints.map((endpoint) => ({
+      ...base,
+      delivery_id: deliveryId(job.job_id, type, occurrence, endpoint.endpoint_id),
+      endpoint_id: endpoint.endpoint_id,
+      url: endpoint.url,
+      secret: endpoint.secret,
+    }));
+    if (ownUrl !== undefined) {
+      deliveries.push({
+        ...base,
+        delivery_id: deliveryId(job.job_id, type, occurrence, 'job'),
+        url: ownUrl,
+        secret: await store.ownerSecret(owner, generateWebhookSecret()),
+      });
+    }
+    return deliveries;
+  }
+}
+
+/** `msg_` + 32 hex digits of SHA-256 over what makes a delivery this one. */
+export function deliveryId(jobId: string, type: WebhookEventType, occurrence: string, target: string): string {
+  const digest = createHash('sha256').update(`${jobId}\n${type}\n${occurrence}\n${target}`).digest('hex');
+  return `msg_${digest.slice(0, 32)}`;
+}
+
+/** The event's view of a job. */
+export function jobData(job: Job): WebhookJobData {
+  return {
+    job_id: job.job_id,
+    status: job.status,
+    method_name: job.method_name,
+    output_format: job.output_format,
+    progress: job.progress,
+    attempts: job.attempts,
+    created_at: job.created_at,
+    ...(job.started_at === undefined ? {} : { started_at: job.started_at }),
+    ...(job.completed_at === undefined ? {} : { completed_at: job.completed_at }),
+    ...(job.speed === undefined ? {} : { speed: job.speed }),
+    ...(job.eta_seconds === undefined ? {} : { eta_seconds: job.eta_seconds }),
+    ...(job.error === undefined ? {} : { error: job.error }),
+    ...(job.warnings === undefined || job.warnings.length === 0 ? {} : { warnings: job.warnings }),
+    ...(job.status === 'completed'
+      ? {
+          outputs: job.outputs.map((output) => ({
+            kind: output.kind,
+            path: output.path,
+            content_type: output.content_type,
+            ...(output.size_bytes === undefined ? {} : { size_bytes: output.size_bytes }),
+          })),
+        }
+      : {}),
+    ...(job.reused_from === undefined ? {} : { reused_from: job.reused_from }),
+  };
+}
+
+/**
+ * The repository with webhook events recorded right after the transitions
+ * that make them, whoever makes them: a worker's complete, fail,
+ * markCancelled and release (a release of a job whose cancel was requested
+ * cancels it), and updateProgress (rate-bounded); the API's requestCancel (a
+ * queued job is cancelled at once) and create/createMany (a reused result is
+ * completed at once). The event is written after the transition, not in the
+ * same write: a process that dies between the two loses that event (see
+ * README, Webhooks). Every other method is the repository's own.
+ */
+export function withWebhookEvents(
+  repository: JobRepository,
+  events: WebhookEvents,
+  progressIntervalMs: number,
+): JobRepository {
+  /** The last progress event per job in this process, to bound the rate before touching the database. */
+  const lastProgress = new Map<string, number>();
+  /** Jobs this process claimed: a progress event needs the owner and creation data, which updateProgress lacks. */
+  const claimed = new Map<string, Job>();
+
+  const afterTerminal = async (jobId: string): Promise<void> => {
+    claimed.delete(jobId);
+    lastProgress.delete(jobId);
+    const job = await repository.get(jobId).catch(() => null);
+    if (job) await events.terminal(job);
+  };
+
+  const overrides: Partial<JobRepository> = {
+    create: async (job) => {
+      const stored = await repository.create(job);
+      if (stored.status === 'completed') await events.terminal(stored);
+      return stored;
+    },
+    createMany: async (jobs) => {
+      const stored = await repository.createMany(jobs);
+      await Promise.all(stored.filter((job) => job.status === 'completed').map(async (job) => events.terminal(job)));
+      return stored;
+    },
+    claim: async (request) => {
+      const job = await repository.claim(request);
+      if (job) claimed.set(job.job_id, job);
+      return job;
+    },
+    updateProgress: async (jobId, workerId, update) => {
+      const ok = await repository.updateProgress(jobId, workerId, update);
+      const job = claimed.get(jobId);
+      const now = Date.now();
+      if (ok && job && now - (lastProgress.get(jobId) ?? 0) >= progressIntervalMs) {
+        lastProgress.set(jobId, now);
+        await events.progress(
+          {
+            ...job,
+            status: 'processing',
+            progress: update.progress,
+            ...(update.speed === undefined ? {} : { speed: update.speed }),
+            ...(update.eta_seconds === undefined ? {} : { eta_seconds: update.eta_seconds }),
+          },
+          new Date(now),
+        );
+      }
+      return ok;
+    },
+    complete: async (jobId, workerId, update) => {
+      const ok = await repository.complete(jobId, workerId, update);
+      if (ok) await afterTerminal(jobId);
+      return ok;
+    },
+    fail: async (jobId, workerId, update) => {
+      const ok = await repository.fail(jobId, workerId, update);
+      if (ok) await afterTerminal(jobId);
+      return ok;
+    },
+    markCancelled: async (jobId, workerId, now) => {
+      const ok = await repository.markCancelled(jobId, workerId, now);
+      if (ok) await afterTerminal(jobId);
+      return ok;
+    },
+    release: async (jobId, workerId, now, note, retryAt) => {
+      const ok = await repository.release(jobId, workerId, now, note, retryAt);
+      // A release turns a job with a cancel request into `cancelled`; afterTerminal reads which it became.
+      if (ok) await afterTerminal(jobId);
+      return ok;
+    },
+    requestCancel: async (jobId, now) => {
+      const job = await repository.requestCancel(jobId, now);
+      if (job?.status === 'cancelled') await events.terminal(job);
+      return job;
+    },
+  };
+
+  // A proxy rather than a subclass: every method the port gains later passes through unchanged.
+  return new Proxy(repository, {
+    get(target, property, receiver) {
+      if (typeof property === 'string' && Object.hasOwn(overrides, property)) {
+        return overrides[property as keyof JobRepository];
+      }
+      const value: unknown = Reflect.get(target, property, receiver);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
