@@ -226,7 +226,7 @@ describe('FasterWhisperTranscriber (real faster-whisper model)', () => {
       newTranscriber({ pythonPath: path.join(work, 'no-python') }).transcribe({ audioPath: silencePath, model: MODEL }),
     );
     expect(failure.code).toBe('OPERATION_NOT_AVAILABLE');
-    expect(failure.message).toContain('scripts/whisper/install.sh');
+    expect(failure.message).toContain('npm run whisper:install');
   });
 
   const systemPython = '/usr/bin/python3';

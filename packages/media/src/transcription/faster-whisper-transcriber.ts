@@ -248,7 +248,7 @@ export class FasterWhisperTranscriber extends Transcriber {
   }
 
   private unavailableError(exit: HelperExit): AppError | undefined {
-    const fix = 'install it with scripts/whisper/install.sh or point WHISPER_PYTHON at a Python with faster-whisper';
+    const fix = 'install it with `npm run whisper:install` or point WHISPER_PYTHON at a Python with faster-whisper';
     if (exit.spawnError) {
       const reason =
         exit.spawnError.code === 'ENOENT'

