@@ -194,24 +194,27 @@ export const configSchema = z
     PLAYBACK_DELIVERY: z.enum(['redirect', 'proxy']).default('proxy'),
     // --- end playback ---
     // --- begin webhooks (packages/runtime/src/webhooks) ---
-    // Deliver to loopback, private, link-local, CGNAT and other non-public addresses too (tests, private networks).
+    // Deliver webhooks to loopback, private, link-local, CGNAT and other non-public addresses too (tests, private networks).
     WEBHOOK_ALLOW_PRIVATE: bool(false),
     // CIDRs (e.g. 10.1.0.0/16,fd00::/8) a webhook may reach although they are not public.
     WEBHOOK_ALLOWED_CIDRS: csv,
-    // Run the delivery loop in this process (api, worker and npm start all may; deliveries are leased).
+    // Run the webhook delivery loop in this process (api, worker and npm start all may; deliveries are leased).
     WEBHOOK_DISPATCHER: bool(true),
-    // How often the dispatcher looks for due deliveries, and how many it sends at once.
+    // How often the webhook dispatcher looks for due deliveries (ms).
     WEBHOOK_POLL_INTERVAL_MS: int(1000, 50, 60_000),
+    // Webhook deliveries one dispatcher leases and sends at once.
     WEBHOOK_BATCH_SIZE: int(20, 1, 500),
-    // One attempt's deadline (connect, send, response headers and body).
+    // One webhook attempt's deadline: connect, send, response headers and body (ms).
     WEBHOOK_TIMEOUT_MS: int(10_000, 100, 60_000),
-    // Retries: delay n = min(MAX, BASE * 2^(n-1)), jittered to 50-100 %; retried until the
-    // delivery is WEBHOOK_RETRY_WINDOW_SECONDS old (one attempt after that, then given up).
+    // Delay before the 2nd webhook attempt (ms); each later delay doubles up to WEBHOOK_RETRY_MAX_MS, jittered to 50-100 %.
     WEBHOOK_RETRY_BASE_MS: int(5_000, 10, 3_600_000),
+    // Longest delay between two webhook attempts (ms), before jitter.
     WEBHOOK_RETRY_MAX_MS: int(3_600_000, 10, 86_400_000),
+    // A webhook delivery is retried until it is this old (one attempt may come after), then given up.
     WEBHOOK_RETRY_WINDOW_SECONDS: int(86_400, 1, 30 * 86_400),
     // At most one job.progress event per endpoint per job per this many seconds.
     WEBHOOK_PROGRESS_INTERVAL_SECONDS: int(10, 1, 3600),
+    // Webhook endpoints one API key may register (POST /webhooks).
     WEBHOOK_MAX_ENDPOINTS_PER_KEY: int(20, 1, 1000),
     // --- end webhooks ---
     // --- begin retention and reuse (services/worker/src/retention.ts) ---
