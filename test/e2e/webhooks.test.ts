@@ -1,8 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { Webhook } from 'standardwebhooks';
+import { createLogger } from '@mediaflow/domain';
+import { Worker } from '@mediaflow/worker';
 import { ApiClient } from '../support/api-client';
+import { makeClip } from '../support/media-fixtures';
 import { startInProcessApi } from '../support/in-process-api';
 import type { InProcessApi } from '../support/in-process-api';
 import { TEST_KEYS } from '../support/system';
@@ -248,6 +254,93 @@ describe('webhooks', () => {
     expect((await alice.request('DELETE', `/webhooks/${created.body.webhook_id}`)).status).toBe(204);
     expect((await alice.request<{ webhooks: unknown[] }>('GET', '/webhooks')).body.webhooks).toEqual([]);
     await stop(api);
+  });
+
+  it('sends a worker’s job.progress (rate-bounded) and job.completed to the subscribed endpoint and the job’s URL', async () => {
+    const api = await start({
+      MONGO_JOBS_COLLECTION: unique('jobs_webhooks_worker'),
+      WEBHOOK_ALLOW_PRIVATE: 'true',
+      WEBHOOK_POLL_INTERVAL_MS: '100',
+      WEBHOOK_PROGRESS_INTERVAL_SECONDS: '1',
+      PROGRESS_INTERVAL_MS: '200',
+    });
+    const worker = new Worker({
+      infrastructure: api.infrastructure,
+      config: api.config,
+      logger: createLogger({ level: 'error', service: 'webhooks-worker' }),
+      onFatal: (error) => {
+        throw error;
+      },
+    });
+    await worker.start();
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'mediaflow-webhooks-'));
+    const ok = new Receiver(0);
+    await ok.start();
+    try {
+      const alice = new ApiClient(api.base, TEST_KEYS.alice);
+      const endpoint = await alice.postJson<{ webhook_id: string; secret: string }>('/webhooks', {
+        url: ok.url('/endpoint'),
+        events: ['job.completed', 'job.progress'],
+      });
+      expect(endpoint.status).toBe(201);
+      const jobSecret = (await alice.request<{ secret: string }>('GET', '/webhooks/secret')).body.secret;
+      const clip = path.join(dir, 'clip.mp4');
+      await makeClip(clip, { seconds: 20, width: 640, height: 480 });
+      const source = await alice.upload('clip.mp4', clip);
+      const submitted = await alice.postJson<{ job_id: string }>('/process', {
+        source,
+        method_name: 'compress',
+        params: { preset: 'medium' },
+        webhook_url: ok.url('/job'),
+      });
+      expect(submitted.status).toBe(202);
+      const jobId = submitted.body.job_id;
+
+      const events = async (): Promise<{ path: string; body: { type: string; data: Record<string, unknown> } }[]> =>
+        Promise.resolve(
+          ok.requests.map((request) => {
+            const secret = request.path === '/job' ? jobSecret : endpoint.body.secret;
+            const body = new Webhook(secret).verify(request.body, {
+              'webhook-id': request.id,
+              'webhook-timestamp': request.timestamp,
+              'webhook-signature': request.signature,
+            }) as { type: string; data: Record<string, unknown> };
+            return { path: request.path, body };
+          }),
+        );
+      const received = await until(
+        'job.completed at both targets',
+        async () => {
+          const all = await events();
+          return all.filter((event) => event.body.type === 'job.completed').length >= 2 ? all : undefined;
+        },
+        90_000,
+      );
+      const completed = received.filter((event) => event.body.type === 'job.completed');
+      expect(completed.map((event) => event.path).sort()).toEqual(['/endpoint', '/job']);
+      for (const event of completed) {
+        expect(event.body.data).toMatchObject({ job_id: jobId, status: 'completed', progress: 100 });
+        expect((event.body.data.outputs as unknown[]).length).toBeGreaterThan(0);
+      }
+      // Progress goes to the endpoint that asked for it, never to the job's own URL, at most one a second.
+      const progress = received.filter((event) => event.body.type === 'job.progress');
+      expect(progress.length).toBeGreaterThan(0);
+      expect(progress.every((event) => event.path === '/endpoint')).toBe(true);
+      const progressIds = ok.requests.filter((request) => request.path === '/endpoint').map((request) => request.id);
+      expect(new Set(progressIds).size).toBe(progressIds.length);
+      const values = progress.map((event) => Number(event.body.data.progress));
+      expect(values.every((value) => value >= 0 && value <= 100)).toBe(true);
+      const deliveries = await alice.request<{ deliveries: { event_type: string; status: string }[] }>(
+        'GET',
+        `/jobs/${jobId}/webhooks`,
+      );
+      expect(deliveries.body.deliveries.filter((delivery) => delivery.event_type === 'job.completed')).toHaveLength(2);
+    } finally {
+      await worker.stop();
+      await ok.close();
+      await rm(dir, { recursive: true, force: true });
+      await stop(api);
+    }
   });
 
   it('refuses private addresses unless the operator allows them: at submit, at endpoint creation and at delivery', async () => {
