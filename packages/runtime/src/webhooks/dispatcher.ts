@@ -25,7 +25,7 @@ export interface WebhookDispatcherOptions {
   random?: () => number;
 }
 
-/** What an attempt's status means: 2xx delivered; 410 Gone: the receiver wants no more (given up); else retry. */
+/** Whether an attempt delivered: a 2xx status. (410 Gone gives up; anything else is retried, see deliver().) */
 export function attemptSucceeded(attempt: WebhookAttempt): boolean {
   return attempt.status_code !== undefined && attempt.status_code >= 200 && attempt.status_code < 300;
 }
@@ -100,7 +100,8 @@ export class WebhookDispatcher {
     let outcome: WebhookAttemptRecord['outcome'];
     if (attemptSucceeded(attempt)) {
       outcome = { kind: 'delivered' };
-    } else if (attempt.status_code === 410) {
+    } else if (attempt.status_code === 410 || delivery.event_type === 'job.progress') {
+      // 410: the receiver wants no more. Progress is best effort: a newer event follows, a stale one helps nobody.
       outcome = { kind: 'failed' };
     } else {
       const next = nextAttemptAt(number, new Date(delivery.created_at), new Date(), schedule, random);
