@@ -32,6 +32,32 @@ const bucket = (fallback: string) =>
     .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name')
     .default(fallback);
 
+/**
+ * OpenTelemetry's standard variables, as far as we read them. They are read
+ * once before anything else loads (instrumentation must patch modules before
+ * they are required: see packages/runtime/src/tracing/bootstrap.ts), and
+ * again here with the rest, so a bad value is reported like any other.
+ * Spans are recorded and exported only when OTEL_TRACES_EXPORTER names an
+ * exporter other than none, or an OTLP endpoint is set; otherwise no SDK
+ * starts and nothing is patched. The SDK reads the remaining OTEL_* variables
+ * (headers, timeouts, sampler, resource attributes) itself.
+ */
+export const tracingEnvSchema = z.object({
+  // `otlp`, `console` or `none` (comma-separated, as OpenTelemetry defines it); unset: spans are
+  // exported only when an OTLP endpoint is set (see README, Tracing).
+  OTEL_TRACES_EXPORTER: csv.pipe(z.array(z.enum(['otlp', 'console', 'none']))),
+  // The OTLP collector's base URL (e.g. http://otel-collector:4318); set alone, it turns export on.
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalString.pipe(z.url().optional()),
+  // The full traces URL (…/v1/traces), instead of the base URL; set alone, it turns export on.
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: optionalString.pipe(z.url().optional()),
+  // `http/protobuf` (the default, port 4318), `http/json` or `grpc` (port 4317).
+  OTEL_EXPORTER_OTLP_PROTOCOL: z.enum(['http/protobuf', 'http/json', 'grpc']).optional(),
+  // service.name on every span; default `mediaflow-api`, `mediaflow-worker` or `mediaflow` (npm start).
+  OTEL_SERVICE_NAME: optionalString,
+  // `true`: no SDK, whatever else is set (trace context still reaches the job's log lines).
+  OTEL_SDK_DISABLED: bool(false),
+});
+
 export const configSchema = z
   .object({
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -217,6 +243,9 @@ export const configSchema = z
     // Webhook endpoints one API key may register (POST /webhooks).
     WEBHOOK_MAX_ENDPOINTS_PER_KEY: int(20, 1, 1000),
     // --- end webhooks ---
+    // --- begin tracing (packages/runtime/src/tracing; README "Tracing") ---
+    ...tracingEnvSchema.shape,
+    // --- end tracing ---
     // --- begin retention and reuse (services/worker/src/retention.ts) ---
     // Days a finished job's objects are kept, and days an upload is kept;
     // unset: forever. Fractions are allowed (0.0001 days = 8.64 s, for tests).

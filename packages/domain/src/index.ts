@@ -5,4 +5,5 @@ export * from './job';
 export * from './logging';
 export * from './operations';
 export * from './source-uri';
+export * from './trace-context';
 export * from './zod-issues';

@@ -1,5 +1,6 @@
 import type { ErrorCode } from './errors';
 import type { OperationSpec } from './operations';
+import type { TraceCarrier } from './trace-context';
 
 export const JOB_STATUSES = ['queued', 'processing', 'completed', 'failed', 'cancelled'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
@@ -113,6 +114,12 @@ export interface Job {
   source_sha256?: string;
   /** Identifies the result (content, operation, recipe, FFmpeg, scope) for result reuse; absent: not reusable. */
   reuse_key?: string;
+  /**
+   * The W3C trace context of the request that submitted the job (see
+   * trace-context.ts), so that a message republished by the reaper, or a
+   * retry, still links the worker's spans and log lines to the submit.
+   */
+  trace?: TraceCarrier;
   /** Where this job's terminal events (job.completed, job.failed, job.cancelled) are POSTed, signed; checked at submit. */
   webhook_url?: string;
 }

@@ -1,6 +1,14 @@
-/** What travels on the queue: only the id. The job record is the truth. */
+import type { TraceCarrier } from '@mediaflow/domain';
+
+/** What travels on the queue: the id (the job record is the truth), and the submit's trace context. */
 export interface JobMessage {
   job_id: string;
+  /**
+   * The W3C trace context the worker's spans and log lines continue. On
+   * Kafka it travels as the message's `traceparent`/`tracestate` headers,
+   * not in the value, as tracing tools expect.
+   */
+  trace?: TraceCarrier;
 }
 
 export interface DeliveryContext {

@@ -145,7 +145,7 @@ export class KafkaJobConsumer extends JobConsumer {
       this.seekBack(position);
       return;
     }
-    const job = decodeJobMessage(message.value);
+    const job = decodeJobMessage(message.value, message.headers);
     if (!job) {
       this.logger.error('dropping a message that is not a job message', {
         ...position,

@@ -4,7 +4,7 @@ import type { Logger } from '@mediaflow/domain';
 import { createKafkaClient } from './kafka-client';
 import type { KafkaConnectionOptions } from './kafka-client';
 import { ensureTopic } from './kafka-admin';
-import { encodeJobMessage } from './job-message-codec';
+import { encodeJobMessage, jobMessageHeaders } from './job-message-codec';
 import { JobPublisher } from './job-queue';
 import type { DeadLetterRecord, JobMessage } from './job-queue';
 import { withDeadline } from './timing';
@@ -28,6 +28,12 @@ export interface KafkaJobPublisherOptions extends KafkaConnectionOptions {
 // Few, short retries: with the broker down, publish must fail within seconds.
 const PUBLISH_RETRY = { retries: 3, initialRetryTime: 200, maxRetryTime: 2_000 };
 const ALL_IN_SYNC_REPLICAS = -1;
+
+interface KafkaMessage {
+  key: string;
+  value: string;
+  headers?: Record<string, string>;
+}
 
 /**
  * Spreads messages over the topic's partitions in turn, whatever their key.
@@ -121,14 +127,14 @@ export class KafkaJobPublisher extends JobPublisher {
   }
 
   async publish(message: JobMessage): Promise<void> {
-    await this.send(this.options.topic, [{ key: message.job_id, value: encodeJobMessage(message) }]);
+    await this.send(this.options.topic, [toKafkaMessage(message)]);
   }
 
   async publishMany(messages: readonly JobMessage[]): Promise<void> {
     if (messages.length === 0) return;
     await this.send(
       this.options.topic,
-      messages.map((message) => ({ key: message.job_id, value: encodeJobMessage(message) })),
+      messages.map((message) => toKafkaMessage(message)),
     );
   }
 
@@ -137,7 +143,7 @@ export class KafkaJobPublisher extends JobPublisher {
     await this.send(this.options.deadLetterTopic, [{ key: record.job_id, value: JSON.stringify(record) }]);
   }
 
-  private async send(topic: string, messages: { key: string; value: string }[]): Promise<void> {
+  private async send(topic: string, messages: KafkaMessage[]): Promise<void> {
     if (this.closed) throw new AppError('QUEUE_ERROR', 'the job publisher is closed');
     const send = async (): Promise<void> => {
       await this.connectProducer();
@@ -196,6 +202,11 @@ export class KafkaJobPublisher extends JobPublisher {
     });
     await this.adminConnection;
   }
+}
+
+/** One job's message: its own trace context in its own headers, even when batched with others. */
+function toKafkaMessage(message: JobMessage): KafkaMessage {
+  return { key: message.job_id, value: encodeJobMessage(message), headers: jobMessageHeaders(message) };
 }
 
 /** The cause's class names the failure (e.g. KafkaJSConnectionError) without echoing broker addresses. */

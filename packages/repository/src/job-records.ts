@@ -24,6 +24,7 @@ export function newJobRecord(job: NewJob): Job {
     ...(job.idempotency_key === undefined ? {} : { idempotency_key: job.idempotency_key }),
     ...(job.source_sha256 === undefined ? {} : { source_sha256: job.source_sha256 }),
     ...(job.reuse_key === undefined ? {} : { reuse_key: job.reuse_key }),
+    ...(job.trace === undefined ? {} : { trace: job.trace }),
     ...(job.webhook_url === undefined ? {} : { webhook_url: job.webhook_url }),
   };
   const { reuse } = job;

@@ -1,4 +1,4 @@
-import type { Job, JobError, JobOutput, JobStatus, JobWarning, OperationSpec } from '@mediaflow/domain';
+import type { Job, JobError, JobOutput, JobStatus, JobWarning, OperationSpec, TraceCarrier } from '@mediaflow/domain';
 
 export interface NewJob {
   job_id: string;
@@ -13,6 +13,8 @@ export interface NewJob {
   source_sha256?: string;
   /** Result-reuse key (see JobRepository.findReusable); absent: the job's result is never reused. */
   reuse_key?: string;
+  /** The submitting request's W3C trace context, kept so a republished or retried job still links to it. */
+  trace?: TraceCarrier;
   /** The job's own webhook (http/https, already checked against the SSRF policy). */
   webhook_url?: string;
   /**

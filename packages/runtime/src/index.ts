@@ -3,4 +3,5 @@ export * from './infrastructure';
 export * from './shutdown';
 export * from './startup-errors';
 export * from './job-objects';
+export * from './tracing';
 export * from './webhooks';

@@ -1,3 +1,5 @@
+// First: with tracing on, instrumentation must patch node:http and express before they load.
+import { tracing } from './instrumentation-embedded';
 import { checkFfmpeg } from '@mediaflow/media';
 import { bootConfig, createInfrastructure, exitOnStartupFailure, ShutdownCoordinator } from '@mediaflow/runtime';
 import { warnIfTranscriptionMissing, Worker } from '@mediaflow/worker';
@@ -21,6 +23,7 @@ async function main(): Promise<void> {
   if (config.QUEUE_BACKEND === 'memory' && config.DB_BACKEND !== 'embedded') {
     logger.warn('in-process queue with a shared database: run only one process this way');
   }
+  if (tracing.settings.enabled) logger.info('tracing on', { ...tracing.settings });
 
   // One process: it migrates the database itself, whatever DATABASE_MIGRATE says.
   const infrastructure = await createInfrastructure(config, logger, { migrate: 'on-start' });
@@ -64,5 +67,7 @@ async function main(): Promise<void> {
   });
 }
 
+  // Last: spans of the work stopped above are still exported.
+  shutdown.add('tracing', async () => tracing.shutdown());
 // One line for what an operator can fix (port in use, bad key entry, dependency down); a stack for bugs.
 main().catch((error: unknown) => exitOnStartupFailure('mediaflow', error));

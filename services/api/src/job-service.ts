@@ -1,8 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { AppError, errorMessage, formatS3Uri, isAppError, isTerminal } from '@mediaflow/domain';
-import type { Job, Logger, ObjectRef, OperationSpec } from '@mediaflow/domain';
+import type { Job, Logger, ObjectRef, OperationSpec, TraceCarrier } from '@mediaflow/domain';
 import { validateSubmission } from '@mediaflow/operations';
-import type { JobPublisher } from '@mediaflow/queue';
+import type { JobMessage, JobPublisher } from '@mediaflow/queue';
 import type {
   IdempotencyKeys,
   JobLifecycle,
@@ -16,7 +16,7 @@ import { mayUseSource, OWNER_METADATA_KEY } from '@mediaflow/storage';
 import type { ObjectInfo, ObjectStore } from '@mediaflow/storage';
 import { ActiveJobQuota } from './active-job-quota';
 import { GroupCommit } from './group-commit';
-import { releaseJobObjects, TOMBSTONE_KEEP_MS } from '@mediaflow/runtime';
+import { inTraceScope, releaseJobObjects, TOMBSTONE_KEEP_MS } from '@mediaflow/runtime';
 import type { JobFolders } from '@mediaflow/runtime';
 import { reuseKeyOf, sourceSha256, takeReuseOption } from './result-reuse';
 import type { ReuseSettings } from './result-reuse';
@@ -68,6 +68,12 @@ export interface SubmitOptions {
   owner?: string;
   /** An admin key may use any key's upload as its source. */
   admin?: boolean;
+  /**
+   * The submitting request's W3C trace context (see requestTraceCarrier):
+   * stored with the job and sent with its queue message, so the worker's
+   * spans and log lines continue it.
+   */
+  trace?: TraceCarrier;
   /** Set by submit() from the body's `webhook_url`, once checked. */
   webhookUrl?: string;
 }
@@ -90,8 +96,8 @@ const WRITES_IN_FLIGHT = 2;
 export class JobService {
   /** New job records: concurrent submits share one insertMany / BatchWriteItem. */
   private readonly records: GroupCommit<NewJob, Job>;
-  /** Queue messages: concurrent submits share one Kafka produce request. */
-  private readonly messages: GroupCommit<string, undefined>;
+  /** Queue messages: concurrent submits share one Kafka produce request, each message with its own headers. */
+  private readonly messages: GroupCommit<JobMessage, undefined>;
   private readonly quota: ActiveJobQuota;
   /** Source checks in flight: concurrent submits of one source share one HEAD. */
   private readonly heads = new Map<string, Promise<ObjectInfo | null>>();
@@ -101,9 +107,9 @@ export class JobService {
       maxInFlight: WRITES_IN_FLIGHT,
     });
     this.messages = new GroupCommit(
-      async (jobIds) => {
-        await deps.publisher.publishMany(jobIds.map((job_id) => ({ job_id })));
-        return jobIds.map(() => undefined);
+      async (messages) => {
+        await deps.publisher.publishMany(messages);
+        return messages.map(() => undefined);
       },
       { maxInFlight: WRITES_IN_FLIGHT },
     );
@@ -202,6 +208,7 @@ export class JobService {
         ...(options.idempotencyKey === undefined ? {} : { idempotency_key: options.idempotencyKey }),
         ...(sha256 === undefined ? {} : { source_sha256: sha256 }),
         ...(reuseKey === undefined ? {} : { reuse_key: reuseKey }),
+        ...(options.trace === undefined ? {} : { trace: options.trace }),
         ...(options.webhookUrl === undefined ? {} : { webhook_url: options.webhookUrl }),
         ...(earlier
           ? {
@@ -228,7 +235,7 @@ export class JobService {
       this.deps.logger.info('job reused an earlier result', { jobId: job.job_id, reusedFrom: job.reused_from });
       return { job, replayed: false };
     }
-    await this.publishOrFlag(job.job_id);
+    await this.publishOrFlag(job.job_id, options.trace);
     return { job, replayed: false };
   }
 
@@ -315,7 +322,8 @@ export class JobService {
         },
       );
     }
-    await this.publishOrFlag(jobId);
+    // A retry continues the trace of the original submit, which the record keeps.
+    await this.publishOrFlag(jobId, job.trace);
     return job;
   }
 
@@ -346,9 +354,25 @@ export class JobService {
     return head;
   }
 
-  private async publishOrFlag(jobId: string): Promise<void> {
+  /**
+   * Publishes in a producer span that continues `trace` (the submit's): the
+   * message carries that span as its parent, so the worker's job span is its
+   * child. With tracing off the message carries `trace` itself.
+   */
+  private async publishOrFlag(jobId: string, trace: TraceCarrier | undefined): Promise<void> {
     try {
-      await this.messages.write(jobId);
+      await inTraceScope(
+        'job publish',
+        {
+          kind: 'producer',
+          attributes: { 'mediaflow.job.id': jobId },
+          ...(trace === undefined ? {} : { parent: trace }),
+        },
+        async (scope) => {
+          const carrier = scope.carrier();
+          await this.messages.write({ job_id: jobId, ...(carrier === undefined ? {} : { trace: carrier }) });
+        },
+      );
     } catch (error) {
       this.deps.logger.warn('job stored but not published; the reaper will publish it', {
         jobId,

@@ -1,3 +1,5 @@
+// First: with tracing on, instrumentation must patch node:http and express before they load.
+import { tracing } from './instrumentation';
 import { checkFfmpeg } from '@mediaflow/media';
 import { errorMessage } from '@mediaflow/domain';
 import type { Logger } from '@mediaflow/domain';
@@ -16,6 +18,7 @@ async function main(): Promise<void> {
     config.FFPROBE_PATH,
     logger,
   );
+  if (tracing.settings.enabled) logger.info('tracing on', { ...tracing.settings });
   const infrastructure = await createInfrastructure(config, logger);
   const server = await listen(
     createApp({ config, infrastructure, logger, ...auth, ...(ffmpegVersion === undefined ? {} : { ffmpegVersion }) }),
@@ -50,6 +53,8 @@ async function ffmpegVersionForReuse(
   logger: Logger,
 ): Promise<string | undefined> {
   if (scope === 'off') return undefined;
+  // Last: spans of the work stopped above are still exported.
+  shutdown.add('tracing', async () => tracing.shutdown());
   try {
     return (await checkFfmpeg({ ffmpegPath, ffprobePath }, [])).version;
   } catch (error) {

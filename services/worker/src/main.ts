@@ -1,3 +1,5 @@
+// First: with tracing on, instrumentation must patch node:http and express before they load.
+import { tracing } from './instrumentation';
 import { checkFfmpeg } from '@mediaflow/media';
 import { bootConfig, createInfrastructure, exitOnStartupFailure, ShutdownCoordinator } from '@mediaflow/runtime';
 import { warnIfTranscriptionMissing } from './transcription-settings';
@@ -13,6 +15,7 @@ async function main(): Promise<void> {
   const infrastructure = await createInfrastructure(config, logger);
   const shutdown = new ShutdownCoordinator(logger, config.SHUTDOWN_TIMEOUT_MS);
   const worker = new Worker({
+  if (tracing.settings.enabled) logger.info('tracing on', { ...tracing.settings });
     infrastructure,
     config,
     logger,
@@ -28,3 +31,5 @@ async function main(): Promise<void> {
 
 // One line for what an operator can fix (port in use, bad key entry, dependency down); a stack for bugs.
 main().catch((error: unknown) => exitOnStartupFailure('worker', error));
+  // Last: spans of the work stopped above are still exported.
+  shutdown.add('tracing', async () => tracing.shutdown());

@@ -199,6 +199,16 @@ responseComponents.add(errorBodySchema, { id: 'ErrorBody' });
 export const healthSchema = z.object({ status: z.literal('ok') });
 responseComponents.add(healthSchema, { id: 'Health' });
 
+// What GET / answers: where to go next. There is no web dashboard yet, so none is named.
+export const rootSchema = z.object({
+  status: z.literal('ok'),
+  docs: z.string().describe('This API described as a web page, with request and response examples.'),
+  openapi: z.string().describe('The OpenAPI 3.1 document.'),
+  health: z.string().describe('Liveness: answers while the process serves HTTP.'),
+  readiness: z.string().describe('Readiness: the database, the queue and storage.'),
+});
+responseComponents.add(rootSchema, { id: 'Root' });
+
 export const readinessSchema = z.object({
   status: z.enum(['ready', 'unavailable']),
   checks: z.record(z.string(), z.string()).describe('Each dependency: "ok" or "down: <reason>".'),
@@ -211,16 +221,6 @@ export const uploadResultSchema = z.object({
   content_type: z.string(),
   sha256: z.string().describe('SHA-256 of the whole file, lower-case hex, computed while it streamed in.'),
 });
-// What GET / answers: where to go next. There is no web dashboard yet, so none is named.
-export const rootSchema = z.object({
-  status: z.literal('ok'),
-  docs: z.string().describe('This API described as a web page, with request and response examples.'),
-  openapi: z.string().describe('The OpenAPI 3.1 document.'),
-  health: z.string().describe('Liveness: answers while the process serves HTTP.'),
-  readiness: z.string().describe('Readiness: the database, the queue and storage.'),
-});
-responseComponents.add(rootSchema, { id: 'Root' });
-
 responseComponents.add(uploadResultSchema, { id: 'UploadResult' });
 
 export const submitResultSchema = z.object({

@@ -1,6 +1,7 @@
 import express, { Router } from 'express';
 import type { RequestHandler } from 'express';
 import { AppError, issuesToDetails } from '@mediaflow/domain';
+import { requestTraceCarrier } from '@mediaflow/runtime';
 import { principalOf } from '../auth/require-api-key';
 import type { JobService } from '../job-service';
 import { toJobView } from '../job-view';
@@ -34,9 +35,11 @@ export function processRoutes(jobs: JobService): Router {
   });
 
   router.get('/process', async (req, res) => {
+    const trace = requestTraceCarrier(req.headers);
     const parsed = listQuerySchema.safeParse(req.query);
     if (!parsed.success) {
       const unknown = parsed.error.issues.flatMap((issue) => (issue.code === 'unrecognized_keys' ? issue.keys : []));
+      ...(trace === undefined ? {} : { trace }),
       const message = unknown.length > 0 ? `unknown query parameter(s): ${unknown.join(', ')}` : 'invalid list query';
       throw new AppError('VALIDATION_FAILED', message, { details: issuesToDetails(parsed.error.issues) });
     }

@@ -1,7 +1,24 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { AppError, errorMessage, formatS3Uri, isAppError, operationOf, parseS3Uri } from '@mediaflow/domain';
-import type { AppConfig, Job, JobError, JobOutput, JobWarning, Logger, ObjectRef } from '@mediaflow/domain';
+import {
+  AppError,
+  errorMessage,
+  formatS3Uri,
+  isAppError,
+  operationOf,
+  parseS3Uri,
+  traceLogFields,
+} from '@mediaflow/domain';
+import type {
+  AppConfig,
+  Job,
+  JobError,
+  JobOutput,
+  JobWarning,
+  Logger,
+  ObjectRef,
+  TraceCarrier,
+} from '@mediaflow/domain';
 import {
   assertMediaWithinLimits,
   assertSourceComplete,
@@ -11,7 +28,8 @@ import {
 } from '@mediaflow/media';
 import type { MediaLimitsConfig, MediaProbe } from '@mediaflow/media';
 import { operationFor } from '@mediaflow/operations';
-import { TOMBSTONE_KEEP_MS } from '@mediaflow/runtime';
+import { inTraceScope, TOMBSTONE_KEEP_MS } from '@mediaflow/runtime';
+import type { TraceScope } from '@mediaflow/runtime';
 import type { ExecutionPlan } from '@mediaflow/operations';
 import type { DeliveryContext, DeliveryOutcome, JobMessage, JobPublisher } from '@mediaflow/queue';
 import type { JobLeases } from '@mediaflow/repository';
@@ -94,15 +112,39 @@ export class JobRunner {
       // Earlier attempts ended without a word (the worker died each time):
       // this job may be what kills workers, so it is not run again.
       const lost = new AppError('WORKER_LOST', 'the worker running this job stopped unexpectedly');
-      await this.giveUp(job, lost, undefined, logger.child({ jobId: job.job_id }));
+      await this.giveUp(job, lost, undefined, logger.child({ jobId: job.job_id, ...traceLogFields(job.trace) }));
       return 'done';
     }
-    return this.run(job, context);
+    // The message's context is the submit's publish span; a message without
+    // one (published before tracing, or by hand) falls back to the record's.
+    return this.run(job, context, message.trace ?? job.trace);
   }
 
-  private async run(job: Job, delivery: DeliveryContext): Promise<DeliveryOutcome> {
+  /**
+   * One attempt in a `job <operation>` span continuing the submit's trace,
+   * with child spans for download, probe, each step, verify and upload. Every
+   * log line of the attempt carries trace_id (and span_id with tracing on).
+   */
+  private async run(job: Job, delivery: DeliveryContext, trace: TraceCarrier | undefined): Promise<DeliveryOutcome> {
+    return inTraceScope(
+      `job ${job.method_name}`,
+      {
+        kind: 'consumer',
+        ...(trace === undefined ? {} : { parent: trace }),
+        attributes: {
+          'mediaflow.job.id': job.job_id,
+          'mediaflow.job.operation': job.method_name,
+          'mediaflow.job.attempt': job.attempts,
+          'mediaflow.worker.id': this.deps.workerId,
+        },
+      },
+      async (scope) => this.attempt(job, delivery, scope),
+    );
+  }
+
+  private async attempt(job: Job, delivery: DeliveryContext, scope: TraceScope): Promise<DeliveryOutcome> {
     const { repository, config, workerId } = this.deps;
-    const logger = this.deps.logger.child({ jobId: job.job_id, attempt: job.attempts });
+    const logger = this.deps.logger.child({ jobId: job.job_id, attempt: job.attempts, ...scope.logFields });
     const folder = jobFolder({ bucket: config.OUTPUT_BUCKET, outputPrefix: config.OUTPUT_PREFIX, jobId: job.job_id });
     const abort = new AbortController();
     let stopReason: StopReason | undefined;
@@ -143,11 +185,22 @@ export class JobRunner {
       const operation = operationFor(job.method_name);
       const sourceRef = parseS3Uri(job.source);
       const inputPath = path.join(workDir, `source${safeExtension(sourceRef.key)}`);
-      await this.download(sourceRef, inputPath, abort.signal);
-      const probe = await probeMedia(inputPath, {
-        ffprobePath: config.FFPROBE_PATH,
-        signal: AbortSignal.any([abort.signal, AbortSignal.timeout(PROBE_TIMEOUT_MS)]),
-        limits: probeProcessLimits(config),
+      await scope.child('download', { 'mediaflow.source': job.source }, async (span) => {
+        await this.download(sourceRef, inputPath, abort.signal);
+        span.setAttributes({ 'mediaflow.bytes': (await stat(inputPath)).size });
+      });
+      const probe = await scope.child('probe', {}, async (span) => {
+        const probed = await probeMedia(inputPath, {
+          ffprobePath: config.FFPROBE_PATH,
+          signal: AbortSignal.any([abort.signal, AbortSignal.timeout(PROBE_TIMEOUT_MS)]),
+          limits: probeProcessLimits(config),
+        });
+        span.setAttributes({
+          'media.format': probed.formatName,
+          'media.duration_s': probed.durationSec,
+          ...(probed.video ? { 'media.video.codec': probed.video.codec } : {}),
+        });
+        return probed;
       });
       assertMediaWithinLimits(probe, mediaLimitsFromConfig(config));
       assertSourceComplete(probe);
@@ -165,6 +218,7 @@ export class JobRunner {
       const planWarnings: JobWarning[] = (plan.warnings ?? []).map((message) => ({ code: 'STREAM_DROPPED', message }));
       if (planWarnings.length > 0) logger.warn('plan leaves part of the source out', { warnings: plan.warnings });
       await this.runSteps(plan, {
+        scope,
         workDir: outDir,
         inputPath,
         probe,
@@ -179,26 +233,36 @@ export class JobRunner {
       });
 
       // FFmpeg exits 0 on empty and cut-short files too: nothing is published unchecked.
+      const manifest = plan.outputs;
       const warnings = [
         ...planWarnings,
         ...sourceWarnings(probe),
-        ...(await verifyOutputs({
-          workDir: outDir,
-          manifest: plan.outputs,
-          ffprobePath: config.FFPROBE_PATH,
-          limits: probeProcessLimits(config),
-          signal: abort.signal,
-        })),
+        ...(await scope.child('verify', {}, async () =>
+          verifyOutputs({
+            workDir: outDir,
+            manifest,
+            ffprobePath: config.FFPROBE_PATH,
+            limits: probeProcessLimits(config),
+            signal: abort.signal,
+          }),
+        )),
       ];
       for (const warning of warnings) log.push(`# warning ${warning.code}: ${warning.message}\n`);
-      const published = await publishOutputs({
-        store: this.deps.store,
-        folder,
-        workDir: outDir,
-        manifest: plan.outputs,
-        signal: abort.signal,
+      const { published, logOutput } = await scope.child('upload', {}, async (span) => {
+        const files = await publishOutputs({
+          store: this.deps.store,
+          folder,
+          workDir: outDir,
+          manifest,
+          signal: abort.signal,
+        });
+        const jobLog = await this.uploadLog(folder, plan, log.join('\n'));
+        span.setAttributes({
+          'mediaflow.outputs': files.length,
+          'mediaflow.bytes': files.reduce((sum, output) => sum + (output.size_bytes ?? 0), 0),
+        });
+        return { published: files, logOutput: jobLog };
       });
-      const logOutput = await this.uploadLog(folder, plan, log.join('\n'));
       await reporter.stop();
       const outputs: JobOutput[] = [...published, logOutput];
       const primary = published.find((output) => output.primary) ?? published[0];
@@ -226,6 +290,7 @@ export class JobRunner {
       return 'done';
     } catch (error) {
       await reporter.stop();
+      scope.recordFailure(error);
       return await this.afterFailure(job, error, {
         logger,
         folder,
@@ -250,6 +315,7 @@ export class JobRunner {
   private async runSteps(
     plan: ExecutionPlan,
     options: {
+      scope: TraceScope;
       workDir: string;
       inputPath: string;
       probe: MediaProbe;
@@ -267,6 +333,8 @@ export class JobRunner {
       options.signal.throwIfAborted();
       options.onProgress(progress.begin(index));
       let watchdog: Watchdog | undefined;
+      // FFmpeg's last reported speed, for the step's span.
+      let speed: number | undefined;
       const context: StepContext = {
         workDir: options.workDir,
         inputPath: options.inputPath,
@@ -276,6 +344,7 @@ export class JobRunner {
         logger: options.logger.child({ step: step.id }),
         onProgress: (stepProgress) => {
           watchdog?.touch();
+          speed = stepProgress.speed ?? speed;
           options.onProgress(progress.report(index, stepProgress));
         },
         log: (text) => options.log.push(text),
@@ -288,13 +357,21 @@ export class JobRunner {
           });
         },
       };
-      try {
-        // The map is exhaustive over step kinds; TypeScript cannot correlate
-        // the union member with its executor, hence the one narrowing call.
-        await runStep(executors, step, context);
-      } finally {
-        watchdog?.stop();
-      }
+      const attributes = {
+        'mediaflow.step.id': step.id,
+        'mediaflow.step.kind': step.kind,
+        'mediaflow.step.index': index,
+      };
+      await options.scope.child(`step ${step.id}`, attributes, async (span) => {
+        try {
+          // The map is exhaustive over step kinds; TypeScript cannot correlate
+          // the union member with its executor, hence the one narrowing call.
+          await runStep(executors, step, { ...context, logger: context.logger.child(span.logFields) });
+        } finally {
+          watchdog?.stop();
+          if (speed !== undefined) span.setAttributes({ 'ffmpeg.speed': speed });
+        }
+      });
     }
   }
 
