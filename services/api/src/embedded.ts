@@ -16,6 +16,7 @@ import { startUploadSweeper } from './uploads/upload-sweeper';
  */
 async function main(): Promise<void> {
   const { config, logger } = bootConfig('mediaflow');
+  if (tracing.settings.enabled) logger.info('tracing on', { ...tracing.settings });
   const ffmpeg = await checkFfmpeg({ ffmpegPath: config.FFMPEG_PATH, ffprobePath: config.FFPROBE_PATH });
   logger.info('ffmpeg found', { version: ffmpeg.version });
   // Named now, once, rather than discovered by the first transcribe job.
@@ -23,7 +24,6 @@ async function main(): Promise<void> {
   if (config.QUEUE_BACKEND === 'memory' && config.DB_BACKEND !== 'embedded') {
     logger.warn('in-process queue with a shared database: run only one process this way');
   }
-  if (tracing.settings.enabled) logger.info('tracing on', { ...tracing.settings });
 
   // One process: it migrates the database itself, whatever DATABASE_MIGRATE says.
   const infrastructure = await createInfrastructure(config, logger, { migrate: 'on-start' });
@@ -56,6 +56,8 @@ async function main(): Promise<void> {
   shutdown.add('upload sweeper', async () => sweeper.stop());
   shutdown.add('worker', async () => worker.stop());
   shutdown.add('infrastructure', async () => infrastructure.close());
+  // Last: spans of the work stopped above are still exported.
+  shutdown.add('tracing', async () => tracing.shutdown());
   shutdown.installSignalHandlers();
   await worker.start();
   logger.info('mediaflow running', {
@@ -67,7 +69,5 @@ async function main(): Promise<void> {
   });
 }
 
-  // Last: spans of the work stopped above are still exported.
-  shutdown.add('tracing', async () => tracing.shutdown());
 // One line for what an operator can fix (port in use, bad key entry, dependency down); a stack for bugs.
 main().catch((error: unknown) => exitOnStartupFailure('mediaflow', error));

@@ -11,6 +11,7 @@ import { startUploadSweeper } from './uploads/upload-sweeper';
 
 async function main(): Promise<void> {
   const { config, logger } = bootConfig('api');
+  if (tracing.settings.enabled) logger.info('tracing on', { ...tracing.settings });
   const auth = resolveAuth(config, logger, { openByDefault: false });
   const ffmpegVersion = await ffmpegVersionForReuse(
     config.RESULT_REUSE_SCOPE,
@@ -18,7 +19,6 @@ async function main(): Promise<void> {
     config.FFPROBE_PATH,
     logger,
   );
-  if (tracing.settings.enabled) logger.info('tracing on', { ...tracing.settings });
   const infrastructure = await createInfrastructure(config, logger);
   const server = await listen(
     createApp({ config, infrastructure, logger, ...auth, ...(ffmpegVersion === undefined ? {} : { ffmpegVersion }) }),
@@ -38,6 +38,8 @@ async function main(): Promise<void> {
   });
   shutdown.add('upload sweeper', async () => sweeper.stop());
   shutdown.add('infrastructure', async () => infrastructure.close());
+  // Last: spans of the work stopped above are still exported.
+  shutdown.add('tracing', async () => tracing.shutdown());
   shutdown.installSignalHandlers();
 }
 
@@ -53,8 +55,6 @@ async function ffmpegVersionForReuse(
   logger: Logger,
 ): Promise<string | undefined> {
   if (scope === 'off') return undefined;
-  // Last: spans of the work stopped above are still exported.
-  shutdown.add('tracing', async () => tracing.shutdown());
   try {
     return (await checkFfmpeg({ ffmpegPath, ffprobePath }, [])).version;
   } catch (error) {

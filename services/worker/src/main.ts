@@ -7,6 +7,7 @@ import { Worker } from './worker';
 
 async function main(): Promise<void> {
   const { config, logger } = bootConfig('worker');
+  if (tracing.settings.enabled) logger.info('tracing on', { ...tracing.settings });
   const ffmpeg = await checkFfmpeg({ ffmpegPath: config.FFMPEG_PATH, ffprobePath: config.FFPROBE_PATH });
   logger.info('ffmpeg found', { version: ffmpeg.version });
   // Named now, once, rather than discovered by the first transcribe job.
@@ -15,7 +16,6 @@ async function main(): Promise<void> {
   const infrastructure = await createInfrastructure(config, logger);
   const shutdown = new ShutdownCoordinator(logger, config.SHUTDOWN_TIMEOUT_MS);
   const worker = new Worker({
-  if (tracing.settings.enabled) logger.info('tracing on', { ...tracing.settings });
     infrastructure,
     config,
     logger,
@@ -25,11 +25,11 @@ async function main(): Promise<void> {
   // flight) before closing the clients that job needs to hand itself back.
   shutdown.add('worker', async () => worker.stop());
   shutdown.add('infrastructure', async () => infrastructure.close());
+  // Last: spans of the work stopped above are still exported.
+  shutdown.add('tracing', async () => tracing.shutdown());
   shutdown.installSignalHandlers();
   await worker.start();
 }
 
 // One line for what an operator can fix (port in use, bad key entry, dependency down); a stack for bugs.
 main().catch((error: unknown) => exitOnStartupFailure('worker', error));
-  // Last: spans of the work stopped above are still exported.
-  shutdown.add('tracing', async () => tracing.shutdown());

@@ -25,9 +25,11 @@ export function processRoutes(jobs: JobService): Router {
     }
     const idempotencyKey = headers.data['Idempotency-Key'];
     const { keyId: owner, admin } = principalOf(res);
+    const trace = requestTraceCarrier(req.headers);
     const { job, replayed } = await jobs.submit(req.body, {
       owner,
       admin,
+      ...(trace === undefined ? {} : { trace }),
       ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
     });
     if (replayed) res.set('Idempotent-Replayed', 'true');
@@ -35,11 +37,9 @@ export function processRoutes(jobs: JobService): Router {
   });
 
   router.get('/process', async (req, res) => {
-    const trace = requestTraceCarrier(req.headers);
     const parsed = listQuerySchema.safeParse(req.query);
     if (!parsed.success) {
       const unknown = parsed.error.issues.flatMap((issue) => (issue.code === 'unrecognized_keys' ? issue.keys : []));
-      ...(trace === undefined ? {} : { trace }),
       const message = unknown.length > 0 ? `unknown query parameter(s): ${unknown.join(', ')}` : 'invalid list query';
       throw new AppError('VALIDATION_FAILED', message, { details: issuesToDetails(parsed.error.issues) });
     }
