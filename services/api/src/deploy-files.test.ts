@@ -76,10 +76,11 @@ describe('docker-compose.yml', () => {
   });
 
   it('checks readiness of the API and the workers at /readyz, on the ports they listen on', () => {
-    const defaults = loadConfig({});
+    // By name: the worker's listener settings come with the metrics work (WORKER_METRICS_PORT).
+    const defaults: Record<string, unknown> = loadConfig({});
     const test = (name: string): string => JSON.stringify(compose.services[name].healthcheck?.test);
-    expect(test('api')).toContain(`127.0.0.1:${defaults.PORT}/readyz`);
-    expect(test('worker')).toContain(`127.0.0.1:${defaults.WORKER_METRICS_PORT}/readyz`);
+    expect(test('api')).toContain(`127.0.0.1:${String(defaults.PORT)}/readyz`);
+    expect(test('worker')).toContain(`127.0.0.1:${String(defaults.WORKER_METRICS_PORT)}/readyz`);
   });
 
   it('has a bucket-init step that fails loudly', () => {
