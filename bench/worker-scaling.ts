@@ -55,6 +55,8 @@ const METHOD = 'extract_audio';
 
 const KNOBS: NodeJS.ProcessEnv = {
   WORKER_CONCURRENCY: '1',
+  // Several workers on this host: none opens the metrics listener (they would share its port).
+  WORKER_METRICS_PORT: '0',
   KAFKA_PARTITIONS: '6',
   PROGRESS_INTERVAL_MS: '1000',
   RESULT_REUSE_SCOPE: 'off',

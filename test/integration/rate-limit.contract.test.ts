@@ -138,12 +138,15 @@ describe.each([dynamoBackend('local'), dynamoBackend('dynalite'), mongoBackend('
           allowed: true,
           remaining: index,
           retryAfterMs: 0,
+          // Full again once the tokens taken have refilled: 1 s each.
+          resetMs: (5 - index) * 1000,
         });
       }
       await expect(limits.take({ ...bucket, now: at(start, 400) })).resolves.toEqual({
         allowed: false,
         remaining: 0,
         retryAfterMs: 600,
+        resetMs: 4600,
       });
       // Another replica, with its own cache of the bucket, sees the same bucket.
       const other = await open();
@@ -151,12 +154,14 @@ describe.each([dynamoBackend('local'), dynamoBackend('dynalite'), mongoBackend('
         allowed: true,
         remaining: 1,
         retryAfterMs: 0,
+        resetMs: 3500,
       });
       await expect(limits.take({ ...bucket, now: at(start, 2500) })).resolves.toMatchObject({ allowed: true });
       await expect(limits.take({ ...bucket, now: at(start, 2500) })).resolves.toEqual({
         allowed: false,
         remaining: 0,
         retryAfterMs: 500,
+        resetMs: 4500,
       });
       // A day idle: full again, and no fuller.
       const results = [];
@@ -171,21 +176,25 @@ describe.each([dynamoBackend('local'), dynamoBackend('dynalite'), mongoBackend('
         allowed: true,
         remaining: 3,
         retryAfterMs: 0,
+        resetMs: 3500,
       });
       await expect(limits.take({ ...costly, cost: 4 })).resolves.toEqual({
         allowed: false,
         remaining: 3,
         retryAfterMs: 500,
+        resetMs: 3500,
       });
       await expect(limits.takeUpTo({ ...costly, cost: 6, unit: 2 })).resolves.toEqual({
         granted: 2,
         remaining: 1,
         retryAfterMs: 500,
+        resetMs: 4500,
       });
       await expect(limits.takeUpTo({ ...costly, cost: 6, unit: 2 })).resolves.toEqual({
         granted: 0,
         remaining: 1,
         retryAfterMs: 500,
+        resetMs: 4500,
       });
     });
 
@@ -195,6 +204,7 @@ describe.each([dynamoBackend('local'), dynamoBackend('dynalite'), mongoBackend('
         allowed: false,
         remaining: 0,
         retryAfterMs: 11_000,
+        resetMs: 15_000,
       });
     });
 

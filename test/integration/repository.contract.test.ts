@@ -1904,18 +1904,21 @@ describe.each([mongoBackend(), dynamoLocalBackend(), dynaliteBackend()])('JobRep
           allowed: true,
           remaining: index,
           retryAfterMs: 0,
+          resetMs: (5 - index) * 1000,
         });
       }
       await expect(limits.take({ ...bucket, now: start })).resolves.toEqual({
         allowed: false,
         remaining: 0,
         retryAfterMs: 1000,
+        resetMs: 5000,
       });
       // A refused take takes nothing: 400 ms later the next token is 600 ms away.
       await expect(limits.take({ ...bucket, now: at(start, 400) })).resolves.toEqual({
         allowed: false,
         remaining: 0,
         retryAfterMs: 600,
+        resetMs: 4600,
       });
       // Another replica sees the same bucket.
       await expect(openLimits().take({ ...bucket, now: at(start, 500) })).resolves.toMatchObject({
@@ -1934,6 +1937,7 @@ describe.each([mongoBackend(), dynamoLocalBackend(), dynaliteBackend()])('JobRep
         allowed: false,
         remaining: 0,
         retryAfterMs: 500,
+        resetMs: 4500,
       });
       await expect(limits.take({ ...bucket, now: at(later, 500) })).resolves.toMatchObject({ allowed: true });
 
@@ -1952,11 +1956,13 @@ describe.each([mongoBackend(), dynamoLocalBackend(), dynaliteBackend()])('JobRep
         allowed: true,
         remaining: 3,
         retryAfterMs: 0,
+        resetMs: 3500,
       });
       await expect(limits.take({ ...costly, cost: 4 })).resolves.toEqual({
         allowed: false,
         remaining: 3,
         retryAfterMs: 500,
+        resetMs: 3500,
       });
       await expect(limits.take({ ...costly, cost: 3 })).resolves.toMatchObject({ allowed: true, remaining: 0 });
     });

@@ -28,6 +28,8 @@ export interface RunningSystem {
   client: ApiClient;
   env: NodeJS.ProcessEnv;
   startWorker(name: string): Promise<ServiceProcess>;
+  /** A worker's metrics and health listener (each worker gets a free WORKER_METRICS_PORT). */
+  workerMetricsUrl(worker: ServiceProcess): string;
   /** Takes a stopped or killed worker out of `workers`; its log stays in logs(). */
   retire(worker: ServiceProcess): void;
   /** Every worker this system ever started, retired ones included. */
@@ -76,8 +78,17 @@ export async function startSystem(options: {
   const api = startService('api', 'services/api/dist/main.js', env);
   const client = new ApiClient(`http://127.0.0.1:${port}`, TEST_KEYS.admin);
   const workers: ServiceProcess[] = [];
+  const metricsPorts = new Map<ServiceProcess, number>();
   const startWorker = async (name: string): Promise<ServiceProcess> => {
-    const worker = startService(name, 'services/worker/dist/main.js', { ...env, WORKER_ID: `${name}-${runId}` });
+    // Workers share this host: each needs a listener port of its own.
+    const metricsPort = await freePort();
+    const worker = startService(name, 'services/worker/dist/main.js', {
+      WORKER_METRICS_PORT: String(metricsPort),
+      WORKER_METRICS_HOST: '127.0.0.1',
+      ...env,
+      WORKER_ID: `${name}-${runId}`,
+    });
+    metricsPorts.set(worker, metricsPort);
     workers.push(worker);
     await waitFor(`${name} to join`, () => (worker.output().includes('worker started') ? true : undefined), {
       timeoutMs: 60_000,
@@ -128,6 +139,7 @@ export async function startSystem(options: {
     client,
     env,
     startWorker,
+    workerMetricsUrl: (worker) => `http://127.0.0.1:${metricsPorts.get(worker) ?? 0}`,
     retire,
     everyWorker,
     logs,

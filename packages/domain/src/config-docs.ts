@@ -187,4 +187,18 @@ export const CONFIG_DOCS: Readonly<Record<string, SettingDoc>> = {
     default: '—',
     description: 'origins allowed to call the API and play `/play` URLs from a browser, comma-separated',
   },
+  METRICS_ENABLED: {
+    description:
+      "`GET /metrics` (Prometheus) on the API port and on each worker's listener; `false`: the API answers 404 there and workers serve only `/healthz` and `/readyz` (see [Metrics](#metrics))",
+  },
+  METRICS_TOKEN: {
+    default: '— (open)',
+    description:
+      'at least 16 characters; set: every scrape must send `Authorization: Bearer <METRICS_TOKEN>` (API and workers; not an API key)',
+  },
+  WORKER_METRICS_PORT: {
+    description:
+      "each worker's listener for `/metrics`, `/healthz` and `/readyz`; `0`: none. Several workers on one host need a port each (a taken port is logged and the worker runs without the listener)",
+  },
+  WORKER_METRICS_HOST: { description: "bind address of the worker's listener" },
 };

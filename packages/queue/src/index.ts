@@ -7,3 +7,4 @@ export * from './kafka-consumer';
 export * from './memory-queue';
 export * from './factory';
 export * from './parallel-consumers';
+export * from './kafka-lag';

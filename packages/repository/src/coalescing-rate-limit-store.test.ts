@@ -65,6 +65,8 @@ describe('CoalescingRateLimitStore', () => {
     ]);
     expect(inner.maxInFlight).toBe(2);
     expect(results.map((result) => result.remaining)).toEqual([4, 3, 2, 1, 4]);
+    // As if one after another: each waiter's bucket is a token further from full.
+    expect(results.map((result) => result.resetMs)).toEqual([1000, 2000, 3000, 4000, 1000]);
     expect(results.every((result) => result.allowed)).toBe(true);
   });
 

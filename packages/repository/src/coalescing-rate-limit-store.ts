@@ -60,7 +60,12 @@ export class CoalescingRateLimitStore extends RateLimitStore {
     const cost = validCost(request);
     const grant = await this.enqueue({ request, cost });
     const allowed = grant.granted >= cost;
-    return { allowed, remaining: grant.remaining, retryAfterMs: allowed ? 0 : grant.retryAfterMs };
+    return {
+      allowed,
+      remaining: grant.remaining,
+      retryAfterMs: allowed ? 0 : grant.retryAfterMs,
+      resetMs: grant.resetMs,
+    };
   }
 
   async takeUpTo(request: RateLimitPartialRequest): Promise<RateLimitGrant> {
@@ -122,13 +127,23 @@ export class CoalescingRateLimitStore extends RateLimitStore {
       return;
     }
     const allowed = Math.min(batch.length, Math.floor(grant.granted / first.cost + EPSILON));
+    const intervalMs = 1000 / first.request.refillPerSecond;
     batch.forEach((waiter, index) => {
       if (index < allowed) {
         // As if they had gone one after another: the ones before the last saw more left.
         const remaining = Math.floor(grant.remaining + (allowed - 1 - index) * first.cost + EPSILON);
-        waiter.resolve({ granted: first.cost, remaining, retryAfterMs: 0 });
+        const resetMs = Math.max(
+          0,
+          Math.ceil(grant.resetMs - (allowed - 1 - index) * first.cost * intervalMs - EPSILON),
+        );
+        waiter.resolve({ granted: first.cost, remaining, retryAfterMs: 0, resetMs });
       } else {
-        waiter.resolve({ granted: 0, remaining: grant.remaining, retryAfterMs: Math.max(1, grant.retryAfterMs) });
+        waiter.resolve({
+          granted: 0,
+          remaining: grant.remaining,
+          retryAfterMs: Math.max(1, grant.retryAfterMs),
+          resetMs: grant.resetMs,
+        });
       }
     });
   }

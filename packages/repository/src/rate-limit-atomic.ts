@@ -90,7 +90,14 @@ export async function takeAtomically(
     } else {
       const decision = gcraTake(tat + bias, nowMs, request, cost, unit);
       if (decision.granted === 0) {
-        if (fresh) return { granted: 0, remaining: decision.remaining, retryAfterMs: decision.retryAfterMs };
+        if (fresh) {
+          return {
+            granted: 0,
+            remaining: decision.remaining,
+            retryAfterMs: decision.retryAfterMs,
+            resetMs: decision.resetMs,
+          };
+        }
         update = { ok: false };
       } else {
         const range = gcraGrantRange(nowMs, request, cost, unit, decision.granted);

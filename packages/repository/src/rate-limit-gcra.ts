@@ -84,7 +84,9 @@ export function gcraOutcome(
     granted >= cost
       ? 0
       : Math.max(1, Math.ceil(Math.max(after, nowMs) + unit * interval - burstMs - nowMs - TAT_TOLERANCE_MS));
-  return { granted, remaining, retryAfterMs };
+  // The bucket is full again once the clock reaches the tat: GCRA state gives this directly.
+  const resetMs = Math.max(0, Math.ceil(Math.max(after, nowMs) - nowMs - TAT_TOLERANCE_MS));
+  return { granted, remaining, retryAfterMs, resetMs };
 }
 
 /**

@@ -25,6 +25,8 @@ export interface RateLimitDecision {
   remaining: number;
   /** 0 when allowed; otherwise how long until the bucket holds `cost` tokens, for Retry-After. */
   retryAfterMs: number;
+  /** How long until the bucket is full again if nobody takes from it (0: full now), for RateLimit-Reset. */
+  resetMs: number;
 }
 
 export interface RateLimitGrant {
@@ -34,6 +36,8 @@ export interface RateLimitGrant {
   remaining: number;
   /** 0 when all of `cost` was granted; otherwise how long until the bucket holds `unit` more tokens. */
   retryAfterMs: number;
+  /** How long until the bucket is full again if nobody takes from it (0: full now). */
+  resetMs: number;
 }
 
 /**
@@ -75,7 +79,12 @@ export abstract class RateLimitStore {
     const cost = validCost(request);
     const grant = await this.takeUpTo({ ...request, cost, unit: cost });
     const allowed = grant.granted >= cost;
-    return { allowed, remaining: grant.remaining, retryAfterMs: allowed ? 0 : grant.retryAfterMs };
+    return {
+      allowed,
+      remaining: grant.remaining,
+      retryAfterMs: allowed ? 0 : grant.retryAfterMs,
+      resetMs: grant.resetMs,
+    };
   }
 
   /** Releases what the store opened itself; a shared client stays open. */

@@ -15,7 +15,7 @@ const request = (overrides: Partial<RateLimitRequest> = {}): RateLimitRequest =>
 describe('takeFrom', () => {
   it('starts a new bucket full', () => {
     expect(takeFrom(undefined, request(), 1)).toEqual({
-      decision: { allowed: true, remaining: 4, retryAfterMs: 0 },
+      decision: { allowed: true, remaining: 4, retryAfterMs: 0, resetMs: 1000 },
       next: { tokens: 4, updatedMs: start.getTime() },
     });
   });
@@ -23,7 +23,7 @@ describe('takeFrom', () => {
   it('refuses without taking when too few tokens are left, and says when enough will be', () => {
     const state = { tokens: 0.25, updatedMs: start.getTime() };
     expect(takeFrom(state, request(), 1)).toEqual({
-      decision: { allowed: false, remaining: 0, retryAfterMs: 750 },
+      decision: { allowed: false, remaining: 0, retryAfterMs: 750, resetMs: 4750 },
     });
     expect(takeFrom(state, request({ refillPerSecond: 0.5 }), 2).decision.retryAfterMs).toBe(3500);
   });
@@ -31,7 +31,7 @@ describe('takeFrom', () => {
   it('refills for the time passed, up to capacity', () => {
     const state = { tokens: 0, updatedMs: start.getTime() };
     expect(takeFrom(state, request({ now: later(2500) }), 1)).toEqual({
-      decision: { allowed: true, remaining: 1, retryAfterMs: 0 },
+      decision: { allowed: true, remaining: 1, retryAfterMs: 0, resetMs: 3500 },
       next: { tokens: 1.5, updatedMs: later(2500).getTime() },
     });
     expect(takeFrom(state, request({ now: later(60_000) }), 1).next).toEqual({
@@ -49,7 +49,7 @@ describe('takeFrom', () => {
   it('refills nothing when the caller’s clock is behind the last writer’s', () => {
     const state = { tokens: 1, updatedMs: later(10_000).getTime() };
     expect(takeFrom(state, request({ now: start }), 1)).toEqual({
-      decision: { allowed: true, remaining: 0, retryAfterMs: 0 },
+      decision: { allowed: true, remaining: 0, retryAfterMs: 0, resetMs: 5000 },
       next: { tokens: 0, updatedMs: later(10_000).getTime() },
     });
   });

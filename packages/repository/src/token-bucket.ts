@@ -72,7 +72,7 @@ export function takeFrom(state: BucketState | undefined, request: RateLimitReque
   if (tokens + EPSILON >= cost) {
     const left = Math.max(0, tokens - cost);
     return {
-      decision: { allowed: true, remaining: wholeTokens(left), retryAfterMs: 0 },
+      decision: { allowed: true, remaining: wholeTokens(left), retryAfterMs: 0, resetMs: fillMs(left, request) },
       next: { tokens: left, updatedMs },
     };
   }
@@ -82,6 +82,7 @@ export function takeFrom(state: BucketState | undefined, request: RateLimitReque
       allowed: false,
       remaining: wholeTokens(tokens),
       retryAfterMs: Math.max(1, Math.ceil((missing / request.refillPerSecond) * 1000)),
+      resetMs: fillMs(tokens, request),
     },
   };
 }
@@ -91,6 +92,11 @@ export function keepUntilMs(state: BucketState, request: RateLimitRequest, realN
   const fillMs = ((request.capacity - state.tokens) / request.refillPerSecond) * 1000;
   // Judged by the real clock, since the database expires items by it.
   return realNowMs + Math.ceil(Math.max(0, fillMs)) + IDLE_BUCKET_GRACE_MS;
+}
+
+/** Milliseconds until a bucket holding `tokens` is full again. */
+function fillMs(tokens: number, request: RateLimitRequest): number {
+  return Math.max(0, Math.ceil(((request.capacity - tokens) / request.refillPerSecond) * 1000 - EPSILON));
 }
 
 function wholeTokens(tokens: number): number {

@@ -3,5 +3,6 @@ export * from './infrastructure';
 export * from './shutdown';
 export * from './startup-errors';
 export * from './job-objects';
+export * from './metrics';
 export * from './tracing';
 export * from './webhooks';

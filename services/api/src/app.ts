@@ -2,13 +2,14 @@ import express from 'express';
 import type { Express } from 'express';
 import type { AppConfig, Logger } from '@mediaflow/domain';
 import { allowedSourceBuckets } from '@mediaflow/domain';
-import { checkWebhookUrl as checkWebhookUrlWith, retentionMs } from '@mediaflow/runtime';
-import type { Infrastructure } from '@mediaflow/runtime';
+import { checkWebhookUrl as checkWebhookUrlWith, metricsHandler, noMetrics, retentionMs } from '@mediaflow/runtime';
+import type { Infrastructure, Metrics } from '@mediaflow/runtime';
 import { errorHandler, notFoundHandler } from './http/errors';
 import { accessLog } from './http/access-log';
+import { httpMetrics } from './http/http-metrics';
 import { bodySizeGuard, cors, securityHeaders } from './http/security-headers';
 import type { ApiKeyEntry } from './auth/api-keys';
-import { rateLimit } from './auth/rate-limit';
+import { rateLimit, takeToken } from './auth/rate-limit';
 import { requireApiKey } from './auth/require-api-key';
 import { JobService } from './job-service';
 import { apiRoutes, apiVersion, buildOpenApiDocument, openApiRoutes } from './openapi';
@@ -37,9 +38,23 @@ export interface AppDeps {
   authDisabled: boolean;
   /** `ffmpeg -version` found at start-up, part of result-reuse keys; undefined turns result reuse off. */
   ffmpegVersion?: string;
+  /**
+   * What the process reports; GET /metrics serves it when METRICS_ENABLED
+   * (before authentication: METRICS_TOKEN guards it, not the API keys).
+   * Absent: nothing is counted, and /metrics serves an empty exposition.
+   */
+  metrics?: Metrics;
 }
 
-export function createApp({ config, infrastructure, logger, apiKeys, authDisabled, ffmpegVersion }: AppDeps): Express {
+export function createApp({
+  config,
+  infrastructure,
+  logger,
+  apiKeys,
+  authDisabled,
+  ffmpegVersion,
+  metrics,
+}: AppDeps): Express {
   const { repository, store, publisher, rateLimits, webhooks, webhookPolicy } = infrastructure;
   const checkWebhookUrl = webhookPolicy && (async (url: string) => checkWebhookUrlWith(url, webhookPolicy));
   const jobs = new JobService({
@@ -51,6 +66,7 @@ export function createApp({ config, infrastructure, logger, apiKeys, authDisable
     maxActiveJobsPerOwner: config.MAX_ACTIVE_JOBS_PER_KEY,
     logger,
     ...(checkWebhookUrl === undefined ? {} : { checkWebhookUrl }),
+    ...(metrics === undefined ? {} : { metrics }),
     outputFolders: { bucket: config.OUTPUT_BUCKET, prefix: config.OUTPUT_PREFIX },
     reuse: { scope: config.RESULT_REUSE_SCOPE, ...(ffmpegVersion === undefined ? {} : { ffmpegVersion }) },
     ...(config.OUTPUT_RETENTION_DAYS === undefined
@@ -87,19 +103,24 @@ export function createApp({ config, infrastructure, logger, apiKeys, authDisable
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
+  if (metrics) app.use(httpMetrics(metrics));
+  const exposition = metrics ?? noMetrics;
   app.use(accessLog(logger));
   app.use(securityHeaders);
   if (config.CORS_ORIGINS.length > 0) app.use(cors(config.CORS_ORIGINS));
   app.use(bodySizeGuard);
+  if (config.METRICS_ENABLED) {
+    // Before requireApiKey: scrapers hold no API key; METRICS_TOKEN guards it when set.
+    const token = config.METRICS_TOKEN === undefined ? {} : { token: config.METRICS_TOKEN };
+    app.get('/metrics', metricsHandler(exposition, token));
+  }
   // Before requireApiKey: a /play URL carries its own authorisation, a signed token.
   app.use(playRoutes(files));
   // Embedded-mode part URLs carry their own authorisation too, a signed token.
   app.use(uploadPartRoutes(multipart));
   app.use(requireApiKey({ keys: apiKeys, disabled: authDisabled }));
-  app.post(
-    '/process',
-    rateLimit(rateLimits, { name: 'submit', perMinute: config.SUBMIT_RATE_PER_MINUTE, burst: config.SUBMIT_BURST }),
-  );
+  // Submissions are charged inside POST /process once they are known valid (see processRoutes).
+  const submitPolicy = { name: 'submit', perMinute: config.SUBMIT_RATE_PER_MINUTE, burst: config.SUBMIT_BURST };
   const uploadLimit = rateLimit(rateLimits, {
     name: 'upload',
     perMinute: config.UPLOAD_RATE_PER_MINUTE,
@@ -117,7 +138,7 @@ export function createApp({ config, infrastructure, logger, apiKeys, authDisable
       storage: async () => store.ping(config.INPUT_BUCKET),
     }),
   );
-  app.use(processRoutes(jobs));
+  app.use(processRoutes(jobs, { charge: async (res) => takeToken(rateLimits, submitPolicy, res) }));
   app.use(statusRoutes(jobs));
   app.use(jobRoutes(jobs));
   if (webhooks && checkWebhookUrl) {

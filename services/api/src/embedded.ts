@@ -1,7 +1,14 @@
 // First: with tracing on, instrumentation must patch node:http and express before they load.
 import { tracing } from './instrumentation-embedded';
 import { checkFfmpeg } from '@mediaflow/media';
-import { bootConfig, createInfrastructure, exitOnStartupFailure, ShutdownCoordinator } from '@mediaflow/runtime';
+import { OPERATIONS } from '@mediaflow/operations';
+import {
+  bootConfig,
+  createInfrastructure,
+  exitOnStartupFailure,
+  PrometheusMetrics,
+  ShutdownCoordinator,
+} from '@mediaflow/runtime';
 import { warnIfTranscriptionMissing, Worker } from '@mediaflow/worker';
 import { createApp } from './app';
 import { resolveAuth } from './auth/resolve-auth';
@@ -26,12 +33,15 @@ async function main(): Promise<void> {
   }
 
   // One process: it migrates the database itself, whatever DATABASE_MIGRATE says.
-  const infrastructure = await createInfrastructure(config, logger, { migrate: 'on-start' });
+  // One process, one registry: the API's /metrics reports the worker's jobs too.
+  const metrics = new PrometheusMetrics({ operations: OPERATIONS.map((operation) => operation.name) });
+  const infrastructure = await createInfrastructure(config, logger, { migrate: 'on-start', metrics });
   const shutdown = new ShutdownCoordinator(logger, config.SHUTDOWN_TIMEOUT_MS);
   const worker = new Worker({
     infrastructure,
     config,
     logger,
+    metrics,
     onFatal: () => void shutdown.shutdown('fatal error').finally(() => process.exit(1)),
   });
   const server = await listen(
@@ -40,6 +50,7 @@ async function main(): Promise<void> {
       infrastructure,
       logger,
       ...resolveAuth(config, logger, { openByDefault: true }),
+      metrics,
       ffmpegVersion: ffmpeg.version,
     }),
     config.PORT,

@@ -17,7 +17,7 @@ import type { ObjectInfo, ObjectStore } from '@mediaflow/storage';
 import { ActiveJobQuota } from './active-job-quota';
 import { GroupCommit } from './group-commit';
 import { inTraceScope, releaseJobObjects, TOMBSTONE_KEEP_MS } from '@mediaflow/runtime';
-import type { JobFolders } from '@mediaflow/runtime';
+import type { JobFolders, JobSubmissionMetrics } from '@mediaflow/runtime';
 import { reuseKeyOf, sourceSha256, takeReuseOption } from './result-reuse';
 import type { ReuseSettings } from './result-reuse';
 import { takeWebhookUrl } from './webhooks/webhook-url';
@@ -36,6 +36,8 @@ export interface JobServiceDeps {
   /** Cap on one key's queued + processing jobs. */
   maxActiveJobsPerOwner: number;
   logger: Logger;
+  /** Job counters (submitted, reused, cancelled); absent: none are kept. */
+  metrics?: JobSubmissionMetrics;
   /**
    * Checks a job's `webhook_url` against the SSRF policy and returns it
    * normalised (see checkWebhookUrl); absent: jobs cannot have one.
@@ -68,14 +70,23 @@ export interface SubmitOptions {
   owner?: string;
   /** An admin key may use any key's upload as its source. */
   admin?: boolean;
+  /** Set by submit() from the body's `webhook_url`, once checked. */
+  webhookUrl?: string;
   /**
    * The submitting request's W3C trace context (see requestTraceCarrier):
    * stored with the job and sent with its queue message, so the worker's
    * spans and log lines continue it.
    */
   trace?: TraceCarrier;
-  /** Set by submit() from the body's `webhook_url`, once checked. */
-  webhookUrl?: string;
+  /**
+   * Spends the caller's rate-limit token. Called once the request passed
+   * every check of the request itself (body, operation, params, source
+   * bucket, webhook URL), before the database or S3 is asked anything: an
+   * invalid request costs nothing, while a valid one pays before it can
+   * make the database or S3 work.
+   * @throws AppError RATE_LIMITED to refuse the submission.
+   */
+  charge?: () => Promise<void>;
 }
 
 export interface SubmitResult {
@@ -140,6 +151,7 @@ export class JobService {
       }
       options = { ...options, webhookUrl: await this.deps.checkWebhookUrl(webhookUrl) };
     }
+    await options.charge?.();
     if (options.owner !== undefined) await this.quota.admit(options.owner);
     try {
       return await this.admitted(source, sourceUri, operation, reuseAllowed, options);
@@ -208,8 +220,8 @@ export class JobService {
         ...(options.idempotencyKey === undefined ? {} : { idempotency_key: options.idempotencyKey }),
         ...(sha256 === undefined ? {} : { source_sha256: sha256 }),
         ...(reuseKey === undefined ? {} : { reuse_key: reuseKey }),
-        ...(options.trace === undefined ? {} : { trace: options.trace }),
         ...(options.webhookUrl === undefined ? {} : { webhook_url: options.webhookUrl }),
+        ...(options.trace === undefined ? {} : { trace: options.trace }),
         ...(earlier
           ? {
               reuse: {
@@ -231,7 +243,9 @@ export class JobService {
       if (stored) return { job: stored, replayed: true };
       throw error;
     }
+    this.deps.metrics?.jobSubmitted(job.method_name);
     if (earlier) {
+      this.deps.metrics?.jobReused(job.method_name);
       this.deps.logger.info('job reused an earlier result', { jobId: job.job_id, reusedFrom: job.reused_from });
       return { job, replayed: false };
     }
@@ -261,7 +275,11 @@ export class JobService {
     let job = await this.getEvenDeleted(jobId, viewer);
     const now = new Date();
     if (job.deleted_at === undefined) {
-      if (!isTerminal(job.status)) await this.deps.repository.requestCancel(jobId, now);
+      if (!isTerminal(job.status)) {
+        const cancelled = await this.deps.repository.requestCancel(jobId, now);
+        if (job.status === 'queued' && cancelled?.status === 'cancelled')
+          this.deps.metrics?.jobCancelled(job.method_name);
+      }
       job = (await this.deps.repository.markDeleted(jobId, now, new Date(now.getTime() + TOMBSTONE_KEEP_MS))) ?? job;
     }
     if (!this.deps.outputFolders) throw new AppError('INTERNAL', 'the job service was built without output folders');
@@ -298,9 +316,11 @@ export class JobService {
 
   /** A queued job is cancelled at once; a running one when its worker notices (within about a second). */
   async cancel(jobId: string, viewer?: Viewer): Promise<Job> {
-    await this.get(jobId, viewer);
+    const before = await this.get(jobId, viewer);
     const job = await this.deps.repository.requestCancel(jobId, new Date());
     if (!job) throw new AppError('JOB_NOT_FOUND', `no job with id ${jobId}`);
+    // A queued job is cancelled here; a running one is counted by its worker when it acknowledges.
+    if (before.status === 'queued' && job.status === 'cancelled') this.deps.metrics?.jobCancelled(job.method_name);
     if (job.status === 'completed' || job.status === 'failed') {
       throw new AppError('JOB_NOT_CANCELLABLE', `job ${jobId} is already ${job.status}`, {
         details: { status: job.status },

@@ -3,7 +3,14 @@ import { tracing } from './instrumentation';
 import { checkFfmpeg } from '@mediaflow/media';
 import { errorMessage } from '@mediaflow/domain';
 import type { Logger } from '@mediaflow/domain';
-import { bootConfig, createInfrastructure, exitOnStartupFailure, ShutdownCoordinator } from '@mediaflow/runtime';
+import { OPERATIONS } from '@mediaflow/operations';
+import {
+  bootConfig,
+  createInfrastructure,
+  exitOnStartupFailure,
+  PrometheusMetrics,
+  ShutdownCoordinator,
+} from '@mediaflow/runtime';
 import { createApp } from './app';
 import { resolveAuth } from './auth/resolve-auth';
 import { listen } from './server';
@@ -19,9 +26,17 @@ async function main(): Promise<void> {
     config.FFPROBE_PATH,
     logger,
   );
-  const infrastructure = await createInfrastructure(config, logger);
+  const metrics = new PrometheusMetrics({ operations: OPERATIONS.map((operation) => operation.name) });
+  const infrastructure = await createInfrastructure(config, logger, { metrics });
   const server = await listen(
-    createApp({ config, infrastructure, logger, ...auth, ...(ffmpegVersion === undefined ? {} : { ffmpegVersion }) }),
+    createApp({
+      config,
+      infrastructure,
+      logger,
+      metrics,
+      ...auth,
+      ...(ffmpegVersion === undefined ? {} : { ffmpegVersion }),
+    }),
     config.PORT,
     config.HOST,
   );

@@ -2,7 +2,7 @@ import type { AppConfig, Logger } from '@mediaflow/domain';
 import { isAppError } from '@mediaflow/domain';
 import type { Transcriber } from '@mediaflow/media';
 import type { DeliveryOutcome, JobConsumer } from '@mediaflow/queue';
-import type { Infrastructure } from '@mediaflow/runtime';
+import type { Infrastructure, JobAttemptMetrics } from '@mediaflow/runtime';
 import { JobRunner } from './run/job-runner';
 import { Reaper } from './reaper';
 import { applyLifecycleRules, RetentionSweeper } from './retention';
@@ -19,6 +19,8 @@ export interface WorkerOptions {
   onFatal: (error: unknown) => void;
   /** Defaults to faster-whisper as the WHISPER_* settings describe; closed by stop() either way. */
   transcriber?: Transcriber;
+  /** Where attempts are counted and timed (see @mediaflow/runtime metrics); absent: nowhere. */
+  metrics?: JobAttemptMetrics;
 }
 
 /** A queue consumer feeding the job runner, plus the reaper. */
@@ -40,6 +42,7 @@ export class Worker {
       config,
       logger,
       workerId: config.WORKER_ID,
+      ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
       executors: createStepExecutors({
         transcriber: this.transcriber,
         slots: new Semaphore(config.TRANSCRIBE_CONCURRENCY),

@@ -31,7 +31,8 @@ export function cors(origins: readonly string[]): RequestHandler {
         'Access-Control-Allow-Headers': 'Authorization, Content-Type, Idempotency-Key, Range',
         'Access-Control-Allow-Methods': 'GET, HEAD, POST, PUT, OPTIONS',
         'Access-Control-Expose-Headers':
-          'Content-Range, Content-Length, Accept-Ranges, Content-Disposition, Retry-After, Location',
+          'Content-Range, Content-Length, Accept-Ranges, Content-Disposition, Retry-After, Location, ' +
+          'RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, RateLimit-Policy',
         // Players preflight every ranged request; ten minutes spares most of those round trips.
         'Access-Control-Max-Age': '600',
       });

@@ -124,6 +124,26 @@ function fileResponses(cacheControl: string): Record<number, ResponseSpec> {
 }
 
 /**
+ * The submit bucket, as draft-ietf-httpapi-ratelimit-headers-06 describes it
+ * (separate fields, integer values; see auth/rate-limit.ts).
+ */
+const RATE_LIMIT_HEADERS = {
+  'RateLimit-Limit': {
+    description: 'The burst: most submissions the key may make at once.',
+    schema: { type: 'integer' },
+  },
+  'RateLimit-Remaining': { description: 'Whole tokens left after this request.', schema: { type: 'integer' } },
+  'RateLimit-Reset': {
+    description: 'Seconds until the bucket is full again (0: it is).',
+    schema: { type: 'integer' },
+  },
+  'RateLimit-Policy': {
+    description: '`<burst>;w=<seconds a full burst takes to refill>`.',
+    schema: { type: 'string' },
+  },
+} as const;
+
+/**
  * Every route the API serves, in one list: the OpenAPI document is built from
  * it and a unit test checks it against Express's router. Add a route here
  * when you add it to a router.
@@ -159,6 +179,23 @@ export const apiRoutes: readonly RouteSpec[] = [
     responses: {
       200: { description: 'Every dependency answered.', json: readinessSchema, example: readinessExample },
       503: { description: 'At least one dependency is down; `checks` says which.', json: readinessSchema },
+    },
+  },
+  {
+    method: 'get',
+    path: '/metrics',
+    operationId: 'getMetrics',
+    summary: 'Prometheus metrics',
+    description:
+      'The process’s metrics in Prometheus text format 0.0.4 (see README, Metrics). Needs no API key; with METRICS_TOKEN set it needs `Authorization: Bearer <METRICS_TOKEN>`. METRICS_ENABLED=false turns it off (404).',
+    tags: ['health'],
+    access: 'public',
+    responses: {
+      200: {
+        description: 'The exposition.',
+        raw: { 'text/plain; version=0.0.4; charset=utf-8': { schema: { type: 'string' } } },
+      },
+      401: { description: 'METRICS_TOKEN is set and the request did not carry it.' },
     },
   },
   {
@@ -326,6 +363,7 @@ export const apiRoutes: readonly RouteSpec[] = [
         headers: {
           Location: { description: 'The job’s status URL.', schema: { type: 'string' } },
           'Idempotent-Replayed': { description: '`true` when an earlier job is returned.', schema: { type: 'string' } },
+          ...RATE_LIMIT_HEADERS,
         },
         links: {
           GetJobStatus: { operationId: 'getJobStatus', parameters: { job_id: '$response.body#/job_id' } },
@@ -340,12 +378,18 @@ export const apiRoutes: readonly RouteSpec[] = [
         413,
         415,
         [422, 'IDEMPOTENCY_KEY_REUSED: the key was used with another body.'],
-        [
-          429,
-          'RATE_LIMITED (too many submissions; see `Retry-After`) or QUOTA_EXCEEDED (too many active jobs for this key).',
-        ],
         503,
       ),
+      429: {
+        description:
+          'RATE_LIMITED (too many submissions; see `Retry-After` and the RateLimit fields) or QUOTA_EXCEEDED (too many active jobs for this key). ' +
+          'Requests refused as invalid (400, 415) spend no token.',
+        json: errorBodySchema,
+        headers: {
+          ...RATE_LIMIT_HEADERS,
+          'Retry-After': { description: 'Seconds until one token is back.', schema: { type: 'integer' } },
+        },
+      },
     },
   },
   {

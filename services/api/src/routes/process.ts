@@ -1,5 +1,5 @@
 import express, { Router } from 'express';
-import type { RequestHandler } from 'express';
+import type { RequestHandler, Response } from 'express';
 import { AppError, issuesToDetails } from '@mediaflow/domain';
 import { requestTraceCarrier } from '@mediaflow/runtime';
 import { principalOf } from '../auth/require-api-key';
@@ -15,8 +15,18 @@ const requireJson: RequestHandler = (req, _res, next) => {
   next();
 };
 
-export function processRoutes(jobs: JobService): Router {
+export interface ProcessRouteOptions {
+  /**
+   * Spends the submit rate-limit token (see takeToken), called by the
+   * service once the request is known valid: a request refused as invalid
+   * (400, 415) spends nothing. Absent: no limit.
+   */
+  charge?: (res: Response) => Promise<void>;
+}
+
+export function processRoutes(jobs: JobService, options: ProcessRouteOptions = {}): Router {
   const router = Router();
+  const { charge } = options;
 
   router.post('/process', requireJson, express.json({ limit: JSON_BODY_LIMIT, type: () => true }), async (req, res) => {
     const headers = idempotencyHeadersSchema.safeParse({ 'Idempotency-Key': req.get('idempotency-key') });
@@ -31,6 +41,7 @@ export function processRoutes(jobs: JobService): Router {
       admin,
       ...(trace === undefined ? {} : { trace }),
       ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
+      ...(charge === undefined ? {} : { charge: async () => charge(res) }),
     });
     if (replayed) res.set('Idempotent-Replayed', 'true');
     res.status(202).location(`/status/${job.job_id}`).json({ job_id: job.job_id, status: job.status });

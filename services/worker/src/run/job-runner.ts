@@ -29,7 +29,7 @@ import {
 import type { MediaLimitsConfig, MediaProbe } from '@mediaflow/media';
 import { operationFor } from '@mediaflow/operations';
 import { inTraceScope, TOMBSTONE_KEEP_MS } from '@mediaflow/runtime';
-import type { TraceScope } from '@mediaflow/runtime';
+import type { AttemptOutcome, AttemptRecorder, JobAttemptMetrics, StepMetrics, TraceScope } from '@mediaflow/runtime';
 import type { ExecutionPlan } from '@mediaflow/operations';
 import type { DeliveryContext, DeliveryOutcome, JobMessage, JobPublisher } from '@mediaflow/queue';
 import type { JobLeases } from '@mediaflow/repository';
@@ -73,6 +73,8 @@ export interface JobRunnerDeps {
   workerId: string;
   /** One executor per step kind (see steps/index.ts). */
   executors: StepExecutors;
+  /** Attempt counters and timings (see @mediaflow/runtime metrics); absent: none are kept. */
+  metrics?: JobAttemptMetrics;
 }
 
 // The probe reads every packet once (see probeMedia): about 2 CPU-seconds per
@@ -91,6 +93,9 @@ const LOG_NAME = 'ffmpeg.log';
  * @throws the original error of a bug (not an AppError), after recording the job as failed, so the process fails loudly.
  */
 export class JobRunner {
+  /** The metrics of each attempt in flight on this runner, by job id, until its outcome is known. */
+  private readonly attempts = new Map<string, AttemptRecorder>();
+
   constructor(private readonly deps: JobRunnerDeps) {}
 
   async handle(message: JobMessage, context: DeliveryContext): Promise<DeliveryOutcome> {
@@ -108,6 +113,7 @@ export class JobRunner {
       logger.debug('job not claimable; skipping message', { jobId: message.job_id });
       return 'done';
     }
+    this.startAttempt(job);
     if (job.attempts > config.MAX_ATTEMPTS) {
       // Earlier attempts ended without a word (the worker died each time):
       // this job may be what kills workers, so it is not run again.
@@ -117,7 +123,33 @@ export class JobRunner {
     }
     // The message's context is the submit's publish span; a message without
     // one (published before tracing, or by hand) falls back to the record's.
-    return this.run(job, context, message.trace ?? job.trace);
+    try {
+      return await this.run(job, context, message.trace ?? job.trace);
+    } finally {
+      // An attempt whose final write threw has no outcome: it still ends.
+      this.endAttempt(job, 'interrupted');
+    }
+  }
+
+  private startAttempt(job: Job): void {
+    this.endAttempt(job, 'interrupted');
+    if (!this.deps.metrics) return;
+    this.attempts.set(
+      job.job_id,
+      this.deps.metrics.attemptStarted({
+        operation: job.method_name,
+        createdAt: job.created_at,
+        attempt: job.attempts,
+      }),
+    );
+  }
+
+  /** Records how the attempt ended; only the first outcome of an attempt counts. */
+  private endAttempt(job: Job, outcome: AttemptOutcome, errorCode?: string): void {
+    const attempt = this.attempts.get(job.job_id);
+    if (!attempt) return;
+    this.attempts.delete(job.job_id);
+    attempt.end(outcome, errorCode);
   }
 
   /**
@@ -219,6 +251,7 @@ export class JobRunner {
       if (planWarnings.length > 0) logger.warn('plan leaves part of the source out', { warnings: plan.warnings });
       await this.runSteps(plan, {
         scope,
+        metrics: this.attempts.get(job.job_id),
         workDir: outDir,
         inputPath,
         probe,
@@ -287,6 +320,7 @@ export class JobRunner {
         ...(warnings.length > 0 ? { warnings: warnings.map((warning) => warning.code) } : {}),
         outputBytes: published.reduce((sum, output) => sum + (output.size_bytes ?? 0), 0),
       });
+      this.endAttempt(job, 'completed');
       return 'done';
     } catch (error) {
       await reporter.stop();
@@ -316,6 +350,7 @@ export class JobRunner {
     plan: ExecutionPlan,
     options: {
       scope: TraceScope;
+      metrics: StepMetrics | undefined;
       workDir: string;
       inputPath: string;
       probe: MediaProbe;
@@ -342,6 +377,7 @@ export class JobRunner {
         config,
         signal: options.signal,
         logger: options.logger.child({ step: step.id }),
+        ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
         onProgress: (stepProgress) => {
           watchdog?.touch();
           speed = stepProgress.speed ?? speed;
@@ -428,15 +464,19 @@ export class JobRunner {
     switch (decision.action) {
       case 'abandon':
         logger.warn('lease lost to another worker; abandoning attempt');
+        this.endAttempt(job, 'abandoned');
         return 'done';
-      case 'cancel':
+      case 'cancel': {
         await this.removeOutputs(context.folder, logger);
-        await repository.markCancelled(job.job_id, workerId, new Date());
+        const cancelled = await repository.markCancelled(job.job_id, workerId, new Date());
         logger.info('job cancelled');
+        this.endAttempt(job, cancelled ? 'cancelled' : 'abandoned');
         return 'done';
+      }
       case 'hand-back':
         await repository.release(job.job_id, workerId, new Date(), 'worker shutting down');
         logger.info('job handed back for another worker');
+        this.endAttempt(job, 'handed_back');
         return 'retry';
       case 'retry': {
         const now = new Date();
@@ -453,6 +493,7 @@ export class JobRunner {
           error: decision.error.message,
           delayMs: decision.delayMs,
         });
+        this.endAttempt(job, 'retried', decision.error.code);
         return 'done';
       }
       case 'fail': {
@@ -472,6 +513,7 @@ export class JobRunner {
             ...(logPath ? { log_path: logPath } : {}),
           });
           logger.warn('job failed', { code: decision.error.code, error: decision.error.message });
+          this.endAttempt(job, 'failed', decision.error.code);
         }
         if (decision.rethrow) throw error;
         return 'done';
@@ -505,6 +547,7 @@ export class JobRunner {
       });
     }
     logger.error('job dead-lettered', { code: error.code, attempts: job.attempts });
+    this.endAttempt(job, 'dead_lettered', cause.code);
   }
 
   private async keepLog(context: {

@@ -33,6 +33,9 @@ export async function runFfmpegStep(step: Pick<FfmpegStep, 'args' | 'expectedDur
       onProgress: (progress) => context.onProgress(progress),
     });
     context.log(`${result.log}\n`);
+    // Media seconds per wall-clock second over the whole run (FFmpeg's own figure is a moving one).
+    const mediaSec = result.lastProgress?.outTimeSec ?? 0;
+    if (mediaSec > 0 && result.durationMs > 0) context.metrics?.ffmpegRun(mediaSec / (result.durationMs / 1000));
   } catch (error) {
     const log = logOf(error);
     if (log) context.log(`${log}\n`);

@@ -86,6 +86,7 @@ export function recogniseSpeechExecutor(deps: RecogniseSpeechDeps): StepExecutor
       };
       context.log(`# whisper: done ${JSON.stringify(figures)}\n`);
       context.logger.info('transcription recognised', figures);
+      if (rtf > 0) context.metrics?.transcription(step.model, rtf);
       await writeFile(path.join(context.workDir, step.transcriptPath), JSON.stringify(transcript), 'utf8');
       context.onProgress({ percent: 100 });
     } finally {

@@ -1,6 +1,7 @@
 import type { AppConfig, Logger } from '@mediaflow/domain';
 import type { MediaLimitsConfig, MediaProbe } from '@mediaflow/media';
 import type { PlanStep, StepKind } from '@mediaflow/operations';
+import type { StepMetrics } from '@mediaflow/runtime';
 import type { StepProgress } from '../run/plan-progress';
 
 export type StepConfig = Pick<
@@ -30,6 +31,8 @@ export interface StepContext {
    * `limitMs` in all. The runner ends the watch when the step ends.
    */
   watch(options: { stallMs: number; limitMs: number; what: 'FFmpeg' | 'transcription' }): void;
+  /** Where a step reports its figures (FFmpeg speed, transcription real-time factor); absent: nowhere. */
+  metrics?: StepMetrics;
 }
 
 /** Runs one kind of step. Throws AppError (or FfmpegFailure, which carries FFmpeg's log) on failure. */

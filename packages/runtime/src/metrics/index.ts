@@ -1,0 +1,4 @@
+export * from './types';
+export * from './prometheus';
+export * from './timed-port';
+export * from './endpoint';
