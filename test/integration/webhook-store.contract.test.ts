@@ -5,14 +5,24 @@ import path from 'node:path';
 import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { MongoClient } from 'mongodb';
 import { AppError } from '@mediaflow/domain';
+import { createLogger } from '@mediaflow/domain';
 import {
   createDynamoClient,
+  DynamoJobRepository,
   DynamoWebhookStore,
+  MongoJobRepository,
   MongoWebhookStore,
   startEmbeddedDynamo,
   WEBHOOK_TABLE,
 } from '@mediaflow/repository';
-import type { EmbeddedDynamo, NewWebhookDelivery, WebhookEndpoint, WebhookStore } from '@mediaflow/repository';
+import type {
+  EmbeddedDynamo,
+  JobRepository,
+  NewWebhookDelivery,
+  WebhookEndpoint,
+  WebhookStore,
+} from '@mediaflow/repository';
+import { WebhookEvents, WebhookRepairSweep } from '@mediaflow/runtime';
 
 /**
  * The webhook roles (WebhookEndpoints, WebhookDeliveries) on the three
@@ -30,7 +40,14 @@ interface Backend {
   start(): Promise<void>;
   stop(): Promise<void>;
   /** A fresh namespace: `open()` gives store instances on it (as separate processes would have), `drop()` removes it. */
-  namespace(): { open(): WebhookStore; drop(): Promise<void> };
+  namespace(): Namespace;
+}
+
+interface Namespace {
+  open(): WebhookStore;
+  /** The job repository on the same database and namespace. */
+  jobs(): JobRepository;
+  drop(): Promise<void>;
 }
 
 const uniqueName = (prefix: string): string => `${prefix}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
@@ -48,8 +65,19 @@ function mongoBackend(): Backend {
       const jobsCollection = uniqueName('jobs');
       return {
         open: () => new MongoWebhookStore({ url: MONGO_URL, dbName: MONGO_DB, jobsCollection, compat: 'ferretdb-v1' }),
+        jobs: () =>
+          new MongoJobRepository({
+            url: MONGO_URL,
+            dbName: MONGO_DB,
+            collection: jobsCollection,
+            compat: 'ferretdb-v1',
+          }),
         drop: async () => {
           const db = admin?.db(MONGO_DB);
+          await db
+            ?.collection(jobsCollection)
+            .drop()
+            .catch(() => undefined);
           for (const suffix of ['endpoints', 'secrets', 'deliveries', 'leases']) {
             await db
               ?.collection(`${jobsCollection}_webhook_${suffix}`)
@@ -62,7 +90,7 @@ function mongoBackend(): Backend {
   };
 }
 
-function dynamoNamespace(endpoint: () => string): { open(): WebhookStore; drop(): Promise<void> } {
+function dynamoNamespace(endpoint: () => string, compat: 'none' | 'dynalite'): Namespace {
   const tableName = uniqueName('mediaflow-jobs');
   return {
     open: () =>
@@ -71,11 +99,18 @@ function dynamoNamespace(endpoint: () => string): { open(): WebhookStore; drop()
         tableName,
         destroyClientOnClose: true,
       }),
+    jobs: () =>
+      new DynamoJobRepository({
+        client: createDynamoClient({ AWS_REGION: 'us-east-1', DYNAMODB_ENDPOINT: endpoint() }),
+        tableName,
+        destroyClientOnClose: true,
+        compat,
+      }),
     drop: async () => {
       const client = createDynamoClient({ AWS_REGION: 'us-east-1', DYNAMODB_ENDPOINT: endpoint() });
-      await client
-        .send(new DeleteTableCommand({ TableName: `${tableName}${WEBHOOK_TABLE.suffix}` }))
-        .catch(() => undefined);
+      for (const name of [tableName, `${tableName}${WEBHOOK_TABLE.suffix}`]) {
+        await client.send(new DeleteTableCommand({ TableName: name })).catch(() => undefined);
+      }
       client.destroy();
     },
   };
@@ -86,7 +121,7 @@ function dynamoLocalBackend(): Backend {
     name: 'dynamodb (DynamoDB Local)',
     start: async () => Promise.resolve(),
     stop: async () => Promise.resolve(),
-    namespace: () => dynamoNamespace(() => DYNAMODB_ENDPOINT),
+    namespace: () => dynamoNamespace(() => DYNAMODB_ENDPOINT, 'none'),
   };
 }
 
@@ -107,7 +142,7 @@ function dynaliteBackend(): Backend {
       dynamoNamespace(() => {
         if (!embedded) throw new Error('dynalite is not running');
         return embedded.endpoint;
-      }),
+      }, 'dynalite'),
   };
 }
 
@@ -353,5 +388,72 @@ describe.each([mongoBackend(), dynamoLocalBackend(), dynaliteBackend()])('Webhoo
       const leased = await reopened.leaseDueDeliveries(new Date(), 10, LEASE_MS);
       expect(leased.map((each) => each.delivery_id)).toEqual([item.delivery_id]);
     });
+  });
+  describe('repair of events a process died before recording', () => {
+    const logger = createLogger({ level: 'error', service: 'webhook-repair-test' });
+
+    it('finds jobs finished within a window, and records the terminal deliveries they lack, once', async () => {
+      const jobs = namespace.jobs();
+      try {
+        await repairScenario(jobs);
+      } finally {
+        await jobs.close();
+      }
+    });
+
+    async function repairScenario(jobs: JobRepository): Promise<void> {
+      await jobs.init();
+      const base = Date.now() - 600_000;
+      const finish = async (offsetMs: number, webhook: boolean): Promise<string> => {
+        const created = await jobs.create({
+          job_id: randomUUID(),
+          source: 's3://mediaflow-input/clip.mp4',
+          operation: { method_name: 'compress', output_format: 'mp4', params: {} },
+          created_at: new Date(base + offsetMs - 1000).toISOString(),
+          owner: 'team-a',
+          ...(webhook ? { webhook_url: 'https://hooks.example.com/job' } : {}),
+        });
+        const now = new Date(base + offsetMs);
+        if (!(await jobs.claim({ jobId: created.job_id, workerId: 'w', now, leaseMs: 60_000 })))
+          throw new Error('claim');
+        // The raw repository: the transition happens, its events are never recorded (the process "died").
+        if (!(await jobs.complete(created.job_id, 'w', { now, outputs: [], output_path: 'x' })))
+          throw new Error('done');
+        return created.job_id;
+      };
+      const early = await finish(0, true);
+      const inWindow = await finish(10_000, true);
+      const silent = await finish(20_000, false);
+      const late = await finish(30_000, true);
+
+      const between = await jobs.findFinishedBetween(new Date(base + 5_000), new Date(base + 30_000), 10);
+      expect(between.map((job) => job.job_id)).toEqual([inWindow, silent]);
+      expect(await jobs.findFinishedBetween(new Date(base), new Date(base + 40_000), 1)).toHaveLength(1);
+      await jobs.markDeleted(silent, new Date());
+      expect(
+        (await jobs.findFinishedBetween(new Date(base + 5_000), new Date(base + 30_000), 10)).map((job) => job.job_id),
+      ).toEqual([inWindow]);
+
+      const sweep = new WebhookRepairSweep({
+        jobs,
+        events: new WebhookEvents({ store, progressIntervalMs: 10_000, logger }),
+        intervalMs: 60_000,
+        lookbackMs: 25_000,
+        settleMs: 0,
+        logger,
+      });
+      // The window [base + 5 s, base + 30 s): only inWindow (silent is deleted, late is at its end).
+      expect(await sweep.runOnce(new Date(base + 30_000))).toBe(1);
+      expect(await sweep.runOnce(new Date(base + 30_000))).toBe(0);
+      const [repaired] = await store.listDeliveries(inWindow, 10);
+      expect(repaired).toMatchObject({
+        job_id: inWindow,
+        event_type: 'job.completed',
+        url: 'https://hooks.example.com/job',
+        status: 'pending',
+      });
+      expect(await store.listDeliveries(early, 10)).toEqual([]);
+      expect(await store.listDeliveries(late, 10)).toEqual([]);
+    }
   });
 });

@@ -328,6 +328,30 @@ export class DynamoJobRepository extends JobRepository {
       .filter((job) => isTerminal(job.status) && job.expired_at === undefined && job.deleted_at === undefined);
   }
 
+  async findFinishedBetween(from: Date, to: Date, limit: number): Promise<Job[]> {
+    if (limit <= 0) return [];
+    const items = await guarded('finished jobs scan', async () =>
+      this.collect(
+        {
+          TableName: this.tableName,
+          IndexName: JOB_TABLE.finishedIndex,
+          // finished_sort is `<completed_at>#<job id>`: BETWEEN two instants takes [from, to).
+          KeyConditionExpression: 'finished_pk = :done AND finished_sort BETWEEN :from AND :to',
+          ExpressionAttributeValues: {
+            ':done': JOB_TABLE.finishedPartition,
+            ':from': from.toISOString(),
+            ':to': to.toISOString(),
+          },
+        },
+        undefined,
+        limit,
+      ),
+    );
+    return items
+      .map(toJob)
+      .filter((job) => isTerminal(job.status) && job.expired_at === undefined && job.deleted_at === undefined);
+  }
+
   async findReusable(reuseKey: string): Promise<Job | null> {
     const items = await guarded('reuse lookup', async () =>
       this.collect(

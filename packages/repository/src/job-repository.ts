@@ -331,6 +331,15 @@ export interface JobLifecycle {
   findExpirable(finishedBefore: Date, limit: number): Promise<Job[]>;
 
   /**
+   * Finished jobs (completed, failed or cancelled), neither expired nor
+   * deleted, whose `completed_at` is at or after `from` and before `to`,
+   * oldest first, at most `limit`: what the webhook repair sweep records
+   * again, in case the process that finished them died before it recorded
+   * their events. Reads the retention index (by_retention, by_finished).
+   */
+  findFinishedBetween(from: Date, to: Date, limit: number): Promise<Job[]>;
+
+  /**
    * The newest `completed` job with this reuse key that is neither expired
    * nor deleted, or null.
    */
@@ -405,6 +414,7 @@ export abstract class JobRepository implements JobStore {
   abstract markDeleted(jobId: string, now: Date, recordExpiresAt?: Date): Promise<Job | null>;
   abstract markExpired(jobId: string, now: Date, recordExpiresAt?: Date): Promise<boolean>;
   abstract findExpirable(finishedBefore: Date, limit: number): Promise<Job[]>;
+  abstract findFinishedBetween(from: Date, to: Date, limit: number): Promise<Job[]>;
   abstract findReusable(reuseKey: string): Promise<Job | null>;
   abstract findByReuseKey(reuseKey: string, limit: number): Promise<Job[]>;
   abstract countActive(owner: string): Promise<number>;

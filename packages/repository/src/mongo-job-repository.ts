@@ -392,6 +392,24 @@ export class MongoJobRepository extends JobRepository {
     return documents.map(toJob);
   }
 
+  async findFinishedBetween(from: Date, to: Date, limit: number): Promise<Job[]> {
+    if (limit <= 0) return [];
+    const documents = await guarded('finished jobs scan', async () =>
+      this.jobs
+        // The retention query with a lower bound: by_retention serves both.
+        .find({
+          expired_at: { $exists: false },
+          deleted_at: { $exists: false },
+          completed_at: { $gte: from.toISOString(), $lt: to.toISOString() },
+          status: { $in: [...TERMINAL_STATUSES] },
+        })
+        .sort({ completed_at: 1, _id: 1 })
+        .limit(limit)
+        .toArray(),
+    );
+    return documents.map(toJob);
+  }
+
   async findReusable(reuseKey: string): Promise<Job | null> {
     const document = await guarded('reuse lookup', async () =>
       this.jobs.findOne(

@@ -6,14 +6,13 @@ import { createJobRepository } from '@mediaflow/repository';
 import type { JobRepository, RateLimitStore, RepositoryHandle, WebhookStore } from '@mediaflow/repository';
 import { createObjectStore } from '@mediaflow/storage';
 import type { ObjectStore } from '@mediaflow/storage';
-import { measuredDatabase, measuredStorage } from './metrics';
-import type { PortCallMetrics } from './metrics';
 import {
   retryScheduleOf,
   validateAllowedCidrs,
   webhookPolicyOf,
   WebhookDispatcher,
   WebhookEvents,
+  WebhookRepairSweep,
   withWebhookEvents,
 } from './webhooks';
 import type { WebhookAddressPolicy } from './webhooks';
@@ -37,8 +36,6 @@ export interface Infrastructure {
 export interface InfrastructureOptions {
   /** Overrides DATABASE_MIGRATE: `npm start`, one process, always migrates on start. */
   migrate?: AppConfig['DATABASE_MIGRATE'];
-  /** Reports the latency of every database and object-store call (see metrics/timed-port.ts); absent: none. */
-  metrics?: PortCallMetrics;
 }
 
 /**
@@ -55,19 +52,15 @@ export async function createInfrastructure(
   options: InfrastructureOptions = {},
 ): Promise<Infrastructure> {
   const database = await createJobRepository(config);
-  // The one place the ports are measured: each adapter stays unaware of it.
-  const repository = measuredDatabase('jobs', database.repository, options.metrics);
-  const store = measuredStorage(createObjectStore(config), options.metrics);
+  const { repository } = database;
+  const store = createObjectStore(config);
   const queue = createJobQueue(config, logger);
   validateAllowedCidrs(config.WEBHOOK_ALLOWED_CIDRS);
   const webhookPolicy = webhookPolicyOf(config);
   // Every process records the webhook events of the transitions it makes (see withWebhookEvents).
   const progressIntervalMs = config.WEBHOOK_PROGRESS_INTERVAL_SECONDS * 1000;
-  const jobs = withWebhookEvents(
-    repository,
-    new WebhookEvents({ store: database.webhooks, progressIntervalMs, logger }),
-    progressIntervalMs,
-  );
+  const webhookEvents = new WebhookEvents({ store: database.webhooks, progressIntervalMs, logger });
+  const jobs = withWebhookEvents(repository, webhookEvents, progressIntervalMs);
   const dispatcher = config.WEBHOOK_DISPATCHER
     ? new WebhookDispatcher({
         deliveries: database.webhooks,
@@ -75,6 +68,16 @@ export async function createInfrastructure(
         schedule: retryScheduleOf(config),
         pollIntervalMs: config.WEBHOOK_POLL_INTERVAL_MS,
         batchSize: config.WEBHOOK_BATCH_SIZE,
+        logger,
+      })
+    : undefined;
+  // With the dispatcher: the safety net for events a process died before recording.
+  const repair = config.WEBHOOK_DISPATCHER
+    ? new WebhookRepairSweep({
+        jobs: repository,
+        events: webhookEvents,
+        intervalMs: config.WEBHOOK_REPAIR_INTERVAL_SECONDS * 1000,
+        lookbackMs: config.WEBHOOK_REPAIR_LOOKBACK_SECONDS * 1000,
         logger,
       })
     : undefined;
@@ -99,6 +102,7 @@ export async function createInfrastructure(
   const queuePreparation = new AbortController();
   const queueReady = prepareQueue(queue.publisher, logger, queuePreparation.signal);
   dispatcher?.start();
+  repair?.start();
   logger.info('infrastructure ready', {
     db: config.DB_BACKEND,
     queue: config.QUEUE_BACKEND,
@@ -109,14 +113,14 @@ export async function createInfrastructure(
     repository: jobs,
     webhooks: database.webhooks,
     webhookPolicy,
-    rateLimits: measuredDatabase('rate_limits', database.rateLimits, options.metrics),
+    rateLimits: database.rateLimits,
     store,
     publisher: queue.publisher,
     createConsumer: () => queue.createConsumer(),
     queueReady,
     close: async () => {
       queuePreparation.abort();
-      await dispatcher?.stop();
+      await Promise.all([dispatcher?.stop(), repair?.stop()]);
       const results = await Promise.allSettled([queue.publisher.close(), database.close(), store.close()]);
       const failed = results.find((result) => result.status === 'rejected');
       if (failed) throw failed.reason;

@@ -76,6 +76,7 @@ function fakes(stored: Job) {
         endpoint(['job.cancelled'], 'ep_cancel'),
       ]),
     ownerSecret: async (_owner: string, proposed: string) => Promise.resolve(proposed),
+    listDeliveries: async () => Promise.resolve([]),
     enqueueDeliveries: async (deliveries: NewWebhookDelivery[]) => {
       enqueued.push(...deliveries);
       return Promise.resolve();

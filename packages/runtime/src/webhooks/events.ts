@@ -11,7 +11,8 @@ import type {
 import { generateWebhookSecret } from './signing';
 
 export interface WebhookEventsOptions {
-  store: Pick<WebhookEndpoints, 'listEndpoints' | 'ownerSecret'> & Pick<WebhookDeliveries, 'enqueueDeliveries'>;
+  store: Pick<WebhookEndpoints, 'listEndpoints' | 'ownerSecret'> &
+    Pick<WebhookDeliveries, 'enqueueDeliveries' | 'listDeliveries'>;
   /** At most one job.progress event per job (and so per endpoint and job) per this many ms. */
   progressIntervalMs: number;
   logger: Logger;
@@ -54,6 +55,8 @@ const TERMINAL_EVENT: Partial<Record<Job['status'], WebhookEventType>> = {
 /** Owner of jobs stored without one (authentication off); their secret is stored under this name. */
 const NO_OWNER = 'anonymous';
 const RECORD_TRIES = 3;
+// More deliveries than a job has, progress included, in any but pathological cases.
+const MAX_DELIVERIES_READ = 10_000;
 
 /**
  * Turns job transitions into outbox rows: for an event, one delivery to the
@@ -76,6 +79,30 @@ export class WebhookEvents {
     if (type === undefined) return;
     const at = job.completed_at ?? job.updated_at;
     await this.record(job, type, at, at);
+  }
+
+  /**
+   * The repair sweep's call: records the terminal event's deliveries that
+   * are missing (reading the job's deliveries first, so a job whose events
+   * are all recorded costs no write). Unlike terminal(), failures are thrown.
+   *
+   * @returns How many deliveries were missing and are now recorded.
+   * @throws AppError DATABASE_ERROR
+   */
+  async repair(job: Job): Promise<number> {
+    const type = TERMINAL_EVENT[job.status];
+    if (type === undefined) return 0;
+    const at = job.completed_at ?? job.updated_at;
+    const wanted = await this.deliveriesFor(job, type, at, at);
+    if (wanted.length === 0) return 0;
+    const stored = new Set(
+      (await this.options.store.listDeliveries(job.job_id, MAX_DELIVERIES_READ)).map(
+        (delivery) => delivery.delivery_id,
+      ),
+    );
+    const missing = wanted.filter((delivery) => !stored.has(delivery.delivery_id));
+    if (missing.length > 0) await this.options.store.enqueueDeliveries(missing);
+    return missing.length;
   }
 
   /** Records a job.progress event, at most once per job per rate window (the id dedups across processes). */

@@ -5,6 +5,7 @@ import type { WebhookAddressPolicy } from './ssrf';
 export * from './backoff';
 export * from './dispatcher';
 export * from './events';
+export * from './repair';
 export * from './sender';
 export * from './signing';
 export * from './ssrf';
