@@ -262,6 +262,18 @@ export const configSchema = z
     // Whose earlier results a job may reuse: the same API key's (key), anybody's (global), or none (off).
     RESULT_REUSE_SCOPE: z.enum(['key', 'global', 'off']).default('key'),
     // --- end retention and reuse ---
+    // --- begin metrics (packages/runtime/src/metrics) ---
+    // GET /metrics on the API's port and on each worker's listener. false: the
+    // API answers 404 there and workers open no listener.
+    METRICS_ENABLED: bool(true),
+    // Set: a scrape must send `Authorization: Bearer <METRICS_TOKEN>` (API and
+    // workers). Unset: whoever reaches the port may scrape (see README, Metrics).
+    METRICS_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+    // Each worker's listener for /metrics, /healthz and /readyz; 0: none.
+    WORKER_METRICS_PORT: int(9464, 0, 65535),
+    // The listener's bind address.
+    WORKER_METRICS_HOST: z.string().min(1).default('0.0.0.0'),
+    // --- end metrics ---
   })
   .transform((env) => {
     const dbBackend = env.DB_BACKEND ?? (env.MONGO_URL ? 'mongodb' : env.DYNAMODB_ENDPOINT ? 'dynamodb' : 'embedded');
@@ -311,7 +323,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     const variable = issue.path.map(String).join('.') || '(environment)';
     const name = issue.path.length > 0 ? String(issue.path[0]) : '';
     // Secrets are named, never echoed: a config error ends up in logs.
-    const received = /SECRET|PASSWORD|API_KEYS/.test(name) ? undefined : name === '' ? undefined : env[name];
+    const received = /SECRET|PASSWORD|API_KEYS|TOKEN/.test(name) ? undefined : name === '' ? undefined : env[name];
     return `${variable}: ${issue.message}${received === undefined ? '' : ` (got "${received}")`}`;
   });
   throw new ConfigError(problems);

@@ -6,6 +6,8 @@ import { createJobRepository } from '@mediaflow/repository';
 import type { JobRepository, RateLimitStore, RepositoryHandle, WebhookStore } from '@mediaflow/repository';
 import { createObjectStore } from '@mediaflow/storage';
 import type { ObjectStore } from '@mediaflow/storage';
+import { measuredDatabase, measuredStorage } from './metrics';
+import type { PortCallMetrics } from './metrics';
 import {
   retryScheduleOf,
   validateAllowedCidrs,
@@ -36,6 +38,8 @@ export interface Infrastructure {
 export interface InfrastructureOptions {
   /** Overrides DATABASE_MIGRATE: `npm start`, one process, always migrates on start. */
   migrate?: AppConfig['DATABASE_MIGRATE'];
+  /** Reports the latency of every database and object-store call (see metrics/timed-port.ts); absent: none. */
+  metrics?: PortCallMetrics;
 }
 
 /**
@@ -52,8 +56,9 @@ export async function createInfrastructure(
   options: InfrastructureOptions = {},
 ): Promise<Infrastructure> {
   const database = await createJobRepository(config);
-  const { repository } = database;
-  const store = createObjectStore(config);
+  // The one place the ports are measured: each adapter stays unaware of it.
+  const repository = measuredDatabase('jobs', database.repository, options.metrics);
+  const store = measuredStorage(createObjectStore(config), options.metrics);
   const queue = createJobQueue(config, logger);
   validateAllowedCidrs(config.WEBHOOK_ALLOWED_CIDRS);
   const webhookPolicy = webhookPolicyOf(config);
@@ -113,7 +118,7 @@ export async function createInfrastructure(
     repository: jobs,
     webhooks: database.webhooks,
     webhookPolicy,
-    rateLimits: database.rateLimits,
+    rateLimits: measuredDatabase('rate_limits', database.rateLimits, options.metrics),
     store,
     publisher: queue.publisher,
     createConsumer: () => queue.createConsumer(),
