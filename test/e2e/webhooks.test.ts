@@ -285,7 +285,7 @@ describe('webhooks', () => {
       expect(endpoint.status).toBe(201);
       const jobSecret = (await alice.request<{ secret: string }>('GET', '/webhooks/secret')).body.secret;
       const clip = path.join(dir, 'clip.mp4');
-      await makeClip(clip, { seconds: 20, width: 640, height: 480 });
+      await makeClip(clip, { seconds: 8, width: 640, height: 480 });
       const source = await alice.upload('clip.mp4', clip);
       const submitted = await alice.postJson<{ job_id: string }>('/process', {
         source,
