@@ -132,129 +132,141 @@ describe('webhooks', () => {
     await api.close();
   }
 
-  it('delivers signed events at least once, retried with backoff under one webhook-id, across an API restart', async () => {
-    const env = {
-      MONGO_JOBS_COLLECTION: unique('jobs_webhooks'),
-      WEBHOOK_ALLOW_PRIVATE: 'true',
-      WEBHOOK_RETRY_BASE_MS: String(RETRY_BASE_MS),
-      WEBHOOK_RETRY_MAX_MS: '5000',
-      WEBHOOK_POLL_INTERVAL_MS: '100',
-      WEBHOOK_TIMEOUT_MS: '2000',
-    };
-    let api = await start(env);
-    let alice = new ApiClient(api.base, TEST_KEYS.alice);
+  // The same on both databases: MongoDB (FerretDB) and DynamoDB (DynamoDB Local).
+  const databases: [string, NodeJS.ProcessEnv][] = [
+    ['mongodb', { MONGO_JOBS_COLLECTION: unique('jobs_webhooks') }],
+    ['dynamodb', { DB_BACKEND: 'dynamodb', DATABASE_COMPAT: 'none', DYNAMODB_TABLE: unique('mediaflow-webhooks-e2e') }],
+  ];
+  it.each(databases)(
+    'on %s: delivers signed events at least once, retried with backoff under one webhook-id, across an API restart',
+    async (_name, database) => {
+      receiver.requests.splice(0);
+      const env = {
+        ...database,
+        WEBHOOK_ALLOW_PRIVATE: 'true',
+        WEBHOOK_RETRY_BASE_MS: String(RETRY_BASE_MS),
+        WEBHOOK_RETRY_MAX_MS: '5000',
+        WEBHOOK_POLL_INTERVAL_MS: '100',
+        WEBHOOK_TIMEOUT_MS: '2000',
+      };
+      let api = await start(env);
+      let alice = new ApiClient(api.base, TEST_KEYS.alice);
 
-    // A key-level endpoint for cancellations, whose secret is shown once.
-    const created = await alice.postJson<{ webhook_id: string; secret: string; events: string[] }>('/webhooks', {
-      url: receiver.url('/endpoint'),
-      events: ['job.cancelled'],
-      description: 'e2e',
-    });
-    expect(created.status).toBe(201);
-    expect(created.body.secret).toMatch(/^whsec_[A-Za-z0-9+/]+=*$/);
-    const listed = await alice.request<{ webhooks: Record<string, unknown>[] }>('GET', '/webhooks');
-    expect(listed.body.webhooks).toEqual([
-      expect.objectContaining({ webhook_id: created.body.webhook_id, url: receiver.url('/endpoint') }),
-    ]);
-    expect(listed.body.webhooks[0]).not.toHaveProperty('secret');
-    // Another key sees none of it.
-    let bob = alice.as(TEST_KEYS.bob);
-    expect((await bob.request<{ webhooks: unknown[] }>('GET', '/webhooks')).body.webhooks).toEqual([]);
-    expect((await bob.request('DELETE', `/webhooks/${created.body.webhook_id}`)).status).toBe(404);
+      // A key-level endpoint for cancellations, whose secret is shown once.
+      const created = await alice.postJson<{ webhook_id: string; secret: string; events: string[] }>('/webhooks', {
+        url: receiver.url('/endpoint'),
+        events: ['job.cancelled'],
+        description: 'e2e',
+      });
+      expect(created.status).toBe(201);
+      expect(created.body.secret).toMatch(/^whsec_[A-Za-z0-9+/]+=*$/);
+      const listed = await alice.request<{ webhooks: Record<string, unknown>[] }>('GET', '/webhooks');
+      expect(listed.body.webhooks).toEqual([
+        expect.objectContaining({ webhook_id: created.body.webhook_id, url: receiver.url('/endpoint') }),
+      ]);
+      expect(listed.body.webhooks[0]).not.toHaveProperty('secret');
+      // Another key sees none of it.
+      let bob = alice.as(TEST_KEYS.bob);
+      expect((await bob.request<{ webhooks: unknown[] }>('GET', '/webhooks')).body.webhooks).toEqual([]);
+      expect((await bob.request('DELETE', `/webhooks/${created.body.webhook_id}`)).status).toBe(404);
 
-    const jobSecret = (await alice.request<{ secret: string }>('GET', '/webhooks/secret')).body.secret;
-    expect(jobSecret).toMatch(/^whsec_/);
-    expect((await alice.request<{ secret: string }>('GET', '/webhooks/secret')).body.secret).toBe(jobSecret);
+      const jobSecret = (await alice.request<{ secret: string }>('GET', '/webhooks/secret')).body.secret;
+      expect(jobSecret).toMatch(/^whsec_/);
+      expect((await alice.request<{ secret: string }>('GET', '/webhooks/secret')).body.secret).toBe(jobSecret);
 
-    // A job with its own webhook_url; no worker runs here, so it stays queued until cancelled.
-    const source = await uploadSource(alice);
-    const submitted = await alice.postJson<{ job_id: string }>('/process', {
-      source,
-      method_name: 'compress',
-      webhook_url: receiver.url('/job'),
-    });
-    expect(submitted.status).toBe(202);
-    const jobId = submitted.body.job_id;
-    expect((await alice.postJson(`/jobs/${jobId}/cancel`, {})).status).toBe(202);
+      // A job with its own webhook_url; no worker runs here, so it stays queued until cancelled.
+      const source = await uploadSource(alice);
+      const submitted = await alice.postJson<{ job_id: string }>('/process', {
+        source,
+        method_name: 'compress',
+        webhook_url: receiver.url('/job'),
+      });
+      expect(submitted.status).toBe(202);
+      const jobId = submitted.body.job_id;
+      expect((await alice.postJson(`/jobs/${jobId}/cancel`, {})).status).toBe(202);
 
-    // Both deliveries fail at first; restart the API (and its dispatcher) while they wait for their retries.
-    const ids = await until('two deliveries attempted', () => {
-      const seen = [...new Set(receiver.requests.map((request) => request.id))];
-      return seen.length >= 2 ? seen : undefined;
-    });
-    expect(ids).toHaveLength(2);
-    await stop(api);
-    const attemptsBeforeRestart = receiver.requests.length;
-    expect(attemptsBeforeRestart).toBeLessThan(2 * (FAILURES_FIRST + 1));
-    api = await start(env);
-    alice = new ApiClient(api.base, TEST_KEYS.alice);
-    bob = alice.as(TEST_KEYS.bob);
+      // Both deliveries fail at first; restart the API (and its dispatcher) while they wait for their retries.
+      const ids = await until('two deliveries attempted', () => {
+        const seen = [...new Set(receiver.requests.map((request) => request.id))];
+        return seen.length >= 2 ? seen : undefined;
+      });
+      expect(ids).toHaveLength(2);
+      await stop(api);
+      const attemptsBeforeRestart = receiver.requests.length;
+      expect(attemptsBeforeRestart).toBeLessThan(2 * (FAILURES_FIRST + 1));
+      api = await start(env);
+      alice = new ApiClient(api.base, TEST_KEYS.alice);
+      bob = alice.as(TEST_KEYS.bob);
 
-    await until('both delivered', () =>
-      ids.every((id) => receiver.byId(id).some((request) => request.answered === 204)) ? true : undefined,
-    );
+      await until('both delivered', () =>
+        ids.every((id) => receiver.byId(id).some((request) => request.answered === 204)) ? true : undefined,
+      );
 
-    const secretFor = (path: string): string => (path === '/job' ? jobSecret : created.body.secret);
-    for (const id of ids) {
-      const attempts = receiver.byId(id);
-      expect(id).toMatch(/^msg_[0-9a-f]{32}$/);
-      // At least once: every failure was retried until the success, under the same id and body.
-      expect(attempts.map((request) => request.answered)).toEqual([...failures(500), 204]);
-      expect(new Set(attempts.map((request) => request.body)).size).toBe(1);
-      expect(new Set(attempts.map((request) => request.path)).size).toBe(1);
-      for (const request of attempts) {
-        const verified = new Webhook(secretFor(request.path)).verify(request.body, {
-          'webhook-id': request.id,
-          'webhook-timestamp': request.timestamp,
-          'webhook-signature': request.signature,
-        });
-        expect(verified).toMatchObject({
-          type: 'job.cancelled',
-          data: { job_id: jobId, status: 'cancelled', method_name: 'compress' },
-        });
-        // Signed with the other secret, it would not verify.
-        const other = request.path === '/job' ? created.body.secret : jobSecret;
-        expect(() =>
-          new Webhook(other).verify(request.body, {
+      const secretFor = (path: string): string => (path === '/job' ? jobSecret : created.body.secret);
+      for (const id of ids) {
+        const attempts = receiver.byId(id);
+        expect(id).toMatch(/^msg_[0-9a-f]{32}$/);
+        // At least once: every failure was retried until the success, under the same id and body.
+        expect(attempts.map((request) => request.answered)).toEqual([...failures(500), 204]);
+        expect(new Set(attempts.map((request) => request.body)).size).toBe(1);
+        expect(new Set(attempts.map((request) => request.path)).size).toBe(1);
+        for (const request of attempts) {
+          const verified = new Webhook(secretFor(request.path)).verify(request.body, {
             'webhook-id': request.id,
             'webhook-timestamp': request.timestamp,
             'webhook-signature': request.signature,
-          }),
-        ).toThrow();
+          });
+          expect(verified).toMatchObject({
+            type: 'job.cancelled',
+            data: { job_id: jobId, status: 'cancelled', method_name: 'compress' },
+          });
+          // Signed with the other secret, it would not verify.
+          const other = request.path === '/job' ? created.body.secret : jobSecret;
+          expect(() =>
+            new Webhook(other).verify(request.body, {
+              'webhook-id': request.id,
+              'webhook-timestamp': request.timestamp,
+              'webhook-signature': request.signature,
+            }),
+          ).toThrow();
+        }
+        // Backoff: the gap before retry n is at least half of base·2^(n-1) (the most jitter takes off).
+        for (let n = 1; n < attempts.length; n += 1) {
+          const gap = (attempts[n]?.at ?? 0) - (attempts[n - 1]?.at ?? 0);
+          expect(gap).toBeGreaterThanOrEqual((RETRY_BASE_MS * 2 ** (n - 1)) / 2 - 50);
+        }
       }
-      // Backoff: the gap before retry n is at least half of base·2^(n-1) (the most jitter takes off).
-      for (let n = 1; n < attempts.length; n += 1) {
-        const gap = (attempts[n]?.at ?? 0) - (attempts[n - 1]?.at ?? 0);
-        expect(gap).toBeGreaterThanOrEqual((RETRY_BASE_MS * 2 ** (n - 1)) / 2 - 50);
-      }
-    }
-    expect(receiver.requests.map((request) => request.path).sort()).toEqual(
-      [...attemptsAt('/endpoint'), ...attemptsAt('/job')].sort(),
-    );
+      expect(receiver.requests.map((request) => request.path).sort()).toEqual(
+        [...attemptsAt('/endpoint'), ...attemptsAt('/job')].sort(),
+      );
 
-    // The job lists its deliveries with every attempt's status code and timing.
-    const deliveries = await alice.request<{ deliveries: Record<string, unknown>[] }>('GET', `/jobs/${jobId}/webhooks`);
-    expect(deliveries.status).toBe(200);
-    expect(deliveries.body.deliveries).toHaveLength(2);
-    for (const delivery of deliveries.body.deliveries) {
-      expect(ids).toContain(delivery.webhook_id);
-      expect(delivery).toMatchObject({ event_type: 'job.cancelled', status: 'delivered' });
-      expect(delivery).not.toHaveProperty('secret');
-      const attempts = delivery.attempts as { status_code: number; duration_ms: number; at: string }[];
-      expect(attempts.map((attempt) => attempt.status_code)).toEqual([...failures(500), 204]);
-      for (const attempt of attempts) {
-        expect(attempt.duration_ms).toBeGreaterThanOrEqual(0);
-        expect(Number.isNaN(Date.parse(attempt.at))).toBe(false);
+      // The job lists its deliveries with every attempt's status code and timing.
+      const deliveries = await alice.request<{ deliveries: Record<string, unknown>[] }>(
+        'GET',
+        `/jobs/${jobId}/webhooks`,
+      );
+      expect(deliveries.status).toBe(200);
+      expect(deliveries.body.deliveries).toHaveLength(2);
+      for (const delivery of deliveries.body.deliveries) {
+        expect(ids).toContain(delivery.webhook_id);
+        expect(delivery).toMatchObject({ event_type: 'job.cancelled', status: 'delivered' });
+        expect(delivery).not.toHaveProperty('secret');
+        const attempts = delivery.attempts as { status_code: number; duration_ms: number; at: string }[];
+        expect(attempts.map((attempt) => attempt.status_code)).toEqual([...failures(500), 204]);
+        for (const attempt of attempts) {
+          expect(attempt.duration_ms).toBeGreaterThanOrEqual(0);
+          expect(Number.isNaN(Date.parse(attempt.at))).toBe(false);
+        }
       }
-    }
-    expect(deliveries.body.deliveries.map((delivery) => delivery.endpoint_id)).toContain(created.body.webhook_id);
-    // Another key cannot see them.
-    expect((await bob.request('GET', `/jobs/${jobId}/webhooks`)).status).toBe(404);
+      expect(deliveries.body.deliveries.map((delivery) => delivery.endpoint_id)).toContain(created.body.webhook_id);
+      // Another key cannot see them.
+      expect((await bob.request('GET', `/jobs/${jobId}/webhooks`)).status).toBe(404);
 
-    expect((await alice.request('DELETE', `/webhooks/${created.body.webhook_id}`)).status).toBe(204);
-    expect((await alice.request<{ webhooks: unknown[] }>('GET', '/webhooks')).body.webhooks).toEqual([]);
-    await stop(api);
-  });
+      expect((await alice.request('DELETE', `/webhooks/${created.body.webhook_id}`)).status).toBe(204);
+      expect((await alice.request<{ webhooks: unknown[] }>('GET', '/webhooks')).body.webhooks).toEqual([]);
+      await stop(api);
+    },
+  );
 
   it('sends a worker’s job.progress (rate-bounded) and job.completed to the subscribed endpoint and the job’s URL', async () => {
     const api = await start({
