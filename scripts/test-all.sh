@@ -26,6 +26,8 @@ export WHISPER_MODEL_DIR="${WHISPER_MODEL_DIR:-$MEDIAFLOW_CACHE_DIR/whisper-mode
 npm run build
 npx tsc -p tsconfig.jest.json
 npx eslint .
+# `docker compose config` on docker-compose.yml with each profile (Compose built from source, cached).
+bash scripts/compose-check.sh
 
 mkdir -p .services
 rm -f .services/jest-*.json

@@ -4,8 +4,8 @@ import { parse } from 'yaml';
 import { loadConfig } from '@mediaflow/domain';
 
 /**
- * docker-compose.yml checked as a structure, since `docker compose config`
- * needs Docker: every image pinned, every long-running service with a
+ * docker-compose.yml checked as a structure, beyond what `docker compose
+ * config` (scripts/compose-check.sh) validates: every image pinned, every long-running service with a
  * healthcheck, optional services behind profiles, and the settings that make
  * `docker compose up` work as written (compose.env, Kafka's log dir on its volume).
  */
