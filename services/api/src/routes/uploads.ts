@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { Transform } from 'node:stream';
 import type { TransformCallback } from 'node:stream';
 import express, { Router } from 'express';
-import type { Request, RequestHandler } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import { AppError, formatS3Uri, issuesToDetails } from '@mediaflow/domain';
 import { OWNER_METADATA_KEY, SHA256_METADATA_KEY } from '@mediaflow/storage';
 import type { ObjectStore } from '@mediaflow/storage';
@@ -106,14 +106,51 @@ export function uploadPartRoutes(multipart: MultipartUploads): Router {
       );
       res.status(200).set('ETag', etag).end();
     } catch (error) {
-      // The body may be unread: a kept-alive connection would be left mid-request.
-      res.set('Connection', 'close');
+      lingerOnRefusal(req, res);
       throw error;
     } finally {
       req.off('close', onClose);
     }
   });
   return router;
+}
+
+/** How much of a refused part's unread body is still read and discarded, and for how long. */
+const LINGER_MAX_BYTES = 64 * 1024 * 1024;
+const LINGER_MAX_MS = 10_000;
+
+/**
+ * A part refused before its body was read (a bad or expired token) leaves the
+ * client still sending. Cutting the connection right after the answer resets
+ * it under the client, which then sees a write error (EPIPE) instead of the
+ * 403. So, as a lingering close does, the rest of the body is read and
+ * discarded after the answer, up to LINGER_MAX_BYTES and LINGER_MAX_MS, and the
+ * connection is cut only past those. A body already half read and destroyed
+ * cannot be drained: that connection closes.
+ */
+function lingerOnRefusal(req: Request, res: Response): void {
+  if (req.complete) return;
+  if (req.destroyed || req.readableDidRead) {
+    res.set('Connection', 'close');
+    return;
+  }
+  res.once('finish', () => {
+    if (req.complete) return;
+    let seen = 0;
+    const cut = (): void => {
+      clearTimeout(timer);
+      req.socket.destroy();
+    };
+    const timer = setTimeout(cut, LINGER_MAX_MS);
+    timer.unref();
+    req.on('data', (chunk: Buffer) => {
+      seen += chunk.length;
+      if (seen > LINGER_MAX_BYTES) cut();
+    });
+    req.once('end', () => clearTimeout(timer));
+    req.once('close', () => clearTimeout(timer));
+    req.resume();
+  });
 }
 
 export function uploadRoutes(
