@@ -25,6 +25,10 @@ import type { EmbeddedDynamo, JobRepository, ListJobsQuery, NewJob, RateLimitSto
  * collection or table, so the stores start empty and runs never collide.
  */
 
+// Real servers on 2 cores beside other suites: a seeded test on dynalite (the embedded
+// store, pure JavaScript) can pass 5 s under load. The assertions are what matter here.
+jest.setTimeout(30_000);
+
 const MONGO_URL = process.env.MONGO_URL ?? '';
 const DYNAMODB_ENDPOINT = process.env.DYNAMODB_ENDPOINT ?? '';
 const MONGO_DB = 'mediaflow_test';
