@@ -44,7 +44,7 @@ const PAGE = `<!doctype html>
 <style>body{margin:0;background:#111}video{width:640px;height:360px;display:block}</style></head>
 <body><video id="video" muted autoplay playsinline></video>
 <script>
-window.__player = { errors: [], started: false };
+window.__player = { errors: [], stalls: [], started: false };
 const video = document.getElementById('video');
 video.addEventListener('error', () => window.__player.errors.push('video element: ' + (video.error && video.error.message)));
 video.addEventListener('playing', () => { window.__player.started = true; });
@@ -52,6 +52,13 @@ window.playHls = (url) => {
   if (!window.Hls || !Hls.isSupported()) { window.__player.errors.push('hls.js: MSE not supported'); return; }
   const hls = new Hls({ debug: false });
   hls.on(Hls.Events.ERROR, (_event, data) => {
+    // A non-fatal stall means segments arrived late (a loaded machine), not that
+    // the media is wrong: hls.js recovers by itself. Counted apart, so a stall
+    // alone does not end the check; playback must still get past minSeconds.
+    if (!data.fatal && (data.details === 'bufferStalledError' || data.details === 'bufferNudgeOnStall')) {
+      window.__player.stalls.push(data.details);
+      return;
+    }
     window.__player.errors.push('hls.js ' + (data.fatal ? 'fatal ' : '') + data.type + ': ' + data.details);
   });
   hls.loadSource(url);
@@ -109,12 +116,15 @@ export interface PlaybackCheck {
   currentTime: number;
   /** Error events the player and the <video> element raised. */
   errors: string[];
+  /** Non-fatal hls.js buffer stalls (late segments), which the player recovers from. */
+  stalls: string[];
   /** Where the screenshot was saved, when asked for. */
   screenshot?: string;
 }
 
 interface PlayerState {
   errors: string[];
+  stalls: string[];
   currentTime: number;
 }
 
@@ -156,7 +166,7 @@ export async function playInBrowser(
       )
       .catch(() => undefined);
     const state = await page.evaluate<PlayerState>(
-      "({ errors: [...window.__player.errors], currentTime: document.querySelector('video').currentTime })",
+      "({ errors: [...window.__player.errors], stalls: [...window.__player.stalls], currentTime: document.querySelector('video').currentTime })",
     );
     const screenshot = options.screenshotPath?.(player);
     if (screenshot !== undefined) await page.screenshot({ path: screenshot });
