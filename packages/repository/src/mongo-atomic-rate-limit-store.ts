@@ -2,7 +2,8 @@ import { MongoServerError } from 'mongodb';
 import type { Collection, MongoClient } from 'mongodb';
 import { guarded } from './database-error';
 import { isDuplicateKey } from './mongo-claim-ledger';
-import { createMongoClient } from './mongo-client';
+import { mongoClientFor } from './mongo-client';
+import type { MongoConnection } from './mongo-client';
 import { RATE_LIMIT_DEADLINE_MS, TatCache, takeAtomically } from './rate-limit-atomic';
 import type { AtomicTatOperations, TatUpdate } from './rate-limit-atomic';
 import { gcraKeepUntilMs } from './rate-limit-gcra';
@@ -17,7 +18,7 @@ export type AtomicMongoRateLimitStoreOptions = {
   collection: string;
   /** How long a take may keep losing conditions before it fails with DATABASE_ERROR. */
   deadlineMs?: number;
-} & ({ url: string; client?: never } | { client: MongoClient; url?: never });
+} & MongoConnection;
 
 const NOT_IMPLEMENTED = 238;
 
@@ -56,13 +57,9 @@ export class AtomicMongoRateLimitStore extends RateLimitStore {
 
   constructor(options: AtomicMongoRateLimitStoreOptions) {
     super();
-    if (options.client) {
-      this.client = options.client;
-      this.ownsClient = false;
-    } else {
-      this.client = createMongoClient(options.url);
-      this.ownsClient = true;
-    }
+    const connection = mongoClientFor(options);
+    this.client = connection.client;
+    this.ownsClient = connection.owned;
     this.buckets = this.client.db(options.dbName).collection<BucketDocument>(options.collection);
     this.deadlineMs = options.deadlineMs ?? RATE_LIMIT_DEADLINE_MS;
   }

@@ -6,7 +6,8 @@ import { deadLetterPage, decodeDeadLetterCursor, decodeListCursor, encodeListCur
 import { guarded, toDatabaseError } from './database-error';
 import { backfillActiveOwners } from './mongo-active-owner-backfill';
 import { ClaimLedger, isDuplicateKey } from './mongo-claim-ledger';
-import { createMongoClient } from './mongo-client';
+import { mongoClientFor } from './mongo-client';
+import type { MongoConnection } from './mongo-client';
 import { IdempotencyStore } from './mongo-idempotency-store';
 import { toJob, toMongoDocument, toMongoFilter, toMongoUpdate } from './mongo-translate';
 import type { JobDocument } from './mongo-translate';
@@ -44,7 +45,7 @@ export type MongoJobRepositoryOptions = {
    * `none`): real MongoDB, none of that.
    */
   compat?: DatabaseCompat;
-} & ({ url: string; client?: never } | { client: MongoClient; url?: never });
+} & MongoConnection;
 
 const NEWEST_FIRST = { created_at: -1, _id: -1 } as const;
 
@@ -120,13 +121,9 @@ export class MongoJobRepository extends JobRepository {
 
   constructor(options: MongoJobRepositoryOptions) {
     super();
-    if (options.client) {
-      this.client = options.client;
-      this.ownsClient = false;
-    } else {
-      this.client = createMongoClient(options.url);
-      this.ownsClient = true;
-    }
+    const connection = mongoClientFor(options);
+    this.client = connection.client;
+    this.ownsClient = connection.owned;
     const db = this.client.db(options.dbName);
     this.compat = options.compat === 'ferretdb-v1' ? 'ferretdb-v1' : 'none';
     this.jobs = db.collection<JobDocument>(options.collection);

@@ -3,7 +3,8 @@ import { performance } from 'node:perf_hooks';
 import type { Collection, MongoClient } from 'mongodb';
 import { guarded } from './database-error';
 import { isDuplicateKey } from './mongo-claim-ledger';
-import { createMongoClient } from './mongo-client';
+import { mongoClientFor } from './mongo-client';
+import type { MongoConnection } from './mongo-client';
 import { takeOptimistically } from './optimistic-take';
 import { emissionIntervalMs, gcraKeepUntilMs, gcraTake } from './rate-limit-gcra';
 import type { GcraLimits } from './rate-limit-gcra';
@@ -16,7 +17,7 @@ export type MongoRateLimitStoreOptions = {
   dbName: string;
   /** The buckets' own collection; the factory names it `<jobs collection>_rate_limits`. */
   collection: string;
-} & ({ url: string; client?: never } | { client: MongoClient; url?: never });
+} & MongoConnection;
 
 /**
  * One state of a bucket. States are never updated, only added: the unique
@@ -135,13 +136,9 @@ export class MongoRateLimitStore extends RateLimitStore {
 
   constructor(options: MongoRateLimitStoreOptions) {
     super();
-    if (options.client) {
-      this.client = options.client;
-      this.ownsClient = false;
-    } else {
-      this.client = createMongoClient(options.url);
-      this.ownsClient = true;
-    }
+    const connection = mongoClientFor(options);
+    this.client = connection.client;
+    this.ownsClient = connection.owned;
     const db = this.client.db(options.dbName);
     this.entries = db.collection<BucketEntry>(options.collection);
     this.hints = db.collection<BucketHint>(options.collection);

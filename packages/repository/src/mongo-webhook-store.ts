@@ -4,7 +4,8 @@ import type { Collection, Db, MongoClient, UpdateFilter } from 'mongodb';
 import { AppError } from '@mediaflow/domain';
 import { guarded } from './database-error';
 import { isDuplicateKey } from './mongo-claim-ledger';
-import { createMongoClient } from './mongo-client';
+import { mongoClientFor } from './mongo-client';
+import type { MongoConnection } from './mongo-client';
 import { requireMongoIndexes, schemaMissing } from './schema';
 import type { DatabaseCompat } from './schema';
 import { WebhookStore } from './job-repository';
@@ -23,7 +24,7 @@ export type MongoWebhookStoreOptions = {
   jobsCollection: string;
   /** `ferretdb-v1` arbitrates leases through a ledger of uniquely keyed inserts (see leaseOne). */
   compat?: DatabaseCompat;
-} & ({ url: string; client?: never } | { client: MongoClient; url?: never });
+} & MongoConnection;
 
 interface EndpointDocument extends Omit<WebhookEndpoint, 'endpoint_id'> {
   _id: string;
@@ -78,13 +79,9 @@ export class MongoWebhookStore extends WebhookStore {
 
   constructor(options: MongoWebhookStoreOptions) {
     super();
-    if (options.client) {
-      this.client = options.client;
-      this.ownsClient = false;
-    } else {
-      this.client = createMongoClient(options.url);
-      this.ownsClient = true;
-    }
+    const connection = mongoClientFor(options);
+    this.client = connection.client;
+    this.ownsClient = connection.owned;
     this.db = this.client.db(options.dbName);
     const base = `${options.jobsCollection}_webhook`;
     this.endpoints = this.db.collection<EndpointDocument>(`${base}_endpoints`);
