@@ -183,6 +183,9 @@ export const CONFIG_DOCS: Readonly<Record<string, SettingDoc>> = {
   UPLOAD_RATE_PER_MINUTE: { description: 'uploads started per key per minute' },
   UPLOAD_BURST: { description: 'uploads a key may start at once above the rate' },
   MAX_ACTIVE_JOBS_PER_KEY: { description: 'queued + processing jobs one key may have (429 `QUOTA_EXCEEDED` beyond)' },
+  MAX_SOURCES_PER_JOB: {
+    description: "most entries in one job's `sources` (400 beyond); together they stay within `UPLOAD_MAX_BYTES` (413)",
+  },
   CORS_ORIGINS: {
     default: '—',
     description: 'origins allowed to call the API and play `/play` URLs from a browser, comma-separated',

@@ -208,6 +208,8 @@ export const configSchema = z
     UPLOAD_RATE_PER_MINUTE: int(30, 1, 1_000_000),
     UPLOAD_BURST: int(10, 1, 1_000_000),
     MAX_ACTIVE_JOBS_PER_KEY: int(100, 1, 1_000_000),
+    // Most entries a job's `sources` may list (POST /process); their sizes together stay within UPLOAD_MAX_BYTES.
+    MAX_SOURCES_PER_JOB: int(50, 2, 1000),
     CORS_ORIGINS: csv,
     // --- end API access ---
     // --- begin playback (services/api/src/playback) ---

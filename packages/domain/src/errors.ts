@@ -11,6 +11,8 @@ export const ErrorCodes = {
   INVALID_JSON: { status: 400, retryable: false },
   UNKNOWN_OPERATION: { status: 400, retryable: false },
   INVALID_SOURCE: { status: 400, retryable: false },
+  // `sources` with more than one entry for an operation that takes one source (every one but concat).
+  MULTIPLE_SOURCES_NOT_SUPPORTED: { status: 400, retryable: false },
   // 404, like any missing resource; another key's upload answers exactly the same (no existence leak).
   SOURCE_NOT_FOUND: { status: 404, retryable: false },
   INVALID_CURSOR: { status: 400, retryable: false },
@@ -76,6 +78,14 @@ export const ErrorCodes = {
   // The source's data ends well before the duration its container declares (an upload or copy
   // cut off): the result would silently be a fraction of the media. Only a new upload helps.
   SOURCE_TRUNCATED: { status: 422, retryable: false },
+  // concat: the first source is a MediaRecorder continuation chunk (a bare WebM Cluster, no header),
+  // so the recording's first chunk is missing or the sources are out of order.
+  CHUNK_HEADER_MISSING: { status: 422, retryable: false },
+  // concat: a continuation chunk's timestamps do not follow the chunk before it (a gap or a step
+  // back beyond the tolerance), or its bytes do not continue the WebM stream: one is missing or out of order.
+  CHUNK_SEQUENCE_BROKEN: { status: 422, retryable: false },
+  // concat: continuation chunks (no header) and complete recordings (own header) in one job.
+  SOURCES_MIXED: { status: 422, retryable: false },
   JOB_ABORTED: { status: 503, retryable: true },
   FFMPEG_STALLED: { status: 503, retryable: true },
   WORKER_LOST: { status: 503, retryable: true },

@@ -67,7 +67,14 @@ export interface Job {
   method_name: OperationSpec['method_name'];
   output_format: OperationSpec['output_format'];
   params: OperationSpec['params'];
+  /** The job's input as `s3://bucket/key`; for a job submitted with `sources`, the first of them. */
   source: string;
+  /**
+   * Every input, in order, when the job was submitted with `sources` (as
+   * concat is); absent for a one-source job. `source` is then `sources[0]`,
+   * so readers that know one input only still see the first.
+   */
+  sources?: string[];
   progress: number;
   speed?: number;
   eta_seconds?: number;

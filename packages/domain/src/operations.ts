@@ -64,11 +64,17 @@ export interface OperationSpec {
   params: Record<string, unknown>;
 }
 
+/**
+ * The POST /process envelope. Exactly one of `source` (one input) and
+ * `sources` (several, in order; how many an operation takes is its own
+ * declaration) is given; the count's ceiling (MAX_SOURCES_PER_JOB) is the
+ * server's setting, checked after this schema.
+ */
 export const submitJobSchema = z.strictObject({
-  source: z.string().min(1).max(1100),
+  source: z.string().min(1).max(1100).optional(),
+  sources: z.array(z.string().min(1).max(1100)).min(1).max(1000).optional(),
   method_name: z.string().min(1).max(64),
   output_format: z.string().min(1).max(16).optional(),
   params: z.record(z.string(), z.unknown()).optional(),
 });
 export type SubmitJobRequest = z.infer<typeof submitJobSchema>;
-

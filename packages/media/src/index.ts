@@ -152,3 +152,25 @@ export {
 export type { PacketPass, PacketPassOptions, StreamPackets } from './probe-extent';
 export { firstFramesDecode } from './decode-check';
 export { audioWithData, mediaExpectation } from './plan/output-expectation';
+export {
+  CLUSTER_ID,
+  EBML_HEADER_ID,
+  SEGMENT_ID,
+  bufferSource,
+  checkChunkSequence,
+  checkJoinedChunks,
+  detectSourceLayout,
+  scanWebm,
+  webmStartOf,
+  withFileSource,
+} from './webm-chunks';
+export type {
+  ByteSource,
+  ChunkTimes,
+  JoinedChunks,
+  SourceLayout,
+  WebmBlock,
+  WebmScan,
+  WebmScanHandlers,
+  WebmStart,
+} from './webm-chunks';

@@ -3,10 +3,24 @@ import type { OperationSpec } from '@mediaflow/domain';
 import type { MediaProbe } from '@mediaflow/media';
 import type { ExecutionPlan } from './execution-plan';
 
+/** One downloaded input of a job with several sources, as the worker prepared it. */
+export interface PlanInput {
+  /** Absolute path inside the work directory. */
+  path: string;
+  probe: MediaProbe;
+}
+
 /** What a planner may know besides the operation and the probe: where things are, and worker defaults. */
 export interface PlanContext {
-  /** Absolute path of the downloaded source, inside the work directory. */
+  /** Absolute path of the downloaded source, inside the work directory (the first input's, for several). */
   inputPath: string;
+  /**
+   * Every input in order, for an operation that takes several sources
+   * (`multipleSources`); the first is `inputPath` with the planner's `probe`.
+   * MediaRecorder continuation chunks arrive here already joined into one
+   * input (see the worker's source assembly). Absent for a one-source job.
+   */
+  inputs?: PlanInput[];
   /** Absolute path of the job's work directory; plan paths are relative to it. */
   workDir: string;
   /** The source object's file name (last key segment), for naming downloads after it. */
@@ -45,6 +59,12 @@ export interface OperationDefinition<Name extends string, Schema extends Operati
    */
   recipeVersion?: number;
   /**
+   * Whether a job may give this operation several sources (`sources` with
+   * more than one entry); the planner then reads PlanContext.inputs.
+   * Default false: a 400 MULTIPLE_SOURCES_NOT_SUPPORTED names the operation.
+   */
+  multipleSources?: boolean;
+  /**
    * Decides every step, and which files become outputs, for one probed
    * source. Pure: spawns nothing, touches no file.
    * @throws AppError with a media code (NO_VIDEO_STREAM, NO_AUDIO_STREAM, AUDIO_TRACK_NOT_FOUND, …) when the source cannot give this operation.
@@ -64,6 +84,8 @@ export interface RegisteredOperation<Name extends string = string> {
   readonly schema: OperationSchema<Name>;
   /** See OperationDefinition.recipeVersion; part of every result-reuse key. */
   readonly recipeVersion: number;
+  /** See OperationDefinition.multipleSources. */
+  readonly multipleSources: boolean;
   /**
    * Validates and normalises (defaults applied) an operation's fields.
    * @throws ZodError when they do not fit this operation's schema.
@@ -93,6 +115,7 @@ export function defineOperation<Name extends string, Schema extends OperationSch
     summary: definition.summary,
     schema: definition.schema,
     recipeVersion: definition.recipeVersion ?? 1,
+    multipleSources: definition.multipleSources ?? false,
     parse: (input) => parse(input) as OperationSpec & { method_name: Name },
     plan: (operation, probe, context) => definition.plan(parse(operation), probe, context),
   };

@@ -2,6 +2,8 @@ import path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { AppError } from '@mediaflow/domain';
 import type { AppConfig } from '@mediaflow/domain';
+import type { AccountStore } from './account-store';
+import { DynamoAccountStore } from './dynamo-account-store';
 import { DynamoJobRepository } from './dynamo-job-repository';
 import { CoalescingRateLimitStore } from './coalescing-rate-limit-store';
 import { DynamoRateLimitStore } from './dynamo-rate-limit-store';
@@ -10,6 +12,7 @@ import { startEmbeddedDynamo } from './embedded';
 import type { JobRepository, WebhookStore } from './job-repository';
 import { AtomicMongoRateLimitStore } from './mongo-atomic-rate-limit-store';
 import { createMongoClient } from './mongo-client';
+import { MongoAccountStore } from './mongo-account-store';
 import { MongoJobRepository } from './mongo-job-repository';
 import { MongoRateLimitStore } from './mongo-rate-limit-store';
 import { MongoWebhookStore } from './mongo-webhook-store';
@@ -26,6 +29,8 @@ export interface RepositoryHandle {
   rateLimits: RateLimitStore;
   /** Webhook endpoints and the delivery outbox, in the same database over the same client. Call its init() too. */
   webhooks: WebhookStore;
+  /** People's accounts, sessions and personal API keys, in the same database over the same client. Call its init() too. */
+  accounts: AccountStore;
   /** Closes the repository, the rate limits, the webhooks, their client and anything started for them (the embedded database). */
   close(): Promise<void>;
 }
@@ -73,11 +78,18 @@ export async function createJobRepository(config: AppConfig): Promise<Repository
         jobsCollection: config.MONGO_JOBS_COLLECTION,
         compat: config.DATABASE_COMPAT,
       });
+      const accounts = new MongoAccountStore({
+        client,
+        dbName: config.DB_NAME,
+        jobsCollection: config.MONGO_JOBS_COLLECTION,
+        compat: config.DATABASE_COMPAT,
+      });
       return {
         repository,
         rateLimits,
         webhooks,
-        close: async () => closeAll([repository, rateLimits, webhooks], async () => client.close()),
+        accounts,
+        close: async () => closeAll([repository, rateLimits, webhooks, accounts], async () => client.close()),
       };
     }
     case 'dynamodb': {
@@ -86,11 +98,13 @@ export async function createJobRepository(config: AppConfig): Promise<Repository
       const repository = new DynamoJobRepository(shared);
       const rateLimits = new CoalescingRateLimitStore(new DynamoRateLimitStore(shared));
       const webhooks = new DynamoWebhookStore(shared);
+      const accounts = new DynamoAccountStore(shared);
       return {
         repository,
         rateLimits,
         webhooks,
-        close: async () => closeAll([repository, rateLimits, webhooks], () => client.destroy()),
+        accounts,
+        close: async () => closeAll([repository, rateLimits, webhooks, accounts], () => client.destroy()),
       };
     }
     case 'embedded': {
@@ -106,12 +120,14 @@ export async function createJobRepository(config: AppConfig): Promise<Repository
       const repository = new DynamoJobRepository(shared);
       const rateLimits = new CoalescingRateLimitStore(new DynamoRateLimitStore(shared));
       const webhooks = new DynamoWebhookStore(shared);
+      const accounts = new DynamoAccountStore(shared);
       return {
         repository,
         rateLimits,
         webhooks,
+        accounts,
         close: async () =>
-          closeAll([repository, rateLimits, webhooks], async () => {
+          closeAll([repository, rateLimits, webhooks, accounts], async () => {
             shared.client.destroy();
             await embedded.close();
           }),

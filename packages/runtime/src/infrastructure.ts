@@ -3,7 +3,13 @@ import type { AppConfig, Logger } from '@mediaflow/domain';
 import { createJobQueue } from '@mediaflow/queue';
 import type { JobConsumer, JobPublisher } from '@mediaflow/queue';
 import { createJobRepository } from '@mediaflow/repository';
-import type { JobRepository, RateLimitStore, RepositoryHandle, WebhookStore } from '@mediaflow/repository';
+import type {
+  AccountStore,
+  JobRepository,
+  RateLimitStore,
+  RepositoryHandle,
+  WebhookStore,
+} from '@mediaflow/repository';
 import { createObjectStore } from '@mediaflow/storage';
 import type { ObjectStore } from '@mediaflow/storage';
 import { measuredDatabase, measuredStorage } from './metrics';
@@ -30,6 +36,8 @@ export interface Infrastructure {
   webhooks: WebhookStore;
   /** Where webhooks may go (WEBHOOK_ALLOW_PRIVATE, WEBHOOK_ALLOWED_CIDRS). */
   webhookPolicy: WebhookAddressPolicy;
+  /** People's accounts, sessions and personal API keys (services/api/src/accounts). */
+  accounts: AccountStore;
   /** Resolves once the queue's topics are ready (never rejects; stays pending if closed first). */
   queueReady: Promise<void>;
   close(): Promise<void>;
@@ -95,6 +103,7 @@ export async function createInfrastructure(
       await database.repository.checkSchema();
       await database.rateLimits.checkSchema();
       await database.webhooks.checkSchema();
+      await database.accounts.checkSchema();
     }
   } catch (error) {
     await database.close().catch(() => undefined);
@@ -118,6 +127,7 @@ export async function createInfrastructure(
     repository: jobs,
     webhooks: database.webhooks,
     webhookPolicy,
+    accounts: database.accounts,
     rateLimits: measuredDatabase('rate_limits', database.rateLimits, options.metrics),
     store,
     publisher: queue.publisher,
@@ -156,10 +166,12 @@ export async function migrateDatabase(config: AppConfig, database: RepositoryHan
   await step('jobs schema and backfills', async () => database.repository.init());
   await step('rate-limit schema', async () => database.rateLimits.init());
   await step('webhook schema', async () => database.webhooks.init());
+  await step('account schema', async () => database.accounts.init());
   await step('schema check', async () => {
     await database.repository.checkSchema();
     await database.rateLimits.checkSchema();
     await database.webhooks.checkSchema();
+    await database.accounts.checkSchema();
   });
 }
 
