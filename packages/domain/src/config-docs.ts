@@ -204,4 +204,18 @@ export const CONFIG_DOCS: Readonly<Record<string, SettingDoc>> = {
       "each worker's listener for `/metrics`, `/healthz` and `/readyz`; `0`: none. Several workers on one host need a port each (a taken port is logged and the worker runs without the listener)",
   },
   WORKER_METRICS_HOST: { description: "bind address of the worker's listener" },
+  KAFKA_EVENTS_TOPIC: {
+    default: '`<KAFKA_TOPIC>.events`',
+    description:
+      'one-partition topic of job changes (status, progress) that every API replica reads whole for the event streams (see [Live progress (SSE)](#live-progress-sse))',
+  },
+  KAFKA_EVENTS_RETENTION_MS: { description: 'how long the events topic keeps a change (set when the topic is created)' },
+  SSE_REPLAY_EVENTS: {
+    description:
+      'changes each API replica keeps to replay to a stream resumed with `Last-Event-ID`; an older id gets a fresh `snapshot`',
+  },
+  SSE_HEARTBEAT_SECONDS: { description: 'a `: hb` comment on every open event stream this often, for proxies' },
+  SSE_TOKEN_TTL_SECONDS: { description: 'how long a `POST /events/token` token may be used to connect' },
+  SSE_MAX_STREAMS_PER_KEY: { description: 'open event streams per key per replica (429 `TOO_MANY_STREAMS` beyond)' },
+  SSE_MAX_STREAMS: { description: 'open event streams per replica (429 `TOO_MANY_STREAMS` beyond)' },
 };

@@ -276,6 +276,22 @@ export const configSchema = z
     // The listener's bind address.
     WORKER_METRICS_HOST: z.string().min(1).default('0.0.0.0'),
     // --- end metrics ---
+    // --- begin live events (SSE; services/api/src/events) ---
+    // Single-partition Kafka topic of job state changes that every API replica reads whole; default: <KAFKA_TOPIC>.events.
+    KAFKA_EVENTS_TOPIC: z.string().min(1).max(249).optional(),
+    // How long the events topic keeps a change (ms): resumes older than this (or than SSE_REPLAY_EVENTS) get a fresh snapshot.
+    KAFKA_EVENTS_RETENTION_MS: int(3_600_000, 60_000, 7 * 86_400_000),
+    // Changes each API replica keeps in memory to replay to a client resuming with Last-Event-ID.
+    SSE_REPLAY_EVENTS: int(10_000, 100, 1_000_000),
+    // A `: hb` comment line on every open stream this often, so proxies keep it open.
+    SSE_HEARTBEAT_SECONDS: int(15, 1, 300),
+    // Lifetime of a POST /events/token token: the time a client has to connect with it.
+    SSE_TOKEN_TTL_SECONDS: int(60, 5, 3600),
+    // Open streams one API key may hold on one replica (429 TOO_MANY_STREAMS above it).
+    SSE_MAX_STREAMS_PER_KEY: int(20, 1, 10_000),
+    // Open streams one API replica serves at most (429 TOO_MANY_STREAMS above it).
+    SSE_MAX_STREAMS: int(2_000, 1, 1_000_000),
+    // --- end live events ---
   })
   .transform((env) => {
     const dbBackend = env.DB_BACKEND ?? (env.MONGO_URL ? 'mongodb' : env.DYNAMODB_ENDPOINT ? 'dynamodb' : 'embedded');
@@ -289,6 +305,7 @@ export const configSchema = z
       DATA_DIR: path.resolve(env.DATA_DIR),
       WORKER_ID: env.WORKER_ID ?? `${os.hostname()}-${process.pid}`,
       KAFKA_DEAD_LETTER_TOPIC: env.KAFKA_DEAD_LETTER_TOPIC ?? `${env.KAFKA_TOPIC}.dead-letter`,
+      KAFKA_EVENTS_TOPIC: env.KAFKA_EVENTS_TOPIC ?? `${env.KAFKA_TOPIC}.events`,
     };
   })
   .superRefine((env, ctx) => {

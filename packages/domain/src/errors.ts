@@ -25,6 +25,8 @@ export const ErrorCodes = {
   PLAYBACK_TOKEN_INVALID: { status: 403, retryable: false },
   // 403, not 410: a new token from GET /jobs/{id}/playback works again, and 410 is cacheable by default.
   PLAYBACK_TOKEN_EXPIRED: { status: 403, retryable: false },
+  // A POST /events/token token (?token= on an event stream) that is malformed, forged or expired; ask for a new one.
+  EVENTS_TOKEN_INVALID: { status: 401, retryable: false },
   NOT_FOUND: { status: 404, retryable: false },
   JOB_NOT_FOUND: { status: 404, retryable: false },
   // No such multipart or tus upload for this key: never made, aborted, expired, or another key's.
@@ -53,6 +55,8 @@ export const ErrorCodes = {
   RANGE_NOT_SATISFIABLE: { status: 416, retryable: false },
   RATE_LIMITED: { status: 429, retryable: true },
   QUOTA_EXCEEDED: { status: 429, retryable: true },
+  // Too many open event streams for this key or this replica (SSE_MAX_STREAMS_PER_KEY, SSE_MAX_STREAMS); close one.
+  TOO_MANY_STREAMS: { status: 429, retryable: true },
   // Dependencies
   DEPENDENCY_UNAVAILABLE: { status: 503, retryable: true },
   STORAGE_ERROR: { status: 503, retryable: true },

@@ -4,6 +4,8 @@ export { probeMedia } from './probe';
 export type { ProbeOptions } from './probe';
 export type { FfmpegPlan, OutputExpectation, PlanIo, StreamKind } from './plan/plan-types';
 export { planCompress, planConvertFormat, planExtractAudio, planGrayscale, planResize } from './plan';
+export { concatTarget, planConcat } from './plan/concat';
+export type { ConcatInput, ConcatSettings, ConcatTarget } from './plan/concat';
 export { formatFacts } from './plan/formats';
 export type { FormatFacts } from './plan/formats';
 export { TRANSCRIPTION_SAMPLE_RATE, planTranscriptionAudio } from './plan/transcription-audio';

@@ -6,5 +6,6 @@ export { validateSubmission } from './validation';
 export type { ValidatedSubmission } from './validation';
 export { embedsSubtitles } from './transcribe';
 export { compressParams } from './compress';
+export { concatParams } from './concat';
 export { resizeParams } from './resize';
 export { transcribeParams } from './transcribe';

@@ -120,6 +120,7 @@ const SAMPLE_INPUTS: Record<OperationName, Record<string, unknown>> = {
   thumbnails: { params: { count: 3 } },
   storyboard: {},
   probe: {},
+  concat: { params: { width: 640, height: 360 } },
 };
 
 /**

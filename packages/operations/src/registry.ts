@@ -1,6 +1,7 @@
 import { AppError, OPERATION_NAME_PATTERN } from '@mediaflow/domain';
 import { adaptiveStream } from './adaptive-stream';
 import { compress } from './compress';
+import { concat } from './concat';
 import { convertFormat } from './convert-format';
 import { extractAudio } from './extract-audio';
 import { grayscale } from './grayscale';
@@ -27,6 +28,7 @@ export const OPERATIONS = [
   thumbnails,
   storyboard,
   probe,
+  concat,
 ] as const;
 
 export type OperationName = (typeof OPERATIONS)[number]['name'];

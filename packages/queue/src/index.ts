@@ -8,3 +8,7 @@ export * from './memory-queue';
 export * from './factory';
 export * from './parallel-consumers';
 export * from './kafka-lag';
+export * from './job-events';
+export * from './kafka-job-events';
+export * from './memory-job-events';
+export * from './job-events-factory';

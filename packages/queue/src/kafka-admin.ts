@@ -7,6 +7,8 @@ export interface TopicSpec {
   topic: string;
   partitions: number;
   replicationFactor: number;
+  /** Topic settings (e.g. retention.ms) for a topic this creates; an existing topic keeps its own. */
+  configEntries?: { name: string; value: string }[];
 }
 
 export interface EnsureTopicOptions {
@@ -69,7 +71,14 @@ type Readiness = { ready: true; partitions: number } | { ready: false; reason: s
 async function lookAtTopic(admin: Admin, spec: TopicSpec): Promise<Readiness> {
   try {
     await admin.createTopics({
-      topics: [{ topic: spec.topic, numPartitions: spec.partitions, replicationFactor: spec.replicationFactor }],
+      topics: [
+        {
+          topic: spec.topic,
+          numPartitions: spec.partitions,
+          replicationFactor: spec.replicationFactor,
+          ...(spec.configEntries ? { configEntries: spec.configEntries } : {}),
+        },
+      ],
       waitForLeaders: false,
       timeout: CREATE_TIMEOUT_MS,
     });

@@ -14,6 +14,7 @@ export function newJobRecord(job: NewJob): Job {
     output_format: job.operation.output_format,
     params: job.operation.params,
     source: job.source,
+    ...(job.sources === undefined ? {} : { sources: [...job.sources] }),
     progress: 0,
     attempts: 0,
     created_at: job.created_at,

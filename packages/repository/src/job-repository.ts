@@ -3,6 +3,8 @@ import type { Job, JobError, JobOutput, JobStatus, JobWarning, OperationSpec, Tr
 export interface NewJob {
   job_id: string;
   source: string;
+  /** Every input in order, when the job was submitted with `sources` (then `source` is the first). */
+  sources?: string[];
   operation: OperationSpec;
   created_at: string;
   /** Id of the API key that submits the job; never empty. */

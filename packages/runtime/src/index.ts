@@ -6,3 +6,4 @@ export * from './job-objects';
 export * from './metrics';
 export * from './tracing';
 export * from './webhooks';
+export * from './job-changes';

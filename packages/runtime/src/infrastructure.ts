@@ -1,7 +1,7 @@
 import { errorMessage } from '@mediaflow/domain';
 import type { AppConfig, Logger } from '@mediaflow/domain';
-import { createJobQueue } from '@mediaflow/queue';
-import type { JobConsumer, JobPublisher } from '@mediaflow/queue';
+import { createJobChanges, createJobQueue } from '@mediaflow/queue';
+import type { JobChanges, JobConsumer, JobPublisher } from '@mediaflow/queue';
 import { createJobRepository } from '@mediaflow/repository';
 import type {
   AccountStore,
@@ -12,6 +12,7 @@ import type {
 } from '@mediaflow/repository';
 import { createObjectStore } from '@mediaflow/storage';
 import type { ObjectStore } from '@mediaflow/storage';
+import { withJobChanges } from './job-changes';
 import { measuredDatabase, measuredStorage } from './metrics';
 import type { PortCallMetrics } from './metrics';
 import {
@@ -38,6 +39,12 @@ export interface Infrastructure {
   webhookPolicy: WebhookAddressPolicy;
   /** People's accounts, sessions and personal API keys (services/api/src/accounts). */
   accounts: AccountStore;
+  /**
+   * The job-change feed behind the API's event streams: the repository above
+   * announces every change on it (see withJobChanges); an API replica reads
+   * it with `jobChanges.createFeed()`.
+   */
+  jobChanges: JobChanges;
   /** Resolves once the queue's topics are ready (never rejects; stays pending if closed first). */
   queueReady: Promise<void>;
   close(): Promise<void>;
@@ -73,7 +80,8 @@ export async function createInfrastructure(
   // Every process records the webhook events of the transitions it makes (see withWebhookEvents).
   const progressIntervalMs = config.WEBHOOK_PROGRESS_INTERVAL_SECONDS * 1000;
   const webhookEvents = new WebhookEvents({ store: database.webhooks, progressIntervalMs, logger });
-  const jobs = withWebhookEvents(repository, webhookEvents, progressIntervalMs);
+  const jobChanges = createJobChanges(config, logger);
+  const jobs = withWebhookEvents(withJobChanges(repository, jobChanges.publisher), webhookEvents, progressIntervalMs);
   const dispatcher = config.WEBHOOK_DISPATCHER
     ? new WebhookDispatcher({
         deliveries: database.webhooks,
@@ -115,6 +123,8 @@ export async function createInfrastructure(
   // serves /healthz meanwhile while /readyz reports the queue as not ready.
   const queuePreparation = new AbortController();
   const queueReady = prepareQueue(queue.publisher, logger, queuePreparation.signal);
+  // The events topic too; until it is ready, changes are dropped (logged) and streams see the next one.
+  void prepareQueue(jobChanges.publisher, logger, queuePreparation.signal);
   dispatcher?.start();
   repair?.start();
   logger.info('infrastructure ready', {
@@ -131,12 +141,18 @@ export async function createInfrastructure(
     rateLimits: measuredDatabase('rate_limits', database.rateLimits, options.metrics),
     store,
     publisher: queue.publisher,
+    jobChanges,
     createConsumer: () => queue.createConsumer(),
     queueReady,
     close: async () => {
       queuePreparation.abort();
       await Promise.all([dispatcher?.stop(), repair?.stop()]);
-      const results = await Promise.allSettled([queue.publisher.close(), database.close(), store.close()]);
+      const results = await Promise.allSettled([
+        queue.publisher.close(),
+        jobChanges.publisher.close(),
+        database.close(),
+        store.close(),
+      ]);
       const failed = results.find((result) => result.status === 'rejected');
       if (failed) throw failed.reason;
     },
@@ -183,7 +199,7 @@ const QUEUE_RETRY_MAX_MS = 30_000;
  * between attempts. Kafka being unreachable or slow to elect leaders is a
  * state to report (readiness), not a reason to exit.
  */
-async function prepareQueue(publisher: JobPublisher, logger: Logger, signal: AbortSignal): Promise<void> {
+async function prepareQueue(publisher: Pick<JobPublisher, 'init'>, logger: Logger, signal: AbortSignal): Promise<void> {
   let delayMs = QUEUE_RETRY_INITIAL_MS;
   for (let attempt = 1; !signal.aborted; attempt += 1) {
     try {

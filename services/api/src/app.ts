@@ -64,6 +64,8 @@ export function createApp({
     allowedSourceBuckets: allowedSourceBuckets(config),
     inputBucket: config.INPUT_BUCKET,
     maxActiveJobsPerOwner: config.MAX_ACTIVE_JOBS_PER_KEY,
+    maxSourcesPerJob: config.MAX_SOURCES_PER_JOB,
+    maxSourceBytes: config.UPLOAD_MAX_BYTES,
     logger,
     ...(checkWebhookUrl === undefined ? {} : { checkWebhookUrl }),
     ...(metrics === undefined ? {} : { metrics }),

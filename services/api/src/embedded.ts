@@ -10,7 +10,8 @@ import {
   ShutdownCoordinator,
 } from '@mediaflow/runtime';
 import { warnIfTranscriptionMissing, Worker } from '@mediaflow/worker';
-import { createApp } from './app';
+import { createApp, eventHubLimits } from './app';
+import { JobEventHub } from './events/event-hub';
 import { resolveAuth } from './auth/resolve-auth';
 import { listen } from './server';
 import { startUploadSweeper } from './uploads/upload-sweeper';
@@ -44,6 +45,9 @@ async function main(): Promise<void> {
     metrics,
     onFatal: () => void shutdown.shutdown('fatal error').finally(() => process.exit(1)),
   });
+  // The in-process change feed (QUEUE_BACKEND=memory) or the events topic, as the queue is.
+  const events = new JobEventHub({ ...eventHubLimits(config), feed: infrastructure.jobChanges.createFeed(), logger });
+  events.start();
   const server = await listen(
     createApp({
       config,
@@ -51,11 +55,14 @@ async function main(): Promise<void> {
       logger,
       ...resolveAuth(config, logger, { openByDefault: true }),
       metrics,
+      events,
       ffmpegVersion: ffmpeg.version,
     }),
     config.PORT,
     config.HOST,
   );
+  // First: open event streams would hold the server's close.
+  shutdown.add('event streams', async () => events.close());
   shutdown.add('http server', async () => server.close());
   const sweeper = startUploadSweeper({
     config,

@@ -33,6 +33,10 @@ export interface JobServiceDeps {
   allowedSourceBuckets: readonly string[];
   /** Where uploads land: an ownerless object under its `uploads/` is for admins only. */
   inputBucket?: string;
+  /** MAX_SOURCES_PER_JOB: the most entries a job's `sources` may have; absent: 50. */
+  maxSourcesPerJob?: number;
+  /** UPLOAD_MAX_BYTES: the most a job's sources may hold together; absent: no limit. */
+  maxSourceBytes?: number;
   /** Cap on one key's queued + processing jobs. */
   maxActiveJobsPerOwner: number;
   logger: Logger;
@@ -143,8 +147,9 @@ export class JobService {
   async submit(body: unknown, options: SubmitOptions = {}): Promise<SubmitResult> {
     const { body: withoutWebhook, webhookUrl } = takeWebhookUrl(body);
     const { body: request, reuse: reuseAllowed } = takeReuseOption(withoutWebhook);
-    const { source, operation } = validateSubmission(request, this.deps.allowedSourceBuckets);
-    const sourceUri = formatS3Uri(source);
+    const { source, sources, operation } = validateSubmission(request, this.deps.allowedSourceBuckets, {
+      ...(this.deps.maxSourcesPerJob === undefined ? {} : { maxSources: this.deps.maxSourcesPerJob }),
+    });
     if (webhookUrl !== undefined) {
       if (!this.deps.checkWebhookUrl) {
         throw new AppError('WEBHOOK_URL_REFUSED', 'webhook_url refused: this server sends no webhooks');
@@ -154,7 +159,7 @@ export class JobService {
     await options.charge?.();
     if (options.owner !== undefined) await this.quota.admit(options.owner);
     try {
-      return await this.admitted(source, sourceUri, operation, reuseAllowed, options);
+      return await this.admitted(sources ?? [source], sources !== undefined, operation, reuseAllowed, options);
     } catch (error) {
       if (options.owner !== undefined) this.quota.giveBack(options.owner);
       throw error;
@@ -162,17 +167,20 @@ export class JobService {
   }
 
   private async admitted(
-    source: ObjectRef,
-    sourceUri: string,
+    refs: readonly ObjectRef[],
+    asList: boolean,
     operation: OperationSpec,
     reuseAllowed: boolean,
     options: SubmitOptions,
   ): Promise<SubmitResult> {
     let jobId: string = randomUUID();
+    const uris = refs.map(formatS3Uri);
+    const sourceUri = uris[0] ?? '';
 
     if (options.idempotencyKey !== undefined) {
+      // A one-source body keeps the fingerprint it always had, so keys stored before `sources` still match.
       const fingerprint = createHash('sha256')
-        .update(JSON.stringify({ source: sourceUri, operation }))
+        .update(JSON.stringify(asList ? { sources: uris, operation } : { source: sourceUri, operation }))
         .digest('hex');
       const existing = await this.deps.repository.reserveIdempotencyKey({
         scope: options.owner ?? '',
@@ -192,14 +200,8 @@ export class JobService {
       }
     }
 
-    const info = await this.headOnce(source, sourceUri);
-    // Another key's upload answers exactly as a missing object does: its existence must not leak.
-    const viewer = options.owner === undefined ? undefined : { keyId: options.owner, admin: options.admin === true };
-    const owner = info?.metadata?.[OWNER_METADATA_KEY];
-    if (!info || !mayUseSource(owner ? { owner } : {}, source, viewer, this.deps.inputBucket)) {
-      throw new AppError('SOURCE_NOT_FOUND', `source ${sourceUri} does not exist`);
-    }
-    const sha256 = sourceSha256(info);
+    const infos = await this.checkSources(refs, asList, options);
+    const sha256 = combinedSha256(infos, asList);
     const reuseKey = this.deps.reuse && reuseKeyOf(this.deps.reuse, { owner: options.owner, sha256, operation });
     // With `"reuse": false` the job runs, but its key is still stored so later jobs may reuse its result.
     const now = new Date();
@@ -214,11 +216,13 @@ export class JobService {
       job = await store({
         job_id: jobId,
         source: sourceUri,
+        ...(asList ? { sources: uris } : {}),
         operation,
         created_at: now.toISOString(),
         ...(options.owner === undefined ? {} : { owner: options.owner }),
         ...(options.idempotencyKey === undefined ? {} : { idempotency_key: options.idempotencyKey }),
-        ...(sha256 === undefined ? {} : { source_sha256: sha256 }),
+        // A combined hash over several sources is no one file's SHA-256: it keys reuse only.
+        ...(sha256 === undefined || asList ? {} : { source_sha256: sha256 }),
         ...(reuseKey === undefined ? {} : { reuse_key: reuseKey }),
         ...(options.webhookUrl === undefined ? {} : { webhook_url: options.webhookUrl }),
         ...(options.trace === undefined ? {} : { trace: options.trace }),
@@ -251,6 +255,43 @@ export class JobService {
     }
     await this.publishOrFlag(job.job_id, options.trace);
     return { job, replayed: false };
+  }
+
+  /**
+   * Each source must exist and be usable by the submitting key (the same
+   * check, and the same answer, as for one `source`), and together they
+   * must fit UPLOAD_MAX_BYTES.
+   * @throws AppError SOURCE_NOT_FOUND (404) naming the entry; PAYLOAD_TOO_LARGE (413) when their sizes add up to more than the limit.
+   */
+  private async checkSources(
+    refs: readonly ObjectRef[],
+    asList: boolean,
+    options: SubmitOptions,
+  ): Promise<ObjectInfo[]> {
+    const viewer = options.owner === undefined ? undefined : { keyId: options.owner, admin: options.admin === true };
+    const infos = await Promise.all(refs.map(async (ref) => this.headOnce(ref, formatS3Uri(ref))));
+    const usable = infos.map((info, index) => {
+      const ref = refs[index];
+      // Another key's upload answers exactly as a missing object does: its existence must not leak.
+      const owner = info?.metadata?.[OWNER_METADATA_KEY];
+      if (!info || !mayUseSource(owner ? { owner } : {}, ref, viewer, this.deps.inputBucket)) {
+        const where = asList ? `sources[${index}]` : 'source';
+        throw new AppError('SOURCE_NOT_FOUND', `${where} ${formatS3Uri(ref)} does not exist`, {
+          ...(asList ? { details: { index } } : {}),
+        });
+      }
+      return info;
+    });
+    const total = usable.reduce((sum, info) => sum + info.size, 0);
+    const limit = this.deps.maxSourceBytes;
+    if (asList && limit !== undefined && total > limit) {
+      throw new AppError(
+        'PAYLOAD_TOO_LARGE',
+        `the sources hold ${total} bytes together; at most ${limit} (UPLOAD_MAX_BYTES) are allowed`,
+        { details: { size_bytes: total, limit } },
+      );
+    }
+    return usable;
   }
 
   /** Another key's job is as unknown as a job that never existed: ids must not leak. */
@@ -415,6 +456,20 @@ export class JobService {
         : error;
     }
   }
+}
+
+/**
+ * The content hash a job's result-reuse key is built on: the one source's,
+ * or for `sources` a hash over every source's hash in order (undefined when
+ * any is unknown, so such a job is never reused by a different set).
+ */
+function combinedSha256(infos: readonly ObjectInfo[], asList: boolean): string | undefined {
+  const hashes = infos.map((info) => sourceSha256(info));
+  if (!asList) return hashes[0];
+  if (hashes.some((hash) => hash === undefined)) return undefined;
+  return createHash('sha256')
+    .update(`sources:${hashes.join(',')}`)
+    .digest('hex');
 }
 
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -24,6 +24,8 @@ export interface JobView {
   output_format: Job['output_format'];
   params: Job['params'];
   source: string;
+  /** Every input in order, for a job submitted with `sources`; `source` is the first. */
+  sources?: string[];
   progress: number;
   speed?: number;
   eta_seconds?: number;
@@ -55,6 +57,7 @@ export function toJobView(job: Job): JobView {
     output_format: job.output_format,
     params: job.params,
     source: job.source,
+    ...(job.sources === undefined ? {} : { sources: job.sources }),
     progress: job.progress,
     ...(job.status === 'processing' && job.speed !== undefined ? { speed: job.speed } : {}),
     ...(job.status === 'processing' && job.eta_seconds !== undefined ? { eta_seconds: job.eta_seconds } : {}),

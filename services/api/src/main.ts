@@ -11,7 +11,8 @@ import {
   PrometheusMetrics,
   ShutdownCoordinator,
 } from '@mediaflow/runtime';
-import { createApp } from './app';
+import { createApp, eventHubLimits } from './app';
+import { JobEventHub } from './events/event-hub';
 import { resolveAuth } from './auth/resolve-auth';
 import { listen } from './server';
 import { startUploadSweeper } from './uploads/upload-sweeper';
@@ -28,12 +29,15 @@ async function main(): Promise<void> {
   );
   const metrics = new PrometheusMetrics({ operations: OPERATIONS.map((operation) => operation.name) });
   const infrastructure = await createInfrastructure(config, logger, { metrics });
+  const events = new JobEventHub({ ...eventHubLimits(config), feed: infrastructure.jobChanges.createFeed(), logger });
+  events.start();
   const server = await listen(
     createApp({
       config,
       infrastructure,
       logger,
       metrics,
+      events,
       ...auth,
       ...(ffmpegVersion === undefined ? {} : { ffmpegVersion }),
     }),
@@ -43,6 +47,8 @@ async function main(): Promise<void> {
   logger.info('api listening', { port: server.port });
 
   const shutdown = new ShutdownCoordinator(logger, config.SHUTDOWN_TIMEOUT_MS);
+  // First: open event streams would hold the server's close; their clients reconnect to another replica.
+  shutdown.add('event streams', async () => events.close());
   shutdown.add('http server', async () => server.close());
   const sweeper = startUploadSweeper({
     config,

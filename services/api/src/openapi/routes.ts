@@ -350,7 +350,9 @@ export const apiRoutes: readonly RouteSpec[] = [
     path: '/process',
     operationId: 'submitJob',
     summary: 'Submit a processing job',
-    description: 'Queues one operation on a source. Poll GET /status/{job_id}, then GET /download/{job_id}.',
+    description:
+      'Queues one operation on a source (`source`), or for concat on several in order (`sources`). ' +
+      'Poll GET /status/{job_id}, then GET /download/{job_id}.',
     tags: ['jobs'],
     access: 'apiKey',
     headers: idempotencyHeadersSchema,
@@ -375,7 +377,7 @@ export const apiRoutes: readonly RouteSpec[] = [
       ...errorResponses(
         400,
         [404, 'SOURCE_NOT_FOUND: the source does not exist, or is another key’s upload (the same answer).'],
-        413,
+        [413, 'PAYLOAD_TOO_LARGE: the body is over 64 KiB, or `sources` hold more than UPLOAD_MAX_BYTES together.'],
         415,
         [422, 'IDEMPOTENCY_KEY_REUSED: the key was used with another body.'],
         503,

@@ -164,8 +164,22 @@ export const webhookUrlField = z
   );
 
 const sourceField = submitJobSchema.shape.source.describe(
-  'An `s3://<input bucket>/<key>` URI, e.g. the `source` that PUT /uploads/{filename} returned.',
+  'An `s3://<input bucket>/<key>` URI, e.g. the `source` that PUT /uploads/{filename} returned. ' +
+    'Give exactly one of `source` and `sources`.',
 );
+
+/** `sources` as an operation's variant accepts it: several for concat, at most one for the others. */
+function sourcesField(multiple: boolean): z.ZodOptional<z.ZodArray<z.ZodString>> {
+  const entry = z.string().min(1).max(1100);
+  return (multiple ? z.array(entry).min(1) : z.array(entry).min(1).max(1))
+    .describe(
+      multiple
+        ? 'The inputs in order, each an `s3://<input bucket>/<key>` URI checked like `source` (at most ' +
+            'MAX_SOURCES_PER_JOB, 50 by default; together within UPLOAD_MAX_BYTES, else 413).'
+        : 'One input, as an alternative to `source`; this operation takes no more (400 MULTIPLE_SOURCES_NOT_SUPPORTED).',
+    )
+    .optional();
+}
 
 /**
  * A POST /process body, derived from what validation accepts: the
@@ -177,6 +191,7 @@ const [firstVariant, ...otherVariants] = OPERATIONS.map((operation) =>
   operation.schema
     .extend({
       source: sourceField,
+      sources: sourcesField(operation.multipleSources),
       method_name: z.enum([operation.name, ...operation.aliases] as [string, ...string[]]),
       webhook_url: webhookUrlField.optional(),
     })
@@ -257,7 +272,8 @@ export const jobViewSchema = z.object({
   method_name: z.enum(OPERATIONS.map((operation) => operation.name) as [string, ...string[]]),
   output_format: z.string(),
   params: z.record(z.string(), z.unknown()),
-  source: z.string(),
+  source: z.string().describe('The input; for a job submitted with `sources`, the first of them.'),
+  sources: z.array(z.string()).optional().describe('Every input in order, for a job submitted with `sources`.'),
   progress: z.number().min(0).max(100).describe('Percent done.'),
   speed: z.number().optional().describe('Encoding speed relative to real time; while processing only.'),
   eta_seconds: z.number().optional().describe('Estimated seconds left; while processing only.'),

@@ -43,6 +43,7 @@ import { Watchdog } from '../watchdog';
 import { decideFailure } from './failure-policy';
 import type { FailureFacts, StopReason } from './failure-policy';
 import { PlanProgress } from './plan-progress';
+import { assembleSources } from './source-assembly';
 
 export type RunnerConfig = Pick<
   AppConfig,
@@ -215,32 +216,81 @@ export class JobRunner {
 
     try {
       const operation = operationFor(job.method_name);
-      const sourceRef = parseS3Uri(job.source);
-      const inputPath = path.join(workDir, `source${safeExtension(sourceRef.key)}`);
-      await scope.child('download', { 'mediaflow.source': job.source }, async (span) => {
-        await this.download(sourceRef, inputPath, abort.signal);
-        span.setAttributes({ 'mediaflow.bytes': (await stat(inputPath)).size });
-      });
-      const probe = await scope.child('probe', {}, async (span) => {
-        const probed = await probeMedia(inputPath, {
-          ffprobePath: config.FFPROBE_PATH,
-          signal: AbortSignal.any([abort.signal, AbortSignal.timeout(PROBE_TIMEOUT_MS)]),
-          limits: probeProcessLimits(config),
-        });
-        span.setAttributes({
-          'media.format': probed.formatName,
-          'media.duration_s': probed.durationSec,
-          ...(probed.video ? { 'media.video.codec': probed.video.codec } : {}),
-        });
-        return probed;
-      });
-      assertMediaWithinLimits(probe, mediaLimitsFromConfig(config));
-      assertSourceComplete(probe);
+      // A job submitted with `sources` lists every input; `source` is then the first.
+      const sourceRefs = (job.sources ?? [job.source]).map(parseS3Uri);
+      const sourceRef = sourceRefs[0] ?? parseS3Uri(job.source);
+      const several = job.sources !== undefined;
+      const downloads = sourceRefs.map((ref, index) =>
+        path.join(
+          workDir,
+          several
+            ? `source-${String(index).padStart(4, '0')}${safeExtension(ref.key)}`
+            : `source${safeExtension(ref.key)}`,
+        ),
+      );
+      await scope.child(
+        'download',
+        { 'mediaflow.source': job.source, 'mediaflow.sources': sourceRefs.length },
+        async (span) => {
+          let bytes = 0;
+          // One at a time: the sources together are bounded by UPLOAD_MAX_BYTES, and one stream keeps the disk sequential.
+          for (const [index, ref] of sourceRefs.entries()) {
+            await this.download(ref, downloads[index], abort.signal, several ? index : undefined);
+            bytes += (await stat(downloads[index])).size;
+          }
+          span.setAttributes({ 'mediaflow.bytes': bytes });
+        },
+      );
+      // Several sources: MediaRecorder chunks are joined into one input here (and checked to
+      // continue each other); complete recordings stay separate inputs for the plan to join.
+      const inputPaths = several
+        ? (
+            await scope.child('assemble', {}, async (span) => {
+              const assembled = await assembleSources(downloads, workDir);
+              span.setAttributes({ 'mediaflow.sources.layout': assembled.layout });
+              logger.info('sources assembled', {
+                layout: assembled.layout,
+                sources: downloads.length,
+                inputs: assembled.paths.length,
+              });
+              return assembled;
+            })
+          ).paths
+        : downloads;
+      const probes: MediaProbe[] = [];
+      for (const inputFile of inputPaths) {
+        probes.push(
+          await scope.child('probe', {}, async (span) => {
+            const probed = await probeMedia(inputFile, {
+              ffprobePath: config.FFPROBE_PATH,
+              signal: AbortSignal.any([abort.signal, AbortSignal.timeout(PROBE_TIMEOUT_MS)]),
+              limits: probeProcessLimits(config),
+            });
+            span.setAttributes({
+              'media.format': probed.formatName,
+              'media.duration_s': probed.durationSec,
+              ...(probed.video ? { 'media.video.codec': probed.video.codec } : {}),
+            });
+            return probed;
+          }),
+        );
+      }
+      for (const probed of probes) {
+        assertMediaWithinLimits(probed, mediaLimitsFromConfig(config));
+        assertSourceComplete(probed);
+      }
+      const inputPath = inputPaths[0];
+      const firstProbe = probes[0];
+      // Limits that scale with the media (time limit, CPU budget) see every input's seconds.
+      const totalSec = probes.reduce((sum, probed) => sum + probed.durationSec, 0);
+      const probe: MediaProbe = probes.length > 1 ? { ...firstProbe, durationSec: totalSec } : firstProbe;
+      if (probes.length > 1) assertMediaWithinLimits(probe, mediaLimitsFromConfig(config));
       // The work directory holds the source and whatever the steps write; the
       // plan writes into `out/`, which mirrors the job's folder.
       const outDir = path.join(workDir, 'out');
-      plan = operation.plan(operationOf(job), probe, {
+      plan = operation.plan(operationOf(job), firstProbe, {
         inputPath,
+        ...(several ? { inputs: inputPaths.map((file, index) => ({ path: file, probe: probes[index] })) } : {}),
         workDir: outDir,
         sourceName: path.posix.basename(sourceRef.key),
         defaults: { whisperModel: config.WHISPER_MODEL },
@@ -421,13 +471,17 @@ export class JobRunner {
     }
   }
 
-  /** @throws AppError SOURCE_NOT_FOUND when the source object is gone; the store's errors otherwise. */
-  private async download(ref: ObjectRef, filePath: string, signal: AbortSignal): Promise<void> {
+  /**
+   * @param index The source's place in `sources`, named in the error; undefined for a one-source job.
+   * @throws AppError SOURCE_NOT_FOUND when the source object is gone; the store's errors otherwise.
+   */
+  private async download(ref: ObjectRef, filePath: string, signal: AbortSignal, index?: number): Promise<void> {
     try {
       await this.deps.store.download(ref, filePath, signal);
     } catch (error) {
       if (isAppError(error) && error.code === 'NOT_FOUND') {
-        throw new AppError('SOURCE_NOT_FOUND', `source object ${formatS3Uri(ref)} does not exist`);
+        const which = index === undefined ? 'source object' : `sources[${index}]`;
+        throw new AppError('SOURCE_NOT_FOUND', `${which} ${formatS3Uri(ref)} does not exist`);
       }
       throw error;
     }
