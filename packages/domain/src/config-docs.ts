@@ -209,7 +209,9 @@ export const CONFIG_DOCS: Readonly<Record<string, SettingDoc>> = {
     description:
       'one-partition topic of job changes (status, progress) that every API replica reads whole for the event streams (see [Live progress (SSE)](#live-progress-sse))',
   },
-  KAFKA_EVENTS_RETENTION_MS: { description: 'how long the events topic keeps a change (set when the topic is created)' },
+  KAFKA_EVENTS_RETENTION_MS: {
+    description: 'how long the events topic keeps a change (set when the topic is created)',
+  },
   SSE_REPLAY_EVENTS: {
     description:
       'changes each API replica keeps to replay to a stream resumed with `Last-Event-ID`; an older id gets a fresh `snapshot`',

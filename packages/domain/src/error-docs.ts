@@ -27,9 +27,10 @@ export const ERROR_DOCS: Readonly<Record<string, string>> = {
   RANGE_NOT_SATISFIABLE: 'a `Range` outside the file',
   RATE_LIMITED: "over the key's submit or upload rate; `Retry-After` says when a token is back",
   QUOTA_EXCEEDED: 'the key has `MAX_ACTIVE_JOBS_PER_KEY` queued and processing jobs',
-  TOO_MANY_STREAMS: 'over `SSE_MAX_STREAMS_PER_KEY` open event streams for the key, or `SSE_MAX_STREAMS` on the replica',
+  TOO_MANY_STREAMS:
+    'over `SSE_MAX_STREAMS_PER_KEY` open event streams for the key, or `SSE_MAX_STREAMS` on the replica',
   EVENTS_TOKEN_INVALID:
-    'an event stream\'s `?token=` that is malformed, forged or expired (`SSE_TOKEN_TTL_SECONDS`); `POST /events/token` again',
+    "an event stream's `?token=` that is malformed, forged or expired (`SSE_TOKEN_TTL_SECONDS`); `POST /events/token` again",
   DEPENDENCY_UNAVAILABLE: 'a dependency did not answer in time; `Retry-After` is set',
   STORAGE_ERROR: 'S3 (or the local store) failed or is unreachable; `Retry-After` is set, and a job is retried',
   DATABASE_ERROR: 'the database failed or is unreachable; `Retry-After` is set',

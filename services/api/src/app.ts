@@ -11,10 +11,12 @@ import { bodySizeGuard, cors, securityHeaders } from './http/security-headers';
 import type { ApiKeyEntry } from './auth/api-keys';
 import { rateLimit, takeToken } from './auth/rate-limit';
 import { requireApiKey } from './auth/require-api-key';
+import { JobEventHub } from './events/event-hub';
 import { JobService } from './job-service';
 import { apiRoutes, apiVersion, buildOpenApiDocument, openApiRoutes } from './openapi';
 import { playbackSigningKey } from './playback-token';
 import { downloadRoutes } from './routes/download';
+import { eventRoutes } from './routes/events';
 import { healthRoutes } from './routes/health';
 import { jobFileRoutes, playRoutes } from './routes/job-files';
 import type { JobFileDeps } from './routes/job-files';
@@ -44,6 +46,12 @@ export interface AppDeps {
    * Absent: nothing is counted, and /metrics serves an empty exposition.
    */
   metrics?: Metrics;
+  /**
+   * This replica's job-change reader for the event streams (started and
+   * closed by the caller: close it before the HTTP server, it ends the
+   * streams). Absent: one without a feed (snapshots and heartbeats only).
+   */
+  events?: JobEventHub;
 }
 
 export function createApp({
@@ -54,6 +62,7 @@ export function createApp({
   authDisabled,
   ffmpegVersion,
   metrics,
+  events,
 }: AppDeps): Express {
   const { repository, store, publisher, rateLimits, webhooks, webhookPolicy } = infrastructure;
   const checkWebhookUrl = webhookPolicy && (async (url: string) => checkWebhookUrlWith(url, webhookPolicy));
@@ -120,7 +129,21 @@ export function createApp({
   app.use(playRoutes(files));
   // Embedded-mode part URLs carry their own authorisation too, a signed token.
   app.use(uploadPartRoutes(multipart));
-  app.use(requireApiKey({ keys: apiKeys, disabled: authDisabled }));
+  const authenticate = requireApiKey({ keys: apiKeys, disabled: authDisabled });
+  // Before authenticate: an event stream also accepts ?token= (EventSource sends no headers) and checks it itself.
+  app.use(
+    eventRoutes({
+      jobs,
+      hub: events ?? new JobEventHub({ ...eventHubLimits(config), logger }),
+      authenticate,
+      authDisabled,
+      signingKey: files.playback.signingKey,
+      tokenTtlSeconds: config.SSE_TOKEN_TTL_SECONDS,
+      heartbeatSeconds: config.SSE_HEARTBEAT_SECONDS,
+      logger,
+    }),
+  );
+  app.use(authenticate);
   // Submissions are charged inside POST /process once they are known valid (see processRoutes).
   const submitPolicy = { name: 'submit', perMinute: config.SUBMIT_RATE_PER_MINUTE, burst: config.SUBMIT_BURST };
   const uploadLimit = rateLimit(rateLimits, {
@@ -160,4 +183,15 @@ export function createApp({
   app.use(notFoundHandler);
   app.use(errorHandler(logger));
   return app;
+}
+
+/** The event hub's settings from the configuration (without its feed). */
+export function eventHubLimits(
+  config: Pick<AppConfig, 'SSE_REPLAY_EVENTS' | 'SSE_MAX_STREAMS_PER_KEY' | 'SSE_MAX_STREAMS'>,
+): { replayCapacity: number; maxStreamsPerKey: number; maxStreams: number } {
+  return {
+    replayCapacity: config.SSE_REPLAY_EVENTS,
+    maxStreamsPerKey: config.SSE_MAX_STREAMS_PER_KEY,
+    maxStreams: config.SSE_MAX_STREAMS,
+  };
 }

@@ -35,6 +35,7 @@ import {
   uploadStatusSchema,
 } from './schemas';
 import { webhookRouteSpecs } from './webhook-routes';
+import { eventRouteSpecs } from './event-routes';
 import {
   jobPageExample,
   jobViewExample,
@@ -594,4 +595,5 @@ export const apiRoutes: readonly RouteSpec[] = [
     },
   },
   ...webhookRouteSpecs(errorResponses),
+  ...eventRouteSpecs(errorResponses),
 ];
