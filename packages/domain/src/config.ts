@@ -212,6 +212,20 @@ export const configSchema = z
     MAX_SOURCES_PER_JOB: int(50, 2, 1000),
     CORS_ORIGINS: csv,
     // --- end API access ---
+    // --- begin accounts (services/api/src/accounts; README "Accounts") ---
+    // Let people create accounts (POST /auth/signup); a server needs AUTH_TOKEN_SECRET (or PLAYBACK_SIGNING_SECRET) for it.
+    SIGNUP_ENABLED: bool(false),
+    // This email's account is admin, and no other; unset: the first account made is admin.
+    ADMIN_EMAIL: optionalString,
+    // HS256 key of people's access tokens, shared by every API replica. Unset: derived from PLAYBACK_SIGNING_SECRET; both unset: `npm start` generates one in DATA_DIR, a server runs without accounts.
+    AUTH_TOKEN_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
+    // Lifetime of an access token (JWT); it stays valid this long even after sign-out, so keep it short.
+    AUTH_ACCESS_TOKEN_TTL_SECONDS: int(900, 1, 86_400),
+    // Lifetime of a refresh token (the mf_refresh cookie); each refresh makes a new one, so a session ends after this long unused.
+    AUTH_REFRESH_TOKEN_TTL_SECONDS: int(14 * 86_400, 2, 365 * 86_400),
+    // The Secure attribute of the session cookies. Browsers take Secure cookies from http://localhost and http://127.0.0.1; turn off only for plain http on another host.
+    COOKIE_SECURE: bool(true),
+    // --- end accounts ---
     // --- begin playback (services/api/src/playback) ---
     // HMAC-SHA256 key for /play tokens, shared by every API replica. Unset: a
     // random key per process, so a token works only on the replica that issued it.

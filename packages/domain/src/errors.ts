@@ -21,6 +21,20 @@ export const ErrorCodes = {
   INVALID_FILE_PATH: { status: 400, retryable: false },
   UNAUTHORIZED: { status: 401, retryable: false },
   FORBIDDEN: { status: 403, retryable: false },
+  // Accounts are off: authentication is off (AUTH_DISABLED), or the server has no AUTH_TOKEN_SECRET.
+  ACCOUNTS_DISABLED: { status: 403, retryable: false },
+  // POST /auth/signup while SIGNUP_ENABLED is false.
+  SIGNUP_DISABLED: { status: 403, retryable: false },
+  // POST /auth/signup with an email that has an account; sign in instead.
+  ACCOUNT_EXISTS: { status: 409, retryable: false },
+  // A new password shorter than 10 or longer than 256 characters.
+  WEAK_PASSWORD: { status: 400, retryable: false },
+  // A cookie-authenticated /auth request without X-CSRF-Token equal to the mf_csrf cookie, or from another Origin.
+  CSRF_REJECTED: { status: 403, retryable: false },
+  // No API key with this id among the signed-in person's (DELETE /auth/keys/{id}).
+  API_KEY_NOT_FOUND: { status: 404, retryable: false },
+  // The person holds the most API keys allowed (20); delete one first.
+  API_KEY_LIMIT: { status: 409, retryable: false },
   // A /play token that is malformed or whose signature does not verify.
   PLAYBACK_TOKEN_INVALID: { status: 403, retryable: false },
   // 403, not 410: a new token from GET /jobs/{id}/playback works again, and 410 is cacheable by default.

@@ -11,6 +11,8 @@ import { bodySizeGuard, cors, securityHeaders } from './http/security-headers';
 import type { ApiKeyEntry } from './auth/api-keys';
 import { rateLimit, takeToken } from './auth/rate-limit';
 import { requireApiKey } from './auth/require-api-key';
+import { accountDeps, accountRoutes } from './accounts/account-routes';
+import { PeopleAuthenticator } from './accounts/people-auth';
 import { JobEventHub } from './events/event-hub';
 import { JobService } from './job-service';
 import { apiRoutes, apiVersion, buildOpenApiDocument, openApiRoutes } from './openapi';
@@ -33,11 +35,13 @@ export interface AppDeps {
   config: AppConfig;
   infrastructure: Pick<Infrastructure, 'repository' | 'store' | 'publisher' | 'rateLimits'> &
     /** Absent (some test harnesses): no webhook routes, and a job's webhook_url is refused. */
-    Partial<Pick<Infrastructure, 'webhooks' | 'webhookPolicy'>>;
+    Partial<Pick<Infrastructure, 'webhooks' | 'webhookPolicy' | 'accounts'>>;
   logger: Logger;
   /** The accepted API keys; authentication is off when `authDisabled`. */
   apiKeys: readonly ApiKeyEntry[];
   authDisabled: boolean;
+  /** Signs people's access tokens (see resolveAuth); absent, or without `infrastructure.accounts`: accounts are off. */
+  accountTokenSecret?: Uint8Array;
   /** `ffmpeg -version` found at start-up, part of result-reuse keys; undefined turns result reuse off. */
   ffmpegVersion?: string;
   /**
@@ -60,11 +64,24 @@ export function createApp({
   logger,
   apiKeys,
   authDisabled,
+  accountTokenSecret,
   ffmpegVersion,
   metrics,
   events,
 }: AppDeps): Express {
-  const { repository, store, publisher, rateLimits, webhooks, webhookPolicy } = infrastructure;
+  const { repository, store, publisher, rateLimits, webhooks, webhookPolicy, accounts } = infrastructure;
+  // People's accounts (README "Accounts"); when off, their routes answer ACCOUNTS_DISABLED.
+  const accountSetup = accountDeps({
+    store: accounts,
+    rateLimits,
+    secret: accountTokenSecret,
+    authDisabled,
+    config,
+    logger,
+  });
+  const people = accountSetup.deps
+    ? { people: new PeopleAuthenticator(accountSetup.deps.tokens, accountSetup.deps.store) }
+    : {};
   const checkWebhookUrl = webhookPolicy && (async (url: string) => checkWebhookUrlWith(url, webhookPolicy));
   const jobs = new JobService({
     repository,
@@ -129,7 +146,7 @@ export function createApp({
   app.use(playRoutes(files));
   // Embedded-mode part URLs carry their own authorisation too, a signed token.
   app.use(uploadPartRoutes(multipart));
-  const authenticate = requireApiKey({ keys: apiKeys, disabled: authDisabled });
+  const authenticate = requireApiKey({ keys: apiKeys, disabled: authDisabled, ...people });
   // Before authenticate: an event stream also accepts ?token= (EventSource sends no headers) and checks it itself.
   app.use(
     eventRoutes({
@@ -166,6 +183,7 @@ export function createApp({
   app.use(processRoutes(jobs, { charge: async (res) => takeToken(rateLimits, submitPolicy, res) }));
   app.use(statusRoutes(jobs));
   app.use(jobRoutes(jobs));
+  app.use(accountRoutes(accountSetup.deps, accountSetup.why ?? ''));
   if (webhooks && checkWebhookUrl) {
     app.use(
       webhookRoutes({

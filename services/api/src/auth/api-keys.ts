@@ -3,9 +3,24 @@ import { readFileSync } from 'node:fs';
 import { ConfigError } from '@mediaflow/domain';
 
 export interface Principal {
-  /** The key's id: recorded on every job it creates. */
+  /**
+   * The owner id recorded on every job and upload it creates: a configured
+   * key's id (`[A-Za-z0-9_.-]`), or `user:<uuid>` for a person (signed in, or
+   * through one of their API keys), which no configured id can equal.
+   */
   keyId: string;
   admin: boolean;
+  /** A person's user id (UUID); absent for configured keys and the anonymous admin. */
+  userId?: string;
+  /** How the request authenticated; absent: a configured API key (or authentication is off). */
+  via?: 'access-token' | 'personal-key';
+  /** With an access token: its session (refresh-token family). */
+  sessionId?: string;
+}
+
+/** Authenticates a bearer credential no configured key matched: people's access tokens and API keys. */
+export interface BearerAuthenticator {
+  authenticate(credential: string): Promise<Principal | undefined>;
 }
 
 export interface ApiKeyEntry {

@@ -2,7 +2,7 @@ import type { Request, RequestHandler, Response } from 'express';
 import { AppError } from '@mediaflow/domain';
 import { apiRoutes } from '../openapi/routes';
 import { authenticate } from './api-keys';
-import type { ApiKeyEntry, Principal } from './api-keys';
+import type { ApiKeyEntry, BearerAuthenticator, Principal } from './api-keys';
 
 /** Who every request runs as when authentication is switched off. */
 export const ANONYMOUS_ADMIN: Principal = { keyId: 'anonymous', admin: true };
@@ -17,8 +17,32 @@ export function isPublicRoute(method: string, path: string): boolean {
   return PUBLIC_ROUTES.has(`${verb} ${path}`);
 }
 
-/** Requires `Authorization: Bearer <key>` on everything but health checks and docs. */
-export function requireApiKey(options: { keys: readonly ApiKeyEntry[]; disabled: boolean }): RequestHandler {
+/**
+ * Requires `Authorization: Bearer <credential>` on everything but the public
+ * routes (health checks, docs, the accounts' sign-in routes): a configured
+ * API key, or, through `people`, a person's access token (JWT) or API key.
+ */
+export function requireApiKey(options: {
+  keys: readonly ApiKeyEntry[];
+  disabled: boolean;
+  /** People's credentials; absent: only configured keys authenticate. */
+  people?: BearerAuthenticator;
+}): RequestHandler {
+  const identify = async (header: string): Promise<Principal> => {
+    const match = /^Bearer ([\x21-\x7e]{1,2048})$/.exec(header);
+    // Configured keys first, always compared in full (constant time); then people's credentials.
+    const principal = match
+      ? (authenticate(match[1], options.keys) ?? (await options.people?.authenticate(match[1])))
+      : undefined;
+    if (principal) return principal;
+    throw new AppError(
+      'UNAUTHORIZED',
+      match
+        ? 'the API key or access token is not valid (an access token expires: refresh it at POST /auth/refresh)'
+        : 'an API key or access token is required (Authorization: Bearer <key or token>)',
+    );
+  };
+  // Never throws nor returns a promise: callers may invoke it as a plain function (the event routes do).
   return (req, res, next) => {
     if (options.disabled) {
       res.locals.principal = ANONYMOUS_ADMIN;
@@ -29,18 +53,18 @@ export function requireApiKey(options: { keys: readonly ApiKeyEntry[]; disabled:
       next();
       return;
     }
-    const header = req.get('authorization') ?? '';
-    const match = /^Bearer ([\x21-\x7e]{1,512})$/.exec(header);
-    const principal = match ? authenticate(match[1], options.keys) : undefined;
-    if (!principal) {
-      res.set('WWW-Authenticate', 'Bearer realm="mediaflow"');
-      throw new AppError(
-        'UNAUTHORIZED',
-        match ? 'the API key is not valid' : 'an API key is required (Authorization: Bearer <key>)',
-      );
-    }
-    res.locals.principal = principal;
-    next();
+    identify(req.get('authorization') ?? '').then(
+      (principal) => {
+        res.locals.principal = principal;
+        next();
+      },
+      (error: unknown) => {
+        if (error instanceof AppError && error.code === 'UNAUTHORIZED') {
+          res.set('WWW-Authenticate', 'Bearer realm="mediaflow"');
+        }
+        next(error);
+      },
+    );
   };
 }
 

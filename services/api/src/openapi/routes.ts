@@ -35,6 +35,7 @@ import {
   uploadStatusSchema,
 } from './schemas';
 import { webhookRouteSpecs } from './webhook-routes';
+import { accountRouteSpecs } from '../accounts/account-route-specs';
 import { eventRouteSpecs } from './event-routes';
 import {
   jobPageExample,
@@ -595,5 +596,6 @@ export const apiRoutes: readonly RouteSpec[] = [
     },
   },
   ...webhookRouteSpecs(errorResponses),
+  ...accountRouteSpecs(errorResponses),
   ...eventRouteSpecs(errorResponses),
 ];
