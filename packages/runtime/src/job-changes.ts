@@ -64,6 +64,9 @@ export function withJobChanges(repository: JobRepository, publisher: JobChangePu
         };
         claimed.set(jobId, next);
         publisher.publish({ kind: 'progress', job: next });
+      } else if (!ok) {
+        // Lost the lease or a cancel was requested: whatever comes next is announced from the stored record.
+        claimed.delete(jobId);
       }
       return ok;
     },

@@ -48,6 +48,7 @@ async function main(): Promise<void> {
   // The in-process change feed (QUEUE_BACKEND=memory) or the events topic, as the queue is.
   const events = new JobEventHub({ ...eventHubLimits(config), feed: infrastructure.jobChanges.createFeed(), logger });
   events.start();
+  metrics.watchEventStreams(() => events.openStreams);
   const server = await listen(
     createApp({
       config,

@@ -31,6 +31,7 @@ async function main(): Promise<void> {
   const infrastructure = await createInfrastructure(config, logger, { metrics });
   const events = new JobEventHub({ ...eventHubLimits(config), feed: infrastructure.jobChanges.createFeed(), logger });
   events.start();
+  metrics.watchEventStreams(() => events.openStreams);
   const server = await listen(
     createApp({
       config,

@@ -62,6 +62,7 @@ export class PrometheusMetrics implements Metrics {
   private readonly databaseDuration: Histogram<'store' | 'method' | 'outcome'>;
   private readonly storageDuration: Histogram<'method' | 'outcome'>;
   private lagSource: { source: ConsumerLagSource; timeoutMs: number } | undefined;
+  private eventStreams: (() => number) | undefined;
   /** The read in flight, shared by concurrent scrapes; never rejects (a failure is counted and reads as none). */
   private lagRead: Promise<PartitionLag[]> | undefined;
 
@@ -180,6 +181,15 @@ export class PrometheusMetrics implements Metrics {
         await lagInFlight();
       },
     });
+    const openStreams = (): number => this.eventStreams?.() ?? 0;
+    new Gauge({
+      name: 'mediaflow_sse_streams_open',
+      help: 'Server-Sent Event streams (GET /events, GET /jobs/{id}/events) this API replica has open.',
+      registers,
+      collect() {
+        this.set(openStreams());
+      },
+    });
     this.databaseDuration = new Histogram({
       name: 'mediaflow_db_call_duration_seconds',
       help: 'Latency of calls through the database ports, by store (jobs, rate_limits), port method and outcome.',
@@ -255,6 +265,10 @@ export class PrometheusMetrics implements Metrics {
 
   watchConsumerLag(source: ConsumerLagSource, timeoutMs = DEFAULT_LAG_TIMEOUT_MS): void {
     this.lagSource = { source, timeoutMs };
+  }
+
+  watchEventStreams(count: () => number): void {
+    this.eventStreams = count;
   }
 
   async render(): Promise<{ contentType: string; body: string }> {

@@ -109,6 +109,8 @@ export interface Metrics extends JobSubmissionMetrics, JobAttemptMetrics, HttpMe
    * lag samples and mediaflow_kafka_consumer_lag_errors_total goes up.
    */
   watchConsumerLag(source: ConsumerLagSource, timeoutMs?: number): void;
+  /** Reports `count()` (the open Server-Sent Event streams of an API replica) at every scrape. */
+  watchEventStreams(count: () => number): void;
   /** The exposition: Prometheus text format 0.0.4. */
   render(): Promise<{ contentType: string; body: string }>;
 }
@@ -129,5 +131,6 @@ export const noMetrics: Metrics = {
   databaseCall: () => undefined,
   storageCall: () => undefined,
   watchConsumerLag: () => undefined,
+  watchEventStreams: () => undefined,
   render: async () => Promise.resolve({ contentType: 'text/plain; version=0.0.4; charset=utf-8', body: '' }),
 };
