@@ -25,6 +25,7 @@ import { signEventsToken } from '../../services/api/src/events/event-token';
 jest.setTimeout(300_000);
 
 const SIGNING_SECRET = 'sse-e2e-signing-secret-0123456789abcdef';
+const STREAMS_PER_KEY = 4;
 
 interface StatusJson {
   job_id: string;
@@ -72,7 +73,11 @@ describe.each<DbBackend>(['mongodb', 'dynamodb'])('SSE across two API replicas a
     const clip = path.join(dir, 'clip.mp4');
     // Long enough for a few progress writes (every 200 ms here) on a loaded machine.
     await makeClip(clip, { seconds: 10, width: 640, height: 360 });
-    const env = { PLAYBACK_SIGNING_SECRET: SIGNING_SECRET, SSE_HEARTBEAT_SECONDS: '2' };
+    const env = {
+      PLAYBACK_SIGNING_SECRET: SIGNING_SECRET,
+      SSE_HEARTBEAT_SECONDS: '2',
+      SSE_MAX_STREAMS_PER_KEY: String(STREAMS_PER_KEY),
+    };
     system = await startSystem({ db, workers: 2, env });
     const port2 = await freePort();
     api2 = startService('api2', 'services/api/dist/main.js', { ...system.env, PORT: String(port2) });
@@ -163,10 +168,8 @@ describe.each<DbBackend>(['mongodb', 'dynamodb'])('SSE across two API replicas a
       }
 
       // A resume after the end: nothing more will come, and EventSource is told to stop (204).
-      const again = open(urls[1], `/jobs/${jobId}/events`, {
-        ...asAlice,
-        'last-event-id': one.events.at(-1)?.id ?? '',
-      });
+      // (?last_event_id= here: for clients that cannot set the header.)
+      const again = open(urls[1], `/jobs/${jobId}/events?last_event_id=${one.events.at(-1)?.id ?? ''}`, asAlice);
       await again.closed;
       expect(again.status).toBe(204);
       // A fresh connection to a finished job: its snapshot, then its end.
@@ -257,6 +260,44 @@ describe.each<DbBackend>(['mongodb', 'dynamodb'])('SSE across two API replicas a
       expect(await refused(`?token=${bobs.body.token}`)).toEqual([404, 'JOB_NOT_FOUND']);
       expect(await refused('', { ...asAlice, 'last-event-id': 'nonsense' })).toEqual([400, 'VALIDATION_FAILED']);
       await waitForJob(alice(), jobId, (status) => FINAL_STATUSES.includes(status.status));
+    }));
+
+  it('caps open streams per key and replica, and gives a place back when a client goes away', async () =>
+    failWithLogs(async () => {
+      const asBob = { authorization: `Bearer ${TEST_KEYS.bob}` };
+      const held = Array.from({ length: STREAMS_PER_KEY }, () => open(urls[0], '/events', asBob));
+      await Promise.all(held.map(async (stream) => stream.waitForEvent((event) => event.event === 'snapshot', 30_000)));
+      const over = open(urls[0], '/events', asBob);
+      await over.closed;
+      expect([over.status, (JSON.parse(over.body) as { error: { code: string } }).error.code]).toEqual([
+        429,
+        'TOO_MANY_STREAMS',
+      ]);
+      // The cap is per replica: the other one still takes bob.
+      const elsewhere = open(urls[1], '/events', asBob);
+      expect((await elsewhere.waitForEvent(() => true, 30_000)).event).toBe('snapshot');
+      // A client that disconnects frees its place (no stream, listener or timer left behind).
+      held[0].close();
+      await waitFor('a freed place', async () => {
+        const retry = open(urls[0], '/events', asBob);
+        await retry.opened();
+        if (retry.status === 200) return true;
+        await retry.closed;
+        return undefined;
+      });
+    }));
+
+  it('ends open streams when a replica shuts down, and the client resumes on the other', async () =>
+    failWithLogs(async () => {
+      const watching = open(urls[1], '/events', asAlice);
+      const snapshot = await watching.waitForEvent((event) => event.event === 'snapshot', 30_000);
+      const started = Date.now();
+      expect(await api2.stop()).toBe(0);
+      await watching.closed;
+      console.log(`SSE: replica stopped with a stream open in ${Date.now() - started} ms`);
+      const resumed = open(urls[0], '/events', { ...asAlice, 'last-event-id': snapshot.id ?? '' });
+      await resumed.opened();
+      expect(resumed.status).toBe(200);
     }));
 });
 
