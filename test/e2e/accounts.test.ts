@@ -35,7 +35,7 @@ interface RunningApi {
   close(): Promise<void>;
 }
 
-async function startApi(env: NodeJS.ProcessEnv): Promise<RunningApi> {
+async function startApi(env: NodeJS.ProcessEnv, authDisabled = false): Promise<RunningApi> {
   const config = loadConfig({
     ...process.env,
     NODE_ENV: 'test',
@@ -68,7 +68,7 @@ async function startApi(env: NodeJS.ProcessEnv): Promise<RunningApi> {
       infrastructure,
       logger,
       apiKeys,
-      authDisabled: false,
+      authDisabled,
       accountTokenSecret: randomBytes(32),
     }),
     0,
@@ -531,6 +531,29 @@ describe('in Chromium', () => {
       expect(refreshed).toEqual({ status: 200, email, sees: false });
     } finally {
       await browser.close();
+    }
+  });
+});
+
+describe('with authentication off (AUTH_DISABLED)', () => {
+  let api: RunningApi;
+  beforeAll(async () => {
+    api = await startApi({ DB_BACKEND: 'mongodb', MONGO_JOBS_COLLECTION: unique('jobs_accounts_open') }, true);
+  });
+  afterAll(async () => api.close());
+
+  it('refuses the account routes clearly, and says sign-up is off', async () => {
+    expect((await call(api.port, 'GET', '/auth/config')).body).toEqual({ signup_enabled: false });
+    for (const [method, path] of [
+      ['POST', '/auth/signup'],
+      ['POST', '/auth/signin'],
+      ['POST', '/auth/refresh'],
+      ['GET', '/auth/me'],
+      ['GET', '/auth/keys'],
+    ]) {
+      const reply = await call(api.port, method, path, method === 'POST' ? { body: {} } : {});
+      expect([path, reply.status, code(reply)]).toEqual([path, 403, 'ACCOUNTS_DISABLED']);
+      expect(String((reply.body.error as { message: string }).message)).toMatch(/AUTH_DISABLED/);
     }
   });
 });

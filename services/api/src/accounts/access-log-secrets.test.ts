@@ -1,0 +1,59 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import type { Logger } from '@mediaflow/domain';
+import { accessLog } from '../http/access-log';
+
+/**
+ * The access log records method, path, status and time only: no request
+ * header (Authorization, Cookie), no response header (Set-Cookie), no body.
+ * An /auth request full of secrets proves it.
+ */
+describe('access log and account secrets', () => {
+  it('logs neither Authorization, Cookie, Set-Cookie nor an /auth body', async () => {
+    const lines: unknown[] = [];
+    const logger = { http: (message: string, meta: unknown) => lines.push({ message, meta }) } as unknown as Logger;
+    const app = express();
+    app.use(accessLog(logger));
+    app.post('/auth/signin', express.json(), (_req, res) => {
+      res.cookie('mf_refresh', 'mfr_response-secret-refresh', { httpOnly: true });
+      res.json({ access_token: 'eyJ.response-secret-access.token' });
+    });
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      await new Promise<void>((resolve, reject) => {
+        const request = http.request(
+          {
+            host: '127.0.0.1',
+            port,
+            method: 'POST',
+            path: '/auth/signin',
+            headers: {
+              'content-type': 'application/json',
+              authorization: 'Bearer mfk_request-secret-key',
+              cookie: 'mf_refresh=mfr_request-secret-cookie; mf_csrf=request-secret-csrf',
+            },
+          },
+          (response) => {
+            response.resume();
+            response.on('end', resolve);
+          },
+        );
+        request.on('error', reject);
+        request.end(JSON.stringify({ email: 'ada@example.com', password: 'request-secret-password' }));
+      });
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      server.close();
+    }
+    expect(lines).toEqual([
+      {
+        message: 'request',
+        meta: { method: 'POST', path: '/auth/signin', status: 200, ms: expect.any(Number) as number },
+      },
+    ]);
+    expect(JSON.stringify(lines)).not.toMatch(/secret|ada@example\.com|cookie|authorization/i);
+  });
+});
