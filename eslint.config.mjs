@@ -19,6 +19,13 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
     },
   },
+  {
+    // The dashboard is browser code (DOM types, JSX): type-aware rules run against its own tsconfig.
+    files: ['services/dashboard/**/*.ts', 'services/dashboard/**/*.tsx'],
+    languageOptions: {
+      parserOptions: { project: ['./services/dashboard/tsconfig.json'], tsconfigRootDir: import.meta.dirname },
+    },
+  },
   { files: ['**/*.js', '**/*.mjs', '**/*.cjs'], ...tseslint.configs.disableTypeChecked },
   {
     files: ['**/*.js', '**/*.cjs'],

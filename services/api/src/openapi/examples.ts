@@ -11,6 +11,7 @@ const SHA256 = '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
 
 export const rootExample = {
   status: 'ok',
+  dashboard: '/app',
   docs: '/docs',
   openapi: '/openapi.json',
   health: '/healthz',

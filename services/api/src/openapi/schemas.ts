@@ -217,6 +217,7 @@ responseComponents.add(healthSchema, { id: 'Health' });
 // What GET / answers: where to go next. There is no web dashboard yet, so none is named.
 export const rootSchema = z.object({
   status: z.literal('ok'),
+  dashboard: z.string().describe('The web dashboard: upload, submit, watch and play jobs in a browser.'),
   docs: z.string().describe('This API described as a web page, with request and response examples.'),
   openapi: z.string().describe('The OpenAPI 3.1 document.'),
   health: z.string().describe('Liveness: answers while the process serves HTTP.'),
@@ -326,11 +327,33 @@ export const playbackUrlsSchema = z.object({
   expires_at: dateTime.describe('When every URL here stops working.'),
   hls: z.string().optional().describe('The HLS master playlist: `/play/{token}/{path}`.'),
   dash: z.string().optional().describe('The DASH MPD.'),
+  video: z.string().optional().describe('A video file (MP4, WebM, …) for a <video> element.'),
+  audio: z.string().optional().describe('An audio file for an <audio> element.'),
+  vtt: z.string().optional().describe('WebVTT subtitles (transcribe) for a <track> element.'),
   poster: z.string().optional(),
   storyboard: z.string().optional().describe('A WebVTT file of thumbnail cues.'),
   storyboard_image: z.string().optional().describe('The sprite the storyboard cues point into.'),
 });
 responseComponents.add(playbackUrlsSchema, { id: 'PlaybackUrls' });
+
+export const operationInfoSchema = z.object({
+  name: z.string().describe('Its `method_name` for POST /process.'),
+  aliases: z.array(z.string()).describe('Other names POST /process accepts for it.'),
+  summary: z.string(),
+  multiple_sources: z.boolean().describe('It takes `sources` (several inputs, in order) instead of one `source`.'),
+  output_formats: z.array(z.string()).describe('Every `output_format` it accepts, the default first.'),
+  default_output_format: z
+    .string()
+    .nullable()
+    .describe('What `output_format` is when left out; null: it must be given.'),
+  params_schema: z
+    .record(z.string(), z.unknown())
+    .describe('JSON Schema (2020-12) of `params`: types, bounds, enums and defaults, for building a form.'),
+});
+responseComponents.add(operationInfoSchema, { id: 'OperationInfo' });
+
+export const operationListSchema = z.array(operationInfoSchema);
+responseComponents.add(operationListSchema, { id: 'OperationList' });
 
 export const jobActionResultSchema = z.object({
   job_id: uuid,

@@ -19,9 +19,16 @@ async function withTimeout(check: ReadinessCheck): Promise<void> {
 
 export function healthRoutes(checks: Record<string, ReadinessCheck>): Router {
   const router = Router();
-  // Where a person (or a client) who found the port goes next. No web dashboard exists yet.
+  // Where a person (or a client) who found the port goes next: the dashboard, or the API's description.
   router.get('/', (_req, res) => {
-    res.json({ status: 'ok', docs: '/docs', openapi: '/openapi.json', health: '/healthz', readiness: '/readyz' });
+    res.json({
+      status: 'ok',
+      dashboard: '/app',
+      docs: '/docs',
+      openapi: '/openapi.json',
+      health: '/healthz',
+      readiness: '/readyz',
+    });
   });
   router.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });

@@ -72,9 +72,19 @@ export interface JobFileDeps {
 }
 
 /** The kinds GET /jobs/{id}/playback returns a URL for, in response-field order. */
-export const PLAYBACK_KINDS = ['hls', 'dash', 'poster', 'storyboard', 'storyboard_image'] as const;
+export const PLAYBACK_KINDS = [
+  'hls',
+  'dash',
+  'video',
+  'audio',
+  'vtt',
+  'poster',
+  'storyboard',
+  'storyboard_image',
+] as const;
 export type PlaybackKind = (typeof PLAYBACK_KINDS)[number];
-const PLAYABLE_KINDS: readonly PlaybackKind[] = ['hls', 'dash'];
+/** A job with one of these has something a <video> or <audio> element can play (MP4 and audio files directly). */
+const PLAYABLE_KINDS: readonly PlaybackKind[] = ['hls', 'dash', 'video', 'audio'];
 
 /** The body of GET /jobs/{id}/playback. */
 export type PlaybackUrls = { expires_at: string } & Partial<Record<PlaybackKind, string>>;
@@ -159,7 +169,7 @@ export function jobFileRoutes(deps: JobFileDeps): Router {
       if (kind && !files.has(kind) && !isDirectoryOutput(job, output)) files.set(kind, relativePathOf(job, output));
     }
     if (!PLAYABLE_KINDS.some((kind) => files.has(kind))) {
-      throw new AppError('NOT_FOUND', `job ${job.job_id} has no HLS or DASH output to play`, {
+      throw new AppError('NOT_FOUND', `job ${job.job_id} has no HLS, DASH, video or audio output to play`, {
         details: { available: job.outputs.map((output) => output.kind) },
       });
     }

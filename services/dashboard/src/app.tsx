@@ -1,0 +1,78 @@
+import { useEffect, useState } from 'preact/hooks';
+import { AccountPage, SignInPage } from './components/account';
+import { ErrorMessage, Link } from './components/common';
+import { JobPage } from './components/job-page';
+import { JobsPage } from './components/jobs-list';
+import { NewJobPage } from './components/new-job';
+import { navigate, useRoute } from './router';
+import { signOut, startSession, useSession } from './session';
+
+const PUBLIC_PATHS = new Set(['/signin', '/signup']);
+
+export function App() {
+  const session = useSession();
+  const route = useRoute();
+  const [startError, setStartError] = useState<unknown>();
+
+  useEffect(() => {
+    startSession().catch(setStartError);
+  }, []);
+
+  // Pages need a session; sign-in pages are for those without one.
+  useEffect(() => {
+    if (session.mode === 'loading') return;
+    if (!session.signedIn && !PUBLIC_PATHS.has(route.path)) navigate('/signin', true);
+    if (session.signedIn && PUBLIC_PATHS.has(route.path)) navigate('/', true);
+  }, [session.mode, session.signedIn, route.path]);
+
+  const jobMatch = /^\/jobs\/([^/]+)$/.exec(route.path);
+  let page;
+  if (startError) page = <ErrorMessage error={startError} />;
+  else if (session.mode === 'loading') page = <p aria-busy="true">Loading…</p>;
+  else if (!session.signedIn) page = <SignInPage signup={route.path === '/signup'} />;
+  else if (route.path === '/new') page = <NewJobPage />;
+  else if (route.path === '/account') page = <AccountPage />;
+  else if (jobMatch) page = <JobPage key={jobMatch[1]} jobId={decodeURIComponent(jobMatch[1])} />;
+  else page = <JobsPage query={route.query} />;
+
+  return (
+    <>
+      <a class="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header class="site-header">
+        <Link to="/" class="brand">
+          mediaflow
+        </Link>
+        {session.signedIn ? (
+          <nav aria-label="Main">
+            <Link to="/" current={route.path === '/' || jobMatch !== null}>
+              Jobs
+            </Link>
+            <Link to="/new" current={route.path === '/new'}>
+              New job
+            </Link>
+            {session.mode !== 'off' ? (
+              <Link to="/account" current={route.path === '/account'}>
+                Account
+              </Link>
+            ) : null}
+            {session.mode !== 'off' ? (
+              <button
+                type="button"
+                class="link-button"
+                onClick={() => {
+                  void signOut().then(() => navigate('/signin', true));
+                }}
+              >
+                Sign out
+              </button>
+            ) : null}
+          </nav>
+        ) : null}
+        {session.user ? <span class="muted small who">{session.user.email}</span> : null}
+      </header>
+      <main id="main">{page}</main>
+    </>
+  );
+}

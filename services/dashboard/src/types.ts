@@ -1,0 +1,124 @@
+/** The API's shapes the dashboard reads (see /openapi.json: JobView, JobPage, PlaybackUrls, …). */
+
+export type JobStatus =
+  'queued' | 'processing' | 'completed' | 'failed' | 'cancelled' | 'retrying' | (string & Record<never, never>);
+
+export interface JobOutput {
+  kind: string;
+  /** Relative to the job's folder; a directory ends with "/". */
+  path: string;
+  content_type: string;
+  size_bytes?: number;
+  file_count?: number;
+  primary?: boolean;
+  /** `/jobs/{id}/files/{path}`, fetched with the Authorization header. */
+  url: string;
+}
+
+export interface JobHistoryEntry {
+  status: JobStatus;
+  at: string;
+  worker_id?: string;
+  attempt?: number;
+  note?: string;
+}
+
+export interface JobView {
+  job_id: string;
+  status: JobStatus;
+  method_name: string;
+  output_format: string;
+  params: Record<string, unknown>;
+  source: string;
+  sources?: string[];
+  /** Percent, 0–100. */
+  progress: number;
+  /** Times real time, while processing. */
+  speed?: number;
+  eta_seconds?: number;
+  attempts: number;
+  retry_at?: string;
+  cancel_requested?: true;
+  created_at: string;
+  updated_at: string;
+  started_at: string | null;
+  completed_at: string | null;
+  error: { code: string; message: string } | null;
+  warnings?: { code: string; message: string }[];
+  outputs: JobOutput[];
+  history: JobHistoryEntry[];
+  expired_at?: string;
+}
+
+export interface JobPage {
+  jobs: JobView[];
+  count: number;
+  limit: number;
+  next_cursor: string | null;
+}
+
+/** A JSON Schema as GET /operations gives it (the subset the form reads). */
+export interface JsonSchema {
+  type?: string | string[];
+  properties?: Record<string, JsonSchema>;
+  required?: string[];
+  items?: JsonSchema;
+  enum?: unknown[];
+  const?: unknown;
+  anyOf?: JsonSchema[];
+  oneOf?: JsonSchema[];
+  default?: unknown;
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: number;
+  exclusiveMaximum?: number;
+  minItems?: number;
+  maxItems?: number;
+  minLength?: number;
+  maxLength?: number;
+  pattern?: string;
+  description?: string;
+  title?: string;
+}
+
+export interface OperationInfo {
+  name: string;
+  aliases: string[];
+  summary: string;
+  /** Takes `sources` (several inputs, in order) instead of one `source`. */
+  multiple_sources: boolean;
+  output_formats: string[];
+  default_output_format: string | null;
+  params_schema: JsonSchema;
+}
+
+export interface PlaybackUrls {
+  expires_at: string;
+  hls?: string;
+  dash?: string;
+  video?: string;
+  audio?: string;
+  vtt?: string;
+  poster?: string;
+  storyboard?: string;
+  storyboard_image?: string;
+}
+
+export interface User {
+  id: string;
+  email: string;
+  admin: boolean;
+}
+
+export interface Session {
+  user: User;
+  access_token: string;
+  /** Seconds. */
+  expires_in: number;
+}
+
+export interface ApiKeyInfo {
+  id: string;
+  name: string;
+  created_at: string;
+}
