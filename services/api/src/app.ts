@@ -17,12 +17,14 @@ import { JobEventHub } from './events/event-hub';
 import { JobService } from './job-service';
 import { apiRoutes, apiVersion, buildOpenApiDocument, openApiRoutes } from './openapi';
 import { playbackSigningKey } from './playback-token';
+import { dashboardRoutes } from './routes/dashboard';
 import { downloadRoutes } from './routes/download';
 import { eventRoutes } from './routes/events';
 import { healthRoutes } from './routes/health';
 import { jobFileRoutes, playRoutes } from './routes/job-files';
 import type { JobFileDeps } from './routes/job-files';
 import { jobRoutes } from './routes/jobs';
+import { operationRoutes } from './routes/operations';
 import { processRoutes } from './routes/process';
 import { statusRoutes } from './routes/status';
 import { webhookRoutes } from './routes/webhooks';
@@ -142,6 +144,8 @@ export function createApp({
     const token = config.METRICS_TOKEN === undefined ? {} : { token: config.METRICS_TOKEN };
     app.get('/metrics', metricsHandler(exposition, token));
   }
+  // Public: the dashboard's page and assets hold no data; it signs in and calls the API like any client.
+  app.use(dashboardRoutes());
   // Before requireApiKey: a /play URL carries its own authorisation, a signed token.
   app.use(playRoutes(files));
   // Embedded-mode part URLs carry their own authorisation too, a signed token.
@@ -184,6 +188,7 @@ export function createApp({
   app.use(statusRoutes(jobs));
   app.use(jobRoutes(jobs));
   app.use(accountRoutes(accountSetup.deps, accountSetup.why ?? ''));
+  app.use(operationRoutes());
   if (webhooks && checkWebhookUrl) {
     app.use(
       webhookRoutes({

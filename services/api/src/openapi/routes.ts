@@ -13,6 +13,7 @@ import {
   jobPageSchema,
   jobViewSchema,
   listQuerySchema,
+  operationListSchema,
   playbackUrlsSchema,
   playParamsSchema,
   readinessSchema,
@@ -411,6 +412,21 @@ export const apiRoutes: readonly RouteSpec[] = [
   },
   {
     method: 'get',
+    path: '/operations',
+    operationId: 'listOperations',
+    summary: 'The operations a job can run, with their parameters’ JSON Schema',
+    description:
+      'Every registered operation: its name, summary, accepted output formats and the JSON Schema of its `params` ' +
+      '(bounds, enums, defaults). The dashboard builds its submission form from it.',
+    tags: ['jobs'],
+    access: 'apiKey',
+    responses: {
+      200: { description: 'The operations, in registry order.', json: operationListSchema },
+      ...errorResponses(401),
+    },
+  },
+  {
+    method: 'get',
     path: '/status/:job_id',
     operationId: 'getJobStatus',
     summary: 'A job’s status and progress',
@@ -481,10 +497,11 @@ export const apiRoutes: readonly RouteSpec[] = [
     method: 'get',
     path: '/jobs/:job_id/playback',
     operationId: 'getPlaybackUrls',
-    summary: 'Signed URLs to play a job’s streaming outputs in a browser',
+    summary: 'Signed URLs to play a job’s outputs in a browser',
     description:
-      'URLs `/play/{token}/{path}` that need no API key until `expires_at` (PLAYBACK_URL_TTL_SECONDS). Relative URIs ' +
-      'inside the playlists and MPD resolve to URLs carrying the same token.',
+      'URLs `/play/{token}/{path}` that need no API key until `expires_at` (PLAYBACK_URL_TTL_SECONDS), for the HLS ' +
+      'and DASH packages, a video or audio file, subtitles, the poster and the storyboard (a <video> element cannot ' +
+      'send the Authorization header). Relative URIs inside the playlists and MPD resolve to URLs carrying the same token.',
     tags: ['jobs'],
     access: 'apiKey',
     params: jobIdParamsSchema,
@@ -492,7 +509,7 @@ export const apiRoutes: readonly RouteSpec[] = [
       200: { description: 'The URLs of the outputs the job has.', json: playbackUrlsSchema },
       ...errorResponses(
         400,
-        [404, 'JOB_NOT_FOUND, or NOT_FOUND: the job has no HLS or DASH output.'],
+        [404, 'JOB_NOT_FOUND, or NOT_FOUND: the job has no HLS, DASH, video or audio output.'],
         [409, 'JOB_NOT_COMPLETED.'],
         [410, EXPIRED],
         503,
