@@ -31,6 +31,8 @@ import { SignInLimits } from './sign-in-limits';
 /** Most API keys one person may hold. */
 export const MAX_PERSONAL_KEYS = 20;
 const REFRESH_PREFIX = 'mfr_';
+// A user id no account has (accounts get random version-4 UUIDs): read for unknown emails.
+const NO_USER = '00000000-0000-0000-0000-000000000000';
 
 export interface AccountSettings {
   signupEnabled: boolean;
@@ -193,10 +195,11 @@ export function accountRoutes(deps: AccountDeps | undefined, why: string): Route
       admin: false,
       created_at: now().toISOString(),
     };
-    user.admin =
-      settings.adminEmail !== undefined
-        ? email === settings.adminEmail
-        : await store.claimFirstAccount(user.user_id, now());
+    // Every sign-up claims "the first account", so the claim goes to the real first one even while
+    // ADMIN_EMAIL is set (unsetting it later makes nobody admin by surprise). Fails closed: a claimant
+    // whose creation then fails (a duplicate email) leaves no first-account admin.
+    const first = await store.claimFirstAccount(user.user_id, now());
+    user.admin = settings.adminEmail !== undefined ? email === settings.adminEmail : first;
     if (!(await store.createUser(user))) {
       throw new AppError('ACCOUNT_EXISTS', 'an account with this email exists; sign in instead');
     }
@@ -211,6 +214,9 @@ export function accountRoutes(deps: AccountDeps | undefined, why: string): Route
     const email = normaliseEmail(body.email);
     await limits.admitSignIn(email, address, res, now());
     const user = await store.findUserByEmail(email);
+    // An unknown email costs what a known one does: the account read (findUserByEmail stops
+    // after the email lookup) and a full scrypt, so timing tells no one which emails exist.
+    if (!user) await store.getUser(NO_USER);
     const ok = user ? await verifyPassword(body.password, user.password_hash) : await verifyAgainstDummy(body.password);
     if (!user || !ok) {
       await limits.failed(email, address, now());

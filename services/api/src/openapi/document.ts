@@ -223,7 +223,9 @@ export function buildOpenApiDocument(routes: readonly RouteSpec[], options: Open
         [SECURITY_SCHEME]: {
           type: 'http',
           scheme: 'bearer',
-          description: 'An API key: `Authorization: Bearer <key>`.',
+          description:
+            'An API key (configured, or a person’s `mfk_…` key) or a person’s access token from POST /auth/signin: ' +
+            '`Authorization: Bearer <key or token>`.',
         },
       },
     },
