@@ -195,7 +195,14 @@ export class KafkaJobChangeFeed extends JobChangeFeed {
       sessionTimeout: 30_000,
       heartbeatInterval: 3_000,
       allowAutoTopicCreation: false,
-      retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10_000 },
+      // Whatever made it crash, start again (rejoining seeks back to the last change handed over): a reader
+      // kafkajs gave up on would leave every stream of this replica silent.
+      retry: {
+        retries: 10,
+        initialRetryTime: 300,
+        maxRetryTime: 10_000,
+        restartOnFailure: async () => Promise.resolve(true),
+      },
     });
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, () => {

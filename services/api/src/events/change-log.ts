@@ -1,3 +1,4 @@
+import { isTerminal } from '@mediaflow/domain';
 import type { Job } from '@mediaflow/domain';
 import type { SequencedJobChange } from '@mediaflow/queue';
 
@@ -100,10 +101,12 @@ export class ChangeLog {
  * transition appends to `history`, and within one transition progress only
  * grows. A change with a shorter history, or the same history and less
  * progress, is older than what was sent and is skipped; so is one that would
- * look exactly as sent.
+ * look exactly as sent. Once a job was sent finished, only a new transition
+ * (a retry) is news; its status JSON is not kept, so a long-lived GET /events
+ * holds a few numbers per finished job rather than its JSON.
  */
 export class SentVersions {
-  private readonly sent = new Map<string, { transitions: number; progress: number; data: string }>();
+  private readonly sent = new Map<string, { transitions: number; progress: number; data: string | undefined }>();
 
   /** Whether `job` (whose status JSON is `data`) is news to this stream. */
   isNews(job: Job, data: string): boolean {
@@ -111,12 +114,16 @@ export class SentVersions {
     if (!previous) return true;
     const transitions = job.history.length;
     if (transitions !== previous.transitions) return transitions > previous.transitions;
-    if (job.progress < previous.progress) return false;
+    if (previous.data === undefined || job.progress < previous.progress) return false;
     return data !== previous.data;
   }
 
   record(job: Job, data: string): void {
-    this.sent.set(job.job_id, { transitions: job.history.length, progress: job.progress, data });
+    this.sent.set(job.job_id, {
+      transitions: job.history.length,
+      progress: job.progress,
+      data: isTerminal(job.status) ? undefined : data,
+    });
   }
 
   /** Whether a transition newer than what was sent is in `job` (a change the feed lost). */

@@ -126,6 +126,20 @@ describe('SentVersions: news, and changes that arrive late', () => {
     expect(sent.isBehind(processing(0, 4))).toBe(true);
     expect(sent.isBehind(processing(50))).toBe(false);
   });
+
+  it('takes nothing but a new transition once a job was sent finished', () => {
+    const sent = new SentVersions();
+    const history = ['queued', 'processing', 'completed'].map((status) => ({ status, at: 'x' })) as Job['history'];
+    const completed = job('a', { status: 'completed', progress: 100, history });
+    sent.record(completed, 'done');
+    expect(sent.isNews(completed, 'done')).toBe(false);
+    expect(sent.isNews({ ...completed, expired_at: 'later' }, 'done, expired')).toBe(false);
+    expect(sent.isNews(job('a', { status: 'processing', progress: 100, history: history.slice(0, 2) }), 'p')).toBe(
+      false,
+    );
+    const requeued = job('a', { history: [...history, { status: 'queued', at: 'y' }] });
+    expect(sent.isNews(requeued, 'requeued')).toBe(true);
+  });
 });
 
 describe('JobEventHub over the in-process feed', () => {
