@@ -314,6 +314,14 @@ describe.each(databases)('accounts on %s', (_name, database) => {
     // A new sign-in is a new session.
     expect((await cy.signIn()).status).toBe(200);
     expect((await cy.cookieCall('/auth/refresh')).status).toBe(200);
+
+    // Two refreshes racing with one token: exactly one wins; the other is reuse.
+    const held = new Map(cy.cookies);
+    const raced = await Promise.all([
+      cy.cookieCall('/auth/refresh', { cookies: held }),
+      cy.cookieCall('/auth/refresh', { cookies: held }),
+    ]);
+    expect(raced.map((reply) => reply.status).sort()).toEqual([200, 401]);
   });
 
   it('refuses a refresh without the CSRF header, with a wrong one, or from another origin', async () => {

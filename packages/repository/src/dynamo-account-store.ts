@@ -233,7 +233,7 @@ export class DynamoAccountStore extends AccountStore {
   async createApiKey(key: PersonalApiKey, maxPerUser: number): Promise<boolean> {
     return guarded('API key creation', async () => {
       if ((await this.queryUser(key.user_id, 'key#')).length >= maxPerUser) return false;
-      // The hash item first: the key works only once the listing shows it, and a half-made key is unusable.
+      // The listing item first: a crash before the hash item leaves a listed key that authenticates nobody (delete it).
       await this.documents.send(
         new PutCommand({
           TableName: this.tableName,
