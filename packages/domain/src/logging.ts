@@ -7,6 +7,9 @@ const SECRET_PATTERNS: readonly [RegExp, string][] = [
   [/(X-Amz-Signature=)[^&\s"]+/gi, '$1[redacted]'],
   [/(X-Amz-Credential=)[^&\s"]+/gi, '$1[redacted]'],
   [/(Bearer\s+)[A-Za-z0-9._~+/=-]+/g, '$1[redacted]'],
+  // People's API keys and refresh tokens (services/api/src/accounts), and the session cookies, wherever they appear.
+  [/\b(mf[kr]_)[A-Za-z0-9_-]{16,}/g, '$1[redacted]'],
+  [/\b(mf_refresh=|mf_csrf=)[^;\s"]+/g, '$1[redacted]'],
 ];
 
 export function redactSecrets(text: string): string {

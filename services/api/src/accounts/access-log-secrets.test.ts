@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
+import { redactSecrets } from '@mediaflow/domain';
 import type { Logger } from '@mediaflow/domain';
 import { accessLog } from '../http/access-log';
 
@@ -55,5 +56,14 @@ describe('access log and account secrets', () => {
       },
     ]);
     expect(JSON.stringify(lines)).not.toMatch(/secret|ada@example\.com|cookie|authorization/i);
+  });
+});
+
+describe('log redaction', () => {
+  it('masks personal API keys, refresh tokens and session cookies in messages', () => {
+    const key = `mfk_${'A1b2_C3d4-'.repeat(4)}`;
+    const refresh = `mfr_${'x'.repeat(43)}`;
+    const line = redactSecrets(`used ${key}; Cookie: mf_refresh=${refresh}; mf_csrf=abcDEF123; Bearer eyJa.b.c`);
+    expect(line).toBe('used mfk_[redacted]; Cookie: mf_refresh=[redacted]; mf_csrf=[redacted]; Bearer [redacted]');
   });
 });
