@@ -32,6 +32,19 @@ export function startOtelSdk(serviceName: string): { shutdown(): Promise<void> }
         ignoreIncomingRequestHook: (request: IncomingMessage) => UNTRACED_PATHS.has((request.url ?? '/').split('?')[0]),
         // Outgoing calls (S3) are traced inside a request or a job, not from background loops.
         requireParentforOutgoingSpans: true,
+        // `?token=` carries a credential (event streams' POST /events/token tokens, embedded-mode upload part
+        // URLs): masked in url.query like the signatures the instrumentation masks by default (listed again,
+        // since this list replaces its own).
+        redactedQueryParamsServer: [
+          'token',
+          'sig',
+          'Signature',
+          'AWSAccessKeyId',
+          'X-Goog-Signature',
+          'X-Amz-Signature',
+          'X-Amz-Credential',
+          'X-Amz-Security-Token',
+        ],
       }),
       new ExpressInstrumentation(),
     ],
