@@ -259,6 +259,11 @@ describe.each<DbBackend>(['mongodb', 'dynamodb'])('SSE across two API replicas a
       const bobs = await system.client.as(TEST_KEYS.bob).request<{ token: string }>('POST', '/events/token');
       expect(await refused(`?token=${bobs.body.token}`)).toEqual([404, 'JOB_NOT_FOUND']);
       expect(await refused('', { ...asAlice, 'last-event-id': 'nonsense' })).toEqual([400, 'VALIDATION_FAILED']);
+      // HEAD answers at once, rather than opening a stream that could never end.
+      for (const pathname of [`/jobs/${jobId}/events`, '/events']) {
+        const head = await fetch(`${urls[1]}${pathname}`, { method: 'HEAD', headers: asAlice });
+        expect([head.status, head.headers.get('content-type')]).toEqual([200, 'text/event-stream; charset=utf-8']);
+      }
       await waitForJob(alice(), jobId, (status) => FINAL_STATUSES.includes(status.status));
     }));
 

@@ -65,6 +65,11 @@ export function eventRoutes(deps: EventRouteDeps): Router {
     const principal = principalOf(res);
     const jobId = String(req.params.job_id);
     const after = lastEventId(req);
+    if (req.method === 'HEAD') {
+      await deps.jobs.get(jobId, principal);
+      answerHead(res);
+      return;
+    }
     await deps.hub.whenReady();
     const stream = new EventStream(req, res, {
       hub: deps.hub,
@@ -99,6 +104,10 @@ export function eventRoutes(deps: EventRouteDeps): Router {
     const principal = principalOf(res);
     const owner = principal.keyId;
     const after = lastEventId(req);
+    if (req.method === 'HEAD') {
+      answerHead(res);
+      return;
+    }
     await deps.hub.whenReady();
     const stream = new EventStream(req, res, {
       hub: deps.hub,
@@ -125,6 +134,11 @@ export function eventRoutes(deps: EventRouteDeps): Router {
   });
 
   return router;
+}
+
+/** HEAD (Express routes it to GET): the stream's headers, no stream, which would never end for a request without a body. */
+function answerHead(res: Response): void {
+  res.status(200).set({ 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache' }).end();
 }
 
 /** Begins the stream; a failure after the headers went out can only end it. */
