@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Partitioners } from 'kafkajs';
 import type { Admin, Consumer, Producer } from 'kafkajs';
 import { AppError, errorMessage } from '@mediaflow/domain';
 import type { Logger } from '@mediaflow/domain';
@@ -62,6 +63,8 @@ export class KafkaJobChangePublisher extends JobChangePublisher {
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
+      // Every message names its partition; this only keeps kafkajs from warning about its default.
+      createPartitioner: Partitioners.DefaultPartitioner,
       retry: RETRY,
     });
     this.admin = kafka.admin({ retry: RETRY });
