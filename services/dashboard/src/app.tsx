@@ -21,9 +21,17 @@ export function App() {
   // Pages need a session; sign-in pages are for those without one.
   useEffect(() => {
     if (session.mode === 'loading') return;
-    if (!session.signedIn && !PUBLIC_PATHS.has(route.path)) navigate('/signin', true);
-    if (session.signedIn && PUBLIC_PATHS.has(route.path)) navigate('/', true);
-  }, [session.mode, session.signedIn, route.path]);
+    if (!session.signedIn && !PUBLIC_PATHS.has(route.path)) {
+      // Back to the page asked for (a shared job link, say) once signed in.
+      const asked = `${route.path}${route.query.size > 0 ? `?${route.query.toString()}` : ''}`;
+      navigate(asked === '/' ? '/signin' : `/signin?next=${encodeURIComponent(asked)}`, true);
+    }
+    if (session.signedIn && PUBLIC_PATHS.has(route.path)) {
+      const next = route.query.get('next') ?? '/';
+      // Only a path of this app: never an open redirect to another site.
+      navigate(next.startsWith('/') && !next.startsWith('//') ? next : '/', true);
+    }
+  }, [session.mode, session.signedIn, route.path, route.query]);
 
   const jobMatch = /^\/jobs\/([^/]+)$/.exec(route.path);
   let page;

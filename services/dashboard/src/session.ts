@@ -68,19 +68,31 @@ function signedOut(): void {
   publish({ ...state, signedIn: false, user: undefined });
 }
 
-/** A new access token from the refresh cookie; false (and signed out) when there is no valid session. */
+/**
+ * A new access token from the refresh cookie; false (and signed out) when
+ * there is no valid session.
+ * @throws ApiError ACCOUNTS_DISABLED when this API has no accounts (only from `startSession`'s first try).
+ */
+async function tryRefresh(): Promise<boolean> {
+  const csrf = readCookie(CSRF_COOKIE);
+  // No CSRF cookie, no refresh cookie either: asking would only earn a 401 (and a console error).
+  if (csrf === '') return false;
+  try {
+    adopt(await api<Session>('/auth/refresh', { method: 'POST', anonymous: true, headers: { 'X-CSRF-Token': csrf } }));
+    return true;
+  } catch (error) {
+    if (error instanceof ApiError && error.code === 'ACCOUNTS_DISABLED') throw error;
+    return false;
+  }
+}
+
+/** Renews the access token (before it expires, or after a 401); signs out when the session has ended. */
 export async function refresh(): Promise<boolean> {
   refreshing ??= (async () => {
     try {
-      const csrf = readCookie(CSRF_COOKIE);
-      if (csrf === '') throw new ApiError(401, 'UNAUTHORIZED', 'no session');
-      adopt(
-        await api<Session>('/auth/refresh', { method: 'POST', anonymous: true, headers: { 'X-CSRF-Token': csrf } }),
-      );
-      return true;
-    } catch {
-      if (state.mode === 'accounts') signedOut();
-      return false;
+      const ok = await tryRefresh().catch(() => false);
+      if (!ok && state.mode === 'accounts') signedOut();
+      return ok;
     } finally {
       refreshing = undefined;
     }
@@ -88,6 +100,7 @@ export async function refresh(): Promise<boolean> {
   return refreshing;
 }
 
+/** Whether calls need a credential: GET /operations answers 401 to none. */
 async function needsCredential(): Promise<boolean> {
   try {
     await api('/operations', { anonymous: true });
@@ -98,28 +111,46 @@ async function needsCredential(): Promise<boolean> {
   }
 }
 
-/** Finds out how this API authenticates, and resumes a session when the refresh cookie holds one. */
+/**
+ * Finds out how this API authenticates, and resumes a session when the
+ * refresh cookie holds one. The mode stays `loading` until it is known, so
+ * no page redirects to sign-in before the session is resumed.
+ */
 export async function startSession(): Promise<void> {
   setUnauthorizedHandler(async () => (state.mode === 'accounts' ? refresh() : Promise.resolve(false)));
-  let accounts = false;
-  let signupEnabled = false;
+  let config: { signup_enabled: boolean } | undefined;
   try {
-    const config = await api<{ signup_enabled: boolean }>('/auth/config', { anonymous: true });
-    signupEnabled = config.signup_enabled;
-    accounts = true;
+    config = await api<{ signup_enabled: boolean }>('/auth/config', { anonymous: true });
   } catch (error) {
     // 404: an API without accounts.
     if (!(error instanceof ApiError && error.status === 404)) throw error;
   }
-  if (accounts) {
-    publish({ mode: 'accounts', signedIn: false, signupEnabled });
-    if (await refresh()) return;
-    // Accounts are switched off (AUTH_DISABLED, or no token secret): fall back to keys or no auth.
-    const probe = await api('/auth/me', { anonymous: true }).catch((error: unknown) => error);
-    if (!(probe instanceof ApiError && probe.code === 'ACCOUNTS_DISABLED')) return;
+  const signupEnabled = config?.signup_enabled ?? false;
+  let accountsOff = config === undefined;
+  if (config) {
+    try {
+      if (await tryRefresh()) {
+        publish({ ...state, mode: 'accounts', signupEnabled });
+        return;
+      }
+    } catch {
+      accountsOff = true; // ACCOUNTS_DISABLED
+    }
   }
-  if (await needsCredential()) publish({ mode: 'keys', signedIn: false, signupEnabled: false });
-  else publish({ mode: 'off', signedIn: true, signupEnabled: false });
+  // Sign-up works only with accounts on; otherwise ask whether the API needs a credential at all.
+  if (!accountsOff && signupEnabled) {
+    publish({ mode: 'accounts', signedIn: false, signupEnabled });
+    return;
+  }
+  if (!(await needsCredential())) {
+    publish({ mode: 'off', signedIn: true, signupEnabled: false });
+    return;
+  }
+  if (!accountsOff) {
+    const probe = await api('/auth/me', { anonymous: true }).catch((error: unknown) => error);
+    accountsOff = probe instanceof ApiError && probe.code === 'ACCOUNTS_DISABLED';
+  }
+  publish({ mode: accountsOff ? 'keys' : 'accounts', signedIn: false, signupEnabled });
 }
 
 /** @throws ApiError (UNAUTHORIZED for a wrong email or password, RATE_LIMITED, …). */

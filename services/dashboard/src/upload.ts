@@ -1,12 +1,16 @@
 import { ApiError, authHeaders, renewCredential, request } from './api';
 
 /**
- * Resumable uploads with the API's tus 1.0 endpoint (/uploads/tus): the file
- * goes up in 8 MiB PATCH requests to the page's own origin (so the CSP's
- * `connect-src 'self'` holds; S3 part URLs would be another origin). An
- * interrupted upload (a dropped connection, a reload, a closed tab) resumes
- * from the offset the server holds: the upload's URL is remembered per file
- * (name, size, modification time) in localStorage until it finishes.
+ * Uploads to the page's own origin (so the CSP's `connect-src 'self'` holds;
+ * S3 part URLs of the multipart routes would be another origin):
+ * - a file of one chunk or less goes in one streamed `PUT /uploads/{name}`,
+ *   which keeps its name (outputs are named after it) and has nothing to
+ *   resume;
+ * - a larger file goes to the tus 1.0 endpoint (/uploads/tus) in 8 MiB PATCH
+ *   requests. An interrupted upload (a dropped connection, a reload, a closed
+ *   tab) resumes from the offset the server holds: the upload's URL is
+ *   remembered per file (name, size, modification time) in localStorage until
+ *   it finishes.
  */
 
 const TUS_PATH = '/uploads/tus/';
@@ -91,6 +95,73 @@ interface PatchResult {
   source?: string;
 }
 
+/** One streamed PUT /uploads/{name}, through XMLHttpRequest for its progress events. */
+async function putWhole(file: File, onSent: (bytes: number) => void, signal: AbortSignal): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('PUT', `/uploads/${encodeURIComponent(file.name)}`);
+    for (const [name, value] of Object.entries(authHeaders())) xhr.setRequestHeader(name, value);
+    xhr.setRequestHeader('Content-Type', file.type === '' ? 'application/octet-stream' : file.type);
+    xhr.upload.onprogress = (event) => onSent(event.loaded);
+    const abort = (): void => xhr.abort();
+    signal.addEventListener('abort', abort, { once: true });
+    xhr.onload = () => {
+      signal.removeEventListener('abort', abort);
+      try {
+        const body = JSON.parse(xhr.responseText) as { source?: string; error?: { code: string; message: string } };
+        if (xhr.status === 201 && body.source) {
+          resolve(body.source);
+          return;
+        }
+        reject(
+          new ApiError(xhr.status, body.error?.code ?? `HTTP_${xhr.status}`, body.error?.message ?? 'upload refused'),
+        );
+      } catch {
+        reject(new ApiError(xhr.status, `HTTP_${xhr.status}`, `the upload was refused (${xhr.status})`));
+      }
+    };
+    xhr.onerror = () => {
+      signal.removeEventListener('abort', abort);
+      reject(new TypeError('network error during the upload'));
+    };
+    xhr.onabort = () => reject(new DOMException('upload cancelled', 'AbortError'));
+    xhr.send(file);
+  });
+}
+
+/** A small file in one request; 401 gets one refresh, a network error a few retries. */
+async function uploadWhole(
+  file: File,
+  onProgress: (progress: UploadProgress) => void,
+  signal: AbortSignal,
+): Promise<UploadResult> {
+  const started = performance.now();
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      const source = await putWhole(
+        file,
+        (sent) => {
+          const seconds = (performance.now() - started) / 1000;
+          onProgress({
+            sentBytes: Math.min(file.size, sent),
+            totalBytes: file.size,
+            ...(seconds > 0.5 ? { bytesPerSecond: sent / seconds } : {}),
+          });
+        },
+        signal,
+      );
+      onProgress({ sentBytes: file.size, totalBytes: file.size });
+      return { source, sizeBytes: file.size };
+    } catch (error) {
+      if (signal.aborted || (error instanceof DOMException && error.name === 'AbortError')) throw error;
+      if (error instanceof ApiError && error.status === 401 && attempt === 1 && (await renewCredential())) continue;
+      const retryable = !(error instanceof ApiError) || error.status >= 500;
+      if (!retryable || attempt > 3) throw error;
+      await sleep(1000 * attempt, signal);
+    }
+  }
+}
+
 /** One PATCH through XMLHttpRequest, whose upload events give progress within the chunk. */
 async function patch(
   url: string,
@@ -138,7 +209,7 @@ async function patch(
 }
 
 /**
- * Uploads (or resumes uploading) a file.
+ * Uploads a file: in one request when small, else resumably (or resuming an earlier attempt).
  * @throws ApiError the API's refusal (UPLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, RATE_LIMITED, …).
  * @throws DOMException AbortError when `signal` aborts.
  */
@@ -147,6 +218,7 @@ export async function uploadFile(
   onProgress: (progress: UploadProgress) => void,
   signal: AbortSignal,
 ): Promise<UploadResult> {
+  if (file.size <= CHUNK_BYTES) return uploadWhole(file, onProgress, signal);
   const key = storageKey(file);
   let url = localStorage.getItem(key) ?? undefined;
   let offset = 0;

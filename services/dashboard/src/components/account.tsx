@@ -1,7 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api';
 import { formatTime } from '../format';
-import { navigate } from '../router';
 import { signIn, signInWithApiKey, signUp, useSession } from '../session';
 import type { ApiKeyInfo } from '../types';
 import { ErrorMessage, Link, PageHeading } from './common';
@@ -21,8 +20,8 @@ export function SignInPage(props: { signup: boolean }) {
     setBusy(true);
     setError(undefined);
     try {
+      // The app moves on from the sign-in page by itself once signed in.
       await action();
-      navigate('/', true);
     } catch (caught) {
       setError(caught);
     } finally {

@@ -1,0 +1,290 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../support/browser-player';
+import { openDashboard, progressOf, watchProgress } from '../support/dashboard-browser';
+import type { DashboardTab } from '../support/dashboard-browser';
+import { makeTestClip } from '../support/media-clips';
+import { startSystem } from '../support/system';
+import type { RunningSystem } from '../support/system';
+
+/**
+ * The web dashboard in headless Chromium against a real system: the API and
+ * a worker as processes, Kafka, MongoDB (FerretDB) and S3. Each step is what
+ * a person does and sees: text, roles, labels, the progress bar's
+ * aria-valuenow; nothing reads the app's internal state. Screenshots of each
+ * page go to .services/artifacts/dashboard/.
+ */
+
+jest.setTimeout(300_000);
+
+const PASSWORD = `correct horse ${randomBytes(6).toString('hex')} battery`;
+const email = (who: string): string => `${who}-${randomBytes(4).toString('hex')}@example.com`;
+
+describe('the dashboard (/app) on a real system, in Chromium', () => {
+  let system: RunningSystem;
+  let base: string;
+  let browser: Browser;
+  let dir: string;
+  let clip: string;
+  let longClip: string;
+  const tabs: DashboardTab[] = [];
+  const alice = email('alice');
+  let completedJobUrl = '';
+
+  const open = async (options: Parameters<typeof openDashboard>[2] = {}): Promise<DashboardTab> => {
+    const tab = await openDashboard(browser, base, options);
+    tabs.push(tab);
+    return tab;
+  };
+
+  async function signUp(page: Page, address: string): Promise<void> {
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await page.getByRole('link', { name: 'Create an account' }).click();
+    await page.getByRole('heading', { name: 'Create an account' }).waitFor();
+    await page.getByLabel('Email').fill(address);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.getByRole('heading', { name: 'Jobs' }).waitFor();
+  }
+
+  async function signOut(page: Page): Promise<void> {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+  }
+
+  async function newJobPage(page: Page): Promise<void> {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'New job' }).click();
+    await page.getByRole('heading', { name: 'New job' }).waitFor();
+  }
+
+  async function waitForUpload(page: Page): Promise<void> {
+    const upload = page.getByRole('progressbar', { name: 'Upload progress' });
+    await expectEventually(
+      async () => progressOf(upload),
+      (value) => value === 100,
+      60_000,
+    );
+    await page.getByText('uploaded.').waitFor();
+    expect(await page.getByLabel('Source').inputValue()).toMatch(/^s3:\/\//);
+  }
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'mediaflow-dashboard-'));
+    [clip, longClip] = await Promise.all([
+      makeTestClip(dir, 'garden party.mp4', { seconds: 15, width: 480, height: 270 }),
+      makeTestClip(dir, 'long lecture.mp4', { seconds: 90, width: 640, height: 480 }),
+    ]);
+    system = await startSystem({
+      db: 'mongodb',
+      workers: 1,
+      env: { SIGNUP_ENABLED: 'true', AUTH_TOKEN_SECRET: randomBytes(32).toString('hex') },
+    });
+    base = system.client.baseUrl;
+    browser = await launchChromium();
+  });
+
+  afterAll(async () => {
+    for (const tab of tabs) await tab.close().catch(() => undefined);
+    await browser?.close();
+    await system?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('serves the page with a strict Content-Security-Policy, and the page logs no error or CSP violation', async () => {
+    const response = await fetch(`${base}/app/`);
+    expect(response.status).toBe(200);
+    const csp = response.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("style-src 'self'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(csp).not.toContain('unsafe-eval');
+    expect(response.headers.get('cache-control')).toBe('no-cache');
+    expect(await response.text()).not.toMatch(/<script>(?!<\/script>)|<style>|style="/);
+    // A client-side route is the same page; GET / points people to it.
+    expect((await fetch(`${base}/app/jobs/whatever`)).headers.get('content-security-policy')).toBe(csp);
+    expect(((await (await fetch(`${base}/`)).json()) as { dashboard?: string }).dashboard).toBe('/app');
+
+    const tab = await open();
+    await tab.page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await tab.page.getByRole('link', { name: 'Create an account' }).click();
+    await tab.page.getByRole('heading', { name: 'Create an account' }).waitFor();
+    await tab.screenshot('01-sign-up');
+    expect(tab.problems).toEqual([]);
+  });
+
+  it('signs up, uploads a clip with the picker, submits compress from the generated form, and follows it live to 100 % and playback', async () => {
+    const tab = await open();
+    const { page } = tab;
+    await signUp(page, alice);
+    await expectVisibleText(page, 'No jobs yet.');
+    await tab.screenshot('02-jobs-empty');
+
+    await newJobPage(page);
+    await page.getByLabel('Choose a file').setInputFiles(clip);
+    await waitForUpload(page);
+    await page.getByLabel('Operation').selectOption('compress');
+    // Fields generated from the operation's JSON Schema, defaults shown.
+    expect(await page.getByLabel('Crf').inputValue()).toBe('28');
+    expect(await page.getByLabel('Crf').getAttribute('max')).toBe('51');
+    expect(await page.getByLabel('Preset').inputValue()).toBe('veryfast');
+    await page.getByLabel('Preset').selectOption('slow');
+    await tab.screenshot('03-new-job');
+    const loadsBefore = tab.documentLoads();
+    await page.getByRole('button', { name: 'Submit job' }).click();
+
+    // A small file goes up in one request and keeps its (safe) name.
+    await page.getByRole('heading', { name: 'Compress · garden_party.mp4' }).waitFor();
+    completedJobUrl = page.url();
+    expect(completedJobUrl).toMatch(/\/app\/jobs\/[0-9a-f-]{36}$/);
+    const bar = page.getByRole('progressbar', { name: 'Job progress' });
+    const seen = await watchProgress(bar, 180_000);
+    // It moved while the page stayed open: values between 0 and 100, then 100, without a reload.
+    expect(seen.some((value) => value > 0 && value < 100)).toBe(true);
+    expect(seen.at(-1)).toBe(100);
+    expect(tab.documentLoads()).toBe(loadsBefore);
+    await page.locator('.badge', { hasText: 'completed' }).first().waitFor();
+    await expectVisibleText(page, 'Outputs');
+    await page
+      .getByRole('link', { name: /^Download .*\.mp4$/ })
+      .first()
+      .waitFor();
+
+    // The output plays in the page's own <video> through a signed playback URL.
+    const video = page.locator('video[aria-label="Video output"]');
+    await video.waitFor();
+    // Text evaluated in the page (this project's tests compile without the DOM's types).
+    const played = await page.evaluate<{ started: number; now: number; error: string | null }>(`(async () => {
+      const element = document.querySelector('video[aria-label="Video output"]');
+      element.muted = true;
+      await element.play();
+      const started = element.currentTime;
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      return { started, now: element.currentTime, error: element.error ? element.error.message : null };
+    })()`);
+    expect(played.error).toBeNull();
+    expect(played.now).toBeGreaterThan(played.started + 1);
+    await page.getByText('FFmpeg log').click();
+    await page.getByLabel('FFmpeg log').waitFor();
+    await tab.screenshot('04-job-completed');
+
+    // The list shows it, completed, with its bar at 100.
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Jobs' }).click();
+    await page.getByRole('heading', { name: 'Jobs' }).waitFor();
+    const row = page.getByRole('listitem').filter({ hasText: 'garden' });
+    await row.first().waitFor();
+    expect(await progressOf(row.first().getByRole('progressbar'))).toBe(100);
+    await page.getByLabel('Status').selectOption('failed');
+    await expectVisibleText(page, '0 jobs matching the filters');
+    await page.getByLabel('Status').selectOption('completed');
+    await row.first().waitFor();
+    await tab.screenshot('05-jobs-list');
+    expect(tab.problems).toEqual([]);
+  });
+
+  it('keeps the person signed in across a reload, and signs out and in again', async () => {
+    const tab = await open();
+    const { page } = tab;
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await page.getByLabel('Email').fill(alice);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Jobs' }).waitFor();
+    await page.reload();
+    await page.getByRole('heading', { name: 'Jobs' }).waitFor();
+    await page.getByRole('listitem').filter({ hasText: 'garden' }).first().waitFor();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Account' }).click();
+    await expectVisibleText(page, `Signed in as ${alice}`);
+    await page.getByLabel('New key’s name').fill('laptop');
+    await page.getByRole('button', { name: 'Create key' }).click();
+    await expectVisibleText(page, 'Copy it now');
+    expect(await page.getByLabel('The new key').inputValue()).not.toBe('');
+    await tab.screenshot('06-account');
+    await signOut(page);
+    await page.reload();
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    expect(tab.problems.filter((problem) => !problem.includes('401'))).toEqual([]);
+  });
+
+  it('uploads by drag and drop, cancels a long job, and deletes it', async () => {
+    const tab = await open();
+    const { page } = tab;
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await page.getByLabel('Email').fill(alice);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Jobs' }).waitFor();
+    await newJobPage(page);
+
+    const bytes = (await readFile(longClip)).toString('base64');
+    // A DataTransfer holding the file, as the browser makes for a drop from the desktop.
+    const dataTransfer = await page.evaluateHandle(`(() => {
+      const transfer = new DataTransfer();
+      const binary = atob(${JSON.stringify(bytes)});
+      const array = new Uint8Array(binary.length);
+      for (let index = 0; index < binary.length; index += 1) array[index] = binary.charCodeAt(index);
+      transfer.items.add(new File([array], ${JSON.stringify(path.basename(longClip))}, { type: 'video/mp4' }));
+      return transfer;
+    })()`);
+    await page.getByTestId('dropzone').dispatchEvent('dragover', { dataTransfer });
+    await page.getByTestId('dropzone').dispatchEvent('drop', { dataTransfer });
+    await waitForUpload(page);
+    await page.getByLabel('Operation').selectOption('compress');
+    await page.getByLabel('Preset').selectOption('veryslow');
+    await page.getByLabel('Crf').fill('18');
+    await page.getByRole('button', { name: 'Submit job' }).click();
+    // A large file goes up resumably (tus), under the upload's id.
+    await page.getByRole('heading', { name: /^Compress · / }).waitFor();
+
+    await page.locator('.badge', { hasText: 'processing' }).first().waitFor({ timeout: 120_000 });
+    await page.getByRole('button', { name: 'Cancel job' }).click();
+    await page.locator('.badge', { hasText: 'cancelled' }).first().waitFor({ timeout: 60_000 });
+    const bar = page.getByRole('progressbar', { name: 'Job progress' });
+    expect(await progressOf(bar)).toBeLessThan(100);
+    await page.getByRole('button', { name: 'Retry job' }).waitFor();
+    await tab.screenshot('07-job-cancelled');
+    const jobUrl = page.url();
+    const jobId = jobUrl.slice(jobUrl.lastIndexOf('/') + 1);
+
+    await page.getByRole('button', { name: 'Delete job' }).click();
+    await page.getByRole('button', { name: 'Yes, delete' }).click();
+    await page.getByRole('heading', { name: 'Jobs' }).waitFor();
+    await page.getByRole('listitem').filter({ hasText: 'garden' }).first().waitFor();
+    expect(await page.getByRole('listitem').count()).toBe(1);
+    await page.goto(`${base}/app/jobs/${jobId}`);
+    await page.getByRole('alert').filter({ hasText: 'JOB_NOT_FOUND' }).waitFor();
+    expect(tab.problems.filter((problem) => !problem.includes('404'))).toEqual([]);
+  });
+
+  it('shows a second account none of the first one’s jobs', async () => {
+    const tab = await open({ viewport: { width: 390, height: 844 } });
+    const { page } = tab;
+    await signUp(page, email('bob'));
+    await expectVisibleText(page, 'No jobs yet.');
+    await expectVisibleText(page, '0 jobs');
+    await tab.screenshot('08-second-account-phone');
+    await page.goto(completedJobUrl);
+    await page.getByRole('alert').filter({ hasText: 'JOB_NOT_FOUND' }).waitFor();
+    await tab.screenshot('09-other-accounts-job');
+    expect(tab.problems.filter((problem) => !problem.includes('404'))).toEqual([]);
+  });
+});
+
+async function expectVisibleText(page: Page, text: string): Promise<void> {
+  await page.getByText(text, { exact: false }).first().waitFor({ state: 'visible', timeout: 30_000 });
+}
+
+async function expectEventually<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  while (Date.now() < deadline) {
+    last = await read().catch(() => undefined);
+    if (last !== undefined && done(last)) return last;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`timed out; last value ${String(last)}`);
+}
