@@ -126,10 +126,15 @@ export class SentVersions {
     });
   }
 
-  /** Whether a transition newer than what was sent is in `job` (a change the feed lost). */
+  /**
+   * Whether a transition newer than what was sent is in `job` (a change the
+   * feed lost); with nothing sent of the job (a resumed stream), whether it
+   * is finished, since the client cannot have seen that.
+   */
   isBehind(job: Job): boolean {
     const previous = this.sent.get(job.job_id);
-    return previous !== undefined && job.history.length > previous.transitions;
+    if (previous === undefined) return isTerminal(job.status);
+    return job.history.length > previous.transitions;
   }
 
   forget(jobId: string): void {

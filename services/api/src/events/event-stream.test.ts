@@ -78,7 +78,12 @@ async function harness(): Promise<Harness> {
       logger,
     });
     stream.open();
-    stream.begin({ snapshot: { job_id: 'j1', status: 'processing', progress: 10 }, jobs: [job()] });
+    if (req.query.resume === undefined) {
+      stream.begin({ snapshot: { job_id: 'j1', status: 'processing', progress: 10 }, jobs: [job()] });
+    } else {
+      // A resume with nothing to replay: the client is up to date.
+      stream.begin({ replay: [], after: { seq: 0, n: 0 } });
+    }
   });
   const server = http.createServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -152,6 +157,17 @@ describe('EventStream', () => {
     h.stored.job = completed;
     const text = await reading;
     expect(text).toContain(': hb\n\n');
+    expect(text.endsWith('id: 0.1\nevent: end\ndata: {"job_id":"j1","status":"completed","progress":100}\n\n')).toBe(
+      true,
+    );
+  });
+
+  it('on a resumed stream too, sends at a beat the end the feed lost', async () => {
+    const reading = read(`${h.url}?resume`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    h.stored.job = completed;
+    const text = await reading;
+    expect(text.startsWith('retry: 2000\n\n: hb\n\n')).toBe(true);
     expect(text.endsWith('id: 0.1\nevent: end\ndata: {"job_id":"j1","status":"completed","progress":100}\n\n')).toBe(
       true,
     );

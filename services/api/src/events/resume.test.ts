@@ -125,6 +125,10 @@ describe('SentVersions: news, and changes that arrive late', () => {
     expect(sent.isNews(processing(0, 4), 'retry')).toBe(true);
     expect(sent.isBehind(processing(0, 4))).toBe(true);
     expect(sent.isBehind(processing(50))).toBe(false);
+    // Nothing sent yet (a resumed stream): only a finished job is known to be news.
+    const fresh = new SentVersions();
+    expect(fresh.isBehind(processing(50))).toBe(false);
+    expect(fresh.isBehind(job('a', { status: 'cancelled' }))).toBe(true);
   });
 
   it('takes nothing but a new transition once a job was sent finished', () => {
