@@ -412,6 +412,20 @@ describe.each([mongoBackend(), dynamoLocalBackend(), dynaliteBackend()])('JobRep
     it('returns null for an unknown job', async () => {
       await expect(repository.get(randomUUID())).resolves.toBeNull();
     });
+
+    it('keeps a job’s several sources in order, and lists them', async () => {
+      const sources = [0, 1, 2].map((n) => `s3://mediaflow-input/uploads/key-a/chunk-${n}.webm`);
+      const input = newJob({ source: sources[0], sources, owner: 'key-a' });
+      const created = await repository.create(input);
+      expect(created).toMatchObject({ source: sources[0], sources });
+      await expect(repository.get(input.job_id)).resolves.toMatchObject({ source: sources[0], sources });
+      const [batched] = await repository.createMany([newJob({ source: sources[1], sources: sources.slice(1) })]);
+      await expect(repository.get(batched.job_id)).resolves.toMatchObject({ sources: sources.slice(1) });
+      const page = await repository.list({ limit: 10, skip: 0, owner: 'key-a' });
+      expect(page.jobs.find((job) => job.job_id === input.job_id)?.sources).toEqual(sources);
+      // A one-source job has no `sources` at all.
+      expect(await repository.get((await repository.create(newJob())).job_id)).not.toHaveProperty('sources');
+    });
   });
 
   describe('createMany', () => {
