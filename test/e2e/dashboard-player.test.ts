@@ -117,14 +117,14 @@ describe('the dashboard’s players (hls.js, dash.js, storyboard, transcript) wi
     expect(await preview.getAttribute('style')).toMatch(
       /background-image: url\(".*\/play\/[^"]+\/storyboard\/sprite\.jpg"\)/,
     );
-    await tab.screenshot('10-player-hls-storyboard');
+    await tab.screenshot('11-player-hls-storyboard');
 
     await page.getByLabel('Stream').selectOption('dash');
     await page.locator('video[aria-label="Video output"]').waitFor();
     const dash = await playFor(page, 3000);
     expect(dash.error).toBeNull();
     expect(dash.now).toBeGreaterThan(dash.started + 1.5);
-    await tab.screenshot('11-player-dash');
+    await tab.screenshot('12-player-dash');
     expect(tab.problems).toEqual([]);
   });
 
@@ -153,7 +153,7 @@ describe('the dashboard’s players (hls.js, dash.js, storyboard, transcript) wi
       (time) => time >= start - 0.05 && time > 0,
       15_000,
     );
-    await tab.screenshot('12-player-transcript');
+    await tab.screenshot('13-player-transcript');
     expect(tab.problems).toEqual([]);
   });
 });

@@ -260,16 +260,58 @@ describe('the dashboard (/app) on a real system, in Chromium', () => {
     expect(tab.problems.filter((problem) => !problem.includes('404'))).toEqual([]);
   });
 
+  it('resumes a large (tus) upload from the server’s offset after a pause', async () => {
+    const tab = await open();
+    const { page } = tab;
+    await signUp(page, email('carol'));
+    await newJobPage(page);
+    // The second 8 MiB PATCH is held back, so the person can pause with one chunk on the server.
+    let patches = 0;
+    let releaseHeld: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => {
+      releaseHeld = resolve;
+    });
+    await page.route('**/uploads/tus/*', async (route) => {
+      if (route.request().method() === 'PATCH') {
+        patches += 1;
+        if (patches === 2) {
+          await held;
+          await route.abort().catch(() => undefined);
+          return;
+        }
+      }
+      await route.continue();
+    });
+    await page.getByLabel('Choose a file').setInputFiles({
+      name: 'big recording.mp4',
+      mimeType: 'video/mp4',
+      buffer: randomBytes(20 * 1024 * 1024),
+    });
+    await expectEventually(
+      async () => progressOf(page.getByRole('progressbar', { name: 'Upload progress' })),
+      (value) => value >= 40,
+      60_000,
+    );
+    await page.getByRole('button', { name: 'Pause upload' }).click();
+    await page.getByText('paused.').waitFor();
+    releaseHeld();
+    await page.getByRole('button', { name: 'Resume upload' }).click();
+    await page.getByText('Resumed at 8.0 MiB.').waitFor();
+    await waitForUpload(page);
+    await tab.screenshot('08-upload-resumed');
+    expect(tab.problems.filter((problem) => !problem.includes('net::ERR_FAILED'))).toEqual([]);
+  });
+
   it('shows a second account none of the first one’s jobs', async () => {
     const tab = await open({ viewport: { width: 390, height: 844 } });
     const { page } = tab;
     await signUp(page, email('bob'));
     await expectVisibleText(page, 'No jobs yet.');
     await expectVisibleText(page, '0 jobs');
-    await tab.screenshot('08-second-account-phone');
+    await tab.screenshot('09-second-account-phone');
     await page.goto(completedJobUrl);
     await page.getByRole('alert').filter({ hasText: 'JOB_NOT_FOUND' }).waitFor();
-    await tab.screenshot('09-other-accounts-job');
+    await tab.screenshot('10-other-accounts-job');
     expect(tab.problems.filter((problem) => !problem.includes('404'))).toEqual([]);
   });
 });

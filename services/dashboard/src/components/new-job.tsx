@@ -16,6 +16,7 @@ function Uploader(props: { onUploaded: (source: string, name: string) => void })
   const [progress, setProgress] = useState<UploadProgress>();
   const [error, setError] = useState<unknown>();
   const [done, setDone] = useState(false);
+  const [paused, setPaused] = useState(false);
   const controller = useRef<AbortController | undefined>(undefined);
   const picker = useRef<HTMLInputElement>(null);
 
@@ -28,6 +29,7 @@ function Uploader(props: { onUploaded: (source: string, name: string) => void })
     setFile(chosen);
     setError(undefined);
     setDone(false);
+    setPaused(false);
     setProgress({ sentBytes: 0, totalBytes: chosen.size });
     try {
       const result = await uploadFile(chosen, setProgress, abort.signal);
@@ -40,7 +42,7 @@ function Uploader(props: { onUploaded: (source: string, name: string) => void })
 
   const percent =
     progress && progress.totalBytes > 0 ? (progress.sentBytes / progress.totalBytes) * 100 : done ? 100 : 0;
-  const uploading = progress !== undefined && !done && error === undefined;
+  const uploading = progress !== undefined && !done && error === undefined && !paused;
   const eta =
     progress?.bytesPerSecond && progress.bytesPerSecond > 0
       ? (progress.totalBytes - progress.sentBytes) / progress.bytesPerSecond
@@ -85,7 +87,8 @@ function Uploader(props: { onUploaded: (source: string, name: string) => void })
       {file && progress ? (
         <div class="upload-status" aria-live="polite">
           <p>
-            <strong>{file.name}</strong> ({formatBytes(file.size)}) {done ? 'uploaded.' : uploading ? 'uploading…' : ''}
+            <strong>{file.name}</strong> ({formatBytes(file.size)}){' '}
+            {done ? 'uploaded.' : uploading ? 'uploading…' : paused ? 'paused.' : ''}
             {progress.resumedFrom ? ` Resumed at ${formatBytes(progress.resumedFrom)}.` : ''}
           </p>
           <ProgressBar
@@ -99,7 +102,14 @@ function Uploader(props: { onUploaded: (source: string, name: string) => void })
             </p>
           ) : null}
           {uploading ? (
-            <button type="button" class="secondary" onClick={() => controller.current?.abort()}>
+            <button
+              type="button"
+              class="secondary"
+              onClick={() => {
+                controller.current?.abort();
+                setPaused(true);
+              }}
+            >
               Pause upload
             </button>
           ) : null}
