@@ -150,3 +150,25 @@ export async function frameTimeAfterSeek(filePath: string, atSec: number): Promi
   const match = /pts_time:([\d.]+)/.exec(stdout);
   return match ? Number(match[1]) : undefined;
 }
+
+/** An EBML size field meaning "unknown": 8 bytes, all value bits set. */
+const UNKNOWN_SIZE = Buffer.from([0x01, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
+
+/**
+ * The same stream with every Cluster's size written as "unknown", as
+ * Chrome's MediaRecorder writes them (its muxer cannot go back to fill them
+ * in): a reader finds a Cluster's end only where the next one begins.
+ */
+export async function withUnknownSizeClusters(webm: Buffer): Promise<Buffer> {
+  const offsets = await clusterOffsets(webm);
+  const parts: Buffer[] = [];
+  let from = 0;
+  for (const offset of offsets) {
+    const sizeByte = webm[offset + 4];
+    const sizeLength = Math.clz32(sizeByte) - 23;
+    parts.push(webm.subarray(from, offset + 4), UNKNOWN_SIZE);
+    from = offset + 4 + sizeLength;
+  }
+  parts.push(webm.subarray(from));
+  return Buffer.concat(parts);
+}

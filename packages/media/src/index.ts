@@ -160,6 +160,7 @@ export {
   SEGMENT_ID,
   bufferSource,
   checkChunkSequence,
+  chunkGapToleranceMs,
   checkJoinedChunks,
   detectSourceLayout,
   scanWebm,

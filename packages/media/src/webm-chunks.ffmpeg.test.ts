@@ -2,11 +2,12 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { AppError } from '@mediaflow/domain';
-import { cutIntoChunks, recordWebmToPipe } from '../../../test/support/webm-recording';
+import { cutIntoChunks, recordWebmToPipe, withUnknownSizeClusters } from '../../../test/support/webm-recording';
 import {
   bufferSource,
   checkChunkSequence,
   checkJoinedChunks,
+  chunkGapToleranceMs,
   detectSourceLayout,
   scanWebm,
   webmStartOf,
@@ -116,6 +117,18 @@ describe('WebM chunks (MediaRecorder timeslice) against FFmpeg-made streams', ()
     expect(orderError.details).toMatchObject({ index: 2 });
   });
 
+  it('follows unknown-sized Clusters (as Chrome writes them) and still names a missing chunk', async () => {
+    const chromeStyle = await withUnknownSizeClusters(recording);
+    const pieces = await cutIntoChunks(chromeStyle, 8);
+    expect(pieces.slice(1).every((piece) => webmStartOf(piece) === 'cluster')).toBe(true);
+    const whole = join(pieces);
+    const joined = await checkJoinedChunks(bufferSource(whole.bytes), whole.starts, MAX_GAP_MS);
+    expect(joined.spanMs).toBeGreaterThan(5800);
+    const gap = join([...pieces.slice(0, 5), ...pieces.slice(6)]);
+    const error = await errorOf(checkJoinedChunks(bufferSource(gap.bytes), gap.starts, MAX_GAP_MS));
+    expect(error.message).toMatch(/^chunk 5 missing or out of order/);
+  });
+
   it('names a chunk whose bytes do not continue the stream (cut inside an element)', async () => {
     const garbage = Buffer.from([0x00, 0x01, 0x02, 0x03, 0x04, 0x05]);
     const broken = join([chunks[0], chunks[1], garbage, ...chunks.slice(2)]);
@@ -133,6 +146,16 @@ describe('checkChunkSequence', () => {
         500,
       ),
     ).not.toThrow();
+  });
+
+  it('takes its tolerance from the steps between blocks inside the chunks', () => {
+    const chunks = [
+      { firstMs: 0, lastMs: 1000, maxStepMs: 20 },
+      { firstMs: 1100, lastMs: 2000, maxStepMs: 20 },
+    ];
+    expect(chunkGapToleranceMs(chunks, 2000)).toBe(60);
+    expect(() => checkChunkSequence(chunks, 2000)).toThrow(/chunk 1 missing or out of order.*at most 0\.060 s/);
+    expect(chunkGapToleranceMs([{ maxStepMs: 800 }], 1000)).toBe(1000);
   });
 
   it('refuses a jump forward or back beyond the tolerance', () => {

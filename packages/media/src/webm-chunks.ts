@@ -346,28 +346,48 @@ function readBlockHeader(bytes: Uint8Array): { track: number; relative: number }
 export interface ChunkTimes {
   firstMs?: number;
   lastMs?: number;
+  /** The largest step forward from one block to the next inside this chunk: how far apart blocks normally are. */
+  maxStepMs?: number;
+}
+
+/** The least tolerance at a chunk boundary (ms), for streams whose blocks are closer than timestamps are precise. */
+const MIN_GAP_TOLERANCE_MS = 60;
+
+/**
+ * How far a chunk's first block may stray from the blocks before it: twice
+ * the largest step between consecutive blocks inside the chunks (audio and
+ * video interleave every few tens of milliseconds, so a missing chunk of even
+ * 100 ms stands out), plus 20 ms, within [60 ms, maxGapMs]. A recording whose
+ * blocks are far apart anyway (video only, a still screen) gets more, up to
+ * maxGapMs. Without inner steps (hand-made times), maxGapMs.
+ */
+export function chunkGapToleranceMs(chunks: readonly ChunkTimes[], maxGapMs: number): number {
+  const steps = chunks.flatMap((chunk) => (chunk.maxStepMs === undefined ? [] : [chunk.maxStepMs]));
+  if (steps.length === 0) return maxGapMs;
+  return Math.min(maxGapMs, Math.max(MIN_GAP_TOLERANCE_MS, 2 * Math.max(...steps) + 20));
 }
 
 /**
  * Chunks of one recording in the order given: each chunk's first block must
- * follow the latest block before it within `maxGapMs` either way (blocks of
- * audio and video interleave, so consecutive blocks are milliseconds apart
- * even across a chunk boundary). A chunk that holds no block start (a small
- * piece of a larger block) is not checked.
+ * follow the latest block before it within the tolerance either way (see
+ * chunkGapToleranceMs: blocks of audio and video interleave, so consecutive
+ * blocks are milliseconds apart even across a chunk boundary). A chunk that
+ * holds no block start (a small piece of a larger block) is not checked.
  * @throws AppError CHUNK_SEQUENCE_BROKEN naming the first chunk that does not follow.
  */
 export function checkChunkSequence(chunks: readonly ChunkTimes[], maxGapMs: number): void {
+  const tolerance = chunkGapToleranceMs(chunks, maxGapMs);
   let latest: number | undefined;
   for (const [index, chunk] of chunks.entries()) {
     if (chunk.firstMs === undefined || chunk.lastMs === undefined) continue;
     if (latest !== undefined) {
       const gap = chunk.firstMs - latest;
-      if (Math.abs(gap) > maxGapMs) {
+      if (Math.abs(gap) > tolerance) {
         throw new AppError(
           'CHUNK_SEQUENCE_BROKEN',
           `chunk ${index} missing or out of order: sources[${index}] starts at ${seconds(chunk.firstMs)}, ` +
             `${gap > 0 ? `${seconds(gap)} after` : `${seconds(-gap)} before`} the chunks before it end (${seconds(latest)}); ` +
-            `at most ${seconds(maxGapMs)} is allowed`,
+            `at most ${seconds(tolerance)} is allowed`,
           { details: { index, gap_ms: Math.round(gap) } },
         );
       }
@@ -393,7 +413,7 @@ export interface JoinedChunks {
  * given where each chunk starts in it, and checks they continue each other.
  *
  * @param chunkStarts Offsets (bytes) of each chunk in the joined stream, ascending, the first 0.
- * @param maxGapMs The largest jump in timestamps allowed across a chunk boundary.
+ * @param maxGapMs The most the tolerance for a jump across a chunk boundary may grow to (see chunkGapToleranceMs).
  * @throws AppError CHUNK_SEQUENCE_BROKEN naming the chunk whose bytes or timestamps do not continue the ones before.
  */
 export async function checkJoinedChunks(
@@ -414,6 +434,9 @@ export async function checkJoinedChunks(
     block: (block) => {
       while (current + 1 < chunkStarts.length && chunkStarts[current + 1] <= block.offset) current += 1;
       const times = chunks[current];
+      if (times.lastMs !== undefined) {
+        times.maxStepMs = Math.max(times.maxStepMs ?? 0, block.timeMs - times.lastMs);
+      }
       times.firstMs ??= block.timeMs;
       times.lastMs = Math.max(times.lastMs ?? -Infinity, block.timeMs);
       first = Math.min(first ?? Infinity, block.timeMs);

@@ -6,12 +6,13 @@ import { checkJoinedChunks, detectSourceLayout, withFileSource } from '@mediaflo
 import type { SourceLayout } from '@mediaflow/media';
 
 /**
- * The largest jump in block timestamps allowed where one MediaRecorder chunk
- * meets the next (ms). Audio and video blocks interleave every few tens of
- * milliseconds, so even a chunk of 100 ms missing stands out; a recording
- * whose video pauses (a still screen) still has its audio blocks.
+ * The most the tolerance for a jump in block timestamps where one
+ * MediaRecorder chunk meets the next may grow to (ms). The tolerance itself
+ * follows the recording (twice the largest step between its blocks, see
+ * chunkGapToleranceMs): tens of milliseconds with audio, more for a video-only
+ * recording of a still screen, whose frames may be seconds apart.
  */
-export const CHUNK_GAP_TOLERANCE_MS = 500;
+export const CHUNK_GAP_TOLERANCE_MS = 2000;
 
 /** The job's inputs once its several downloaded sources are assembled. */
 export interface AssembledSources {
