@@ -314,6 +314,13 @@ describe('job transitions: what each sets and clears', () => {
     expect(t.createJob(newJob({ owner: undefined })).set).not.toHaveProperty('active_owner');
   });
 
+  it('create keeps a job’s several sources in order beside the first as its source', () => {
+    const sources = ['s3://in/chunk-0.webm', 's3://in/chunk-1.webm', 's3://in/chunk-2.webm'];
+    const created = t.apply(t.createJob(newJob({ source: sources[0], sources })), null) as JobRecord;
+    expect(t.jobOf(created)).toMatchObject({ source: sources[0], sources });
+    expect(t.jobOf(t.apply(t.createJob(newJob()), null) as JobRecord)).not.toHaveProperty('sources');
+  });
+
   it('create stores what newJobRecord builds, and apply appends history', () => {
     const created = t.apply(t.createJob(newJob({ idempotency_key: 'k' })), null) as JobRecord;
     expect(t.jobOf(created)).toEqual({
