@@ -302,17 +302,35 @@ describe('the dashboard (/app) on a real system, in Chromium', () => {
     expect(tab.problems.filter((problem) => !problem.includes('net::ERR_FAILED'))).toEqual([]);
   });
 
-  it('shows a second account none of the first one’s jobs', async () => {
+  it('shows a second account (on a phone-sized screen) none of the first one’s jobs, and changes its password', async () => {
     const tab = await open({ viewport: { width: 390, height: 844 } });
     const { page } = tab;
-    await signUp(page, email('bob'));
+    const bob = email('bob');
+    await signUp(page, bob);
     await expectVisibleText(page, 'No jobs yet.');
     await expectVisibleText(page, '0 jobs');
     await tab.screenshot('09-second-account-phone');
     await page.goto(completedJobUrl);
     await page.getByRole('alert').filter({ hasText: 'JOB_NOT_FOUND' }).waitFor();
     await tab.screenshot('10-other-accounts-job');
-    expect(tab.problems.filter((problem) => !problem.includes('404'))).toEqual([]);
+
+    // Password change on the Account page; the new password signs in, the old one no longer does.
+    const renewed = `${PASSWORD} renewed`;
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Account' }).click();
+    await page.getByLabel('Current password').fill(PASSWORD);
+    await page.getByLabel('New password').fill(renewed);
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await expectVisibleText(page, 'Password changed.');
+    await signOut(page);
+    await page.getByLabel('Email').fill(bob);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').filter({ hasText: 'UNAUTHORIZED' }).waitFor();
+    await page.getByLabel('Password').fill(renewed);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Jobs' }).waitFor();
+    // The browser logs the refused requests themselves (the other account's job, the old password).
+    expect(tab.problems.filter((problem) => !/\b(401|404)\b/.test(problem))).toEqual([]);
   });
 });
 

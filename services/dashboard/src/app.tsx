@@ -70,7 +70,9 @@ export function App() {
                 type="button"
                 class="link-button"
                 onClick={() => {
-                  void signOut().then(() => navigate('/signin', true));
+                  // To the sign-in page first: signing in again (maybe as someone else) starts from the jobs.
+                  navigate('/signin', true);
+                  void signOut();
                 }}
               >
                 Sign out
