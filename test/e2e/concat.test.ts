@@ -25,6 +25,7 @@ jest.setTimeout(300_000);
 const FRAME = 0.04;
 const SECONDS = 8;
 const FLASH_AT = 4;
+const UPLOAD_MAX_BYTES = 1_500_000;
 
 /**
  * concat through the real API and worker (S3, Kafka, MongoDB, FFmpeg):
@@ -44,7 +45,8 @@ describe('concat on mongodb', () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'mediaflow-concat-'));
     const recording = await recordWebmToPipe({ seconds: SECONDS, flashAt: FLASH_AT });
     const chunks = await cutIntoChunks(recording, 10);
-    system = await startSystem({ db: 'mongodb', workers: 1 });
+    // Every upload here fits; three copies of the recording's chunks together do not.
+    system = await startSystem({ db: 'mongodb', workers: 1, env: { UPLOAD_MAX_BYTES: String(UPLOAD_MAX_BYTES) } });
     chunkUris = [];
     for (const [index, chunk] of chunks.entries()) {
       const file = path.join(dir, `chunk-${index}.webm`);
@@ -158,7 +160,7 @@ describe('concat on mongodb', () => {
     expect(audio).toEqual([expect.objectContaining({ codec_name: 'aac', sample_rate: '48000' })]);
   });
 
-  it('refuses another key’s upload among the sources like a missing one, and several sources for compress', async () => {
+  it('refuses another key’s upload among the sources like a missing one, sources above UPLOAD_MAX_BYTES together, and several sources for compress', async () => {
     const alice = system.client.as(TEST_KEYS.alice);
     const bob = system.client.as(TEST_KEYS.bob);
     const file = path.join(dir, 'chunk-0.webm');
@@ -172,6 +174,14 @@ describe('concat on mongodb', () => {
     expect(refused.status).toBe(404);
     expect(refused.body.error.code).toBe('SOURCE_NOT_FOUND');
     expect(refused.body.error.message).toBe(`sources[1] ${alices} does not exist`);
+
+    const tooBig = await system.client.postJson<{ error: { code: string; message: string } }>('/process', {
+      sources: [...chunkUris, ...chunkUris, ...chunkUris],
+      method_name: 'concat',
+    });
+    expect(tooBig.status).toBe(413);
+    expect(tooBig.body.error.code).toBe('PAYLOAD_TOO_LARGE');
+    expect(tooBig.body.error.message).toMatch(/at most 1500000 \(UPLOAD_MAX_BYTES\)/);
 
     const several = await bob.postJson<{ error: { code: string; message: string } }>('/process', {
       sources: [bobs, bobs],
