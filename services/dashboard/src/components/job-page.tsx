@@ -92,17 +92,18 @@ export function JobPage(props: { jobId: string }) {
     api<JobView>(`/status/${props.jobId}`).then(setJob).catch(setError);
   }, [props.jobId]);
 
-  useEffect(
-    () =>
-      subscribe(`/jobs/${props.jobId}/events`, {
-        connected: setLive,
-        snapshot: (jobs) => jobs[0] && setJob(jobs[0]),
-        update: setJob,
-        end: () => setLive(false),
-      }),
+  const loaded = job !== undefined;
+  useEffect(() => {
+    // Only for a job that exists and is the viewer's: a 404 would only be retried.
+    if (!loaded) return undefined;
+    return subscribe(`/jobs/${props.jobId}/events`, {
+      connected: setLive,
+      snapshot: (jobs) => jobs[0] && setJob(jobs[0]),
+      update: setJob,
+      end: () => setLive(false),
+    });
     // A retried job runs again: a new stream follows it.
-    [props.jobId, job?.attempts],
-  );
+  }, [props.jobId, job?.attempts, loaded]);
 
   // Without the stream, poll until the job ends.
   useEffect(() => {
