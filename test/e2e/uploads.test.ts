@@ -383,6 +383,8 @@ describe('presigned multipart and tus uploads on S3', () => {
     expect(reported).toBe(sha256(data));
     expect(source).toMatch(/^s3:\/\/mediaflow-input\/uploads\/tus\/[0-9a-f]{32}$/);
     expect(sha256(await readSource(source))).toBe(sha256(data));
+    // The key is only an id; the (sanitised) name the client gave goes with the object, to name the outputs.
+    expect((await uploadInfo(new S3ObjectStore(s3), parseS3Uri(source)))?.filename).toBe('résumé_clip.mp4');
 
     // Bob sees nothing of it: HEAD, PATCH and DELETE all answer as for an unknown upload.
     for (const method of ['HEAD', 'PATCH', 'DELETE']) {

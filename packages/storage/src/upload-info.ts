@@ -7,6 +7,14 @@ import type { ObjectStore } from './object-store';
 export const OWNER_METADATA_KEY = 'owner';
 /** Object metadata key holding the object's SHA-256, 64 lower-case hex digits. */
 export const SHA256_METADATA_KEY = 'sha256';
+/**
+ * Object metadata key holding the name the client gave the file, percent-encoded
+ * (metadata values are printable ASCII; the name is already sanitised, at most
+ * 200 UTF-8 bytes, so at most 600 characters here). Kept for uploads whose key
+ * does not carry the name (tus: `uploads/tus/<hex>`), so outputs can still be
+ * named after the user's file.
+ */
+export const FILENAME_METADATA_KEY = 'filename';
 /** Where every upload lands in the input bucket; an object here with no owner is nobody's (admin only). */
 export const UPLOADS_PREFIX = 'uploads/';
 
@@ -21,6 +29,33 @@ export interface UploadInfo {
   owner?: string;
   /** SHA-256 of the whole object (hex); absent until the upload completed, or for objects not uploaded through the API. */
   sha256?: string;
+  /** The client's (sanitised) file name, decoded; absent when the key already carries it or none was given. */
+  filename?: string;
+}
+
+/** The metadata entry recording a (sanitised) file name; see {@link FILENAME_METADATA_KEY}. */
+export function filenameMetadata(filename: string): Record<string, string> {
+  return { [FILENAME_METADATA_KEY]: encodeURIComponent(filename) };
+}
+
+function decodeFilename(value: string | undefined): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  try {
+    const decoded = decodeURIComponent(value);
+    // A name is one path segment: anything else was not written by filenameMetadata.
+    return decoded.includes('/') || decoded.includes('\\') ? undefined : decoded;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The name a job's outputs are derived from: the file name recorded with the
+ * upload when there is one (a tus upload's key is only an id), else the
+ * key's last segment.
+ */
+export function sourceFileName(ref: ObjectRef, info: Pick<UploadInfo, 'filename'> | null): string {
+  return info?.filename ?? ref.key.slice(ref.key.lastIndexOf('/') + 1);
 }
 
 /**
@@ -33,11 +68,13 @@ export async function uploadInfo(store: ObjectStore, ref: ObjectRef): Promise<Up
   if (!info) return null;
   const owner = info.metadata?.[OWNER_METADATA_KEY];
   const sha256 = info.metadata?.[SHA256_METADATA_KEY];
+  const filename = decodeFilename(info.metadata?.[FILENAME_METADATA_KEY]);
   return {
     size: info.size,
     contentType: info.contentType,
     ...(owner === undefined || owner === '' ? {} : { owner }),
     ...(sha256 !== undefined && SHA256_PATTERN.test(sha256) ? { sha256 } : {}),
+    ...(filename === undefined ? {} : { filename }),
   };
 }
 

@@ -6,6 +6,7 @@ import { AppError, formatS3Uri } from '@mediaflow/domain';
 import type { AppConfig, Logger, ObjectRef } from '@mediaflow/domain';
 import type { RateLimitStore } from '@mediaflow/repository';
 import {
+  filenameMetadata,
   hashObject,
   LocalDiskObjectStore,
   OWNER_METADATA_KEY,
@@ -159,7 +160,13 @@ export function tusUploads(deps: TusUploadsDeps): RequestHandler {
           deps.logger.warn('tus upload finished with a size other than declared', { key: ref.key, size });
           throw new TusError(500, 'the finished upload does not have its declared size');
         }
-        await deps.store.replaceMetadata(ref, { [OWNER_METADATA_KEY]: owner, [SHA256_METADATA_KEY]: sha256 });
+        // The key is only an id: the client's file name goes with the object, for naming the outputs.
+        const filename = upload.metadata?.filename;
+        await deps.store.replaceMetadata(ref, {
+          [OWNER_METADATA_KEY]: owner,
+          [SHA256_METADATA_KEY]: sha256,
+          ...(filename ? filenameMetadata(filename) : {}),
+        });
         return { headers: { [SOURCE_HEADER]: formatS3Uri(ref), [SHA256_HEADER]: sha256 } };
       },
     });

@@ -12,7 +12,7 @@ import { InProcessJobQueue } from '@mediaflow/queue';
 import type { DeliveryContext, DeliveryOutcome } from '@mediaflow/queue';
 import { createJobRepository } from '@mediaflow/repository';
 import type { JobRepository, RepositoryHandle } from '@mediaflow/repository';
-import { createObjectStore } from '@mediaflow/storage';
+import { createObjectStore, filenameMetadata } from '@mediaflow/storage';
 import type { ObjectStore } from '@mediaflow/storage';
 import { makeTestClip } from '../../../../test/support/media-clips';
 import { createStepExecutors } from '../steps';
@@ -253,6 +253,20 @@ describe('JobRunner (embedded store, local objects, real FFmpeg)', () => {
     expect(stdout.trim().split('\n')).toEqual(['h264', 'aac']);
     expect(await objectText(done.log_path ?? '')).toMatch(/^\$ ffmpeg .*-c:v libx264/m);
   }, 30_000);
+
+  it('names the outputs after the file name a tus upload recorded, not after its id', async () => {
+    const key = 'uploads/tus/0123456789abcdef0123456789abcdef';
+    const { body } = await store.get({ bucket: appConfig.INPUT_BUCKET, key: CLIP_KEY });
+    const bytes = Buffer.concat((await body.toArray()) as Buffer[]);
+    await store.put({ bucket: appConfig.INPUT_BUCKET, key }, bytes, {
+      contentType: 'video/mp4',
+      metadata: filenameMetadata('garden_party.mp4'),
+    });
+    const job = await createJob(key, 'compress', { preset: 'ultrafast' });
+    await expect(runner().handle({ job_id: job.job_id }, delivery().context)).resolves.toBe('done');
+    const done = await stored(job.job_id);
+    expect(done.outputs.map((output) => output.path)).toEqual(['garden_party_compress.mp4', 'ffmpeg.log']);
+  });
 
   it('abandons the attempt without touching the job when another worker has taken it over', async () => {
     const job = await createJob(STALL_KEY);

@@ -33,6 +33,7 @@ import type { AttemptOutcome, AttemptRecorder, JobAttemptMetrics, StepMetrics, T
 import type { ExecutionPlan } from '@mediaflow/operations';
 import type { DeliveryContext, DeliveryOutcome, JobMessage, JobPublisher } from '@mediaflow/queue';
 import type { JobLeases } from '@mediaflow/repository';
+import { sourceFileName, uploadInfo } from '@mediaflow/storage';
 import type { ObjectStore } from '@mediaflow/storage';
 import { jobFolder, objectIn, publishOutputs } from '../artifacts/output-publisher';
 import type { JobFolder } from '../artifacts/output-publisher';
@@ -285,6 +286,8 @@ export class JobRunner {
       const totalSec = probes.reduce((sum, probed) => sum + probed.durationSec, 0);
       const probe: MediaProbe = probes.length > 1 ? { ...firstProbe, durationSec: totalSec } : firstProbe;
       if (probes.length > 1) assertMediaWithinLimits(probe, mediaLimitsFromConfig(config));
+      // Outputs are named after the user's file: a tus upload's key is only an id, its name is in the metadata.
+      const sourceName = sourceFileName(sourceRef, await uploadInfo(this.deps.store, sourceRef));
       // The work directory holds the source and whatever the steps write; the
       // plan writes into `out/`, which mirrors the job's folder.
       const outDir = path.join(workDir, 'out');
@@ -292,7 +295,7 @@ export class JobRunner {
         inputPath,
         ...(several ? { inputs: inputPaths.map((file, index) => ({ path: file, probe: probes[index] })) } : {}),
         workDir: outDir,
-        sourceName: path.posix.basename(sourceRef.key),
+        sourceName,
         defaults: { whisperModel: config.WHISPER_MODEL },
       });
       // What the outputs leave out of the source (a subtitle track the target
