@@ -172,6 +172,7 @@ export function accountRouteSpecs(
           401,
           [403, 'FORBIDDEN: needs an access token; or ACCOUNTS_DISABLED.'],
           [409, 'API_KEY_LIMIT: the person has the most keys allowed.'],
+          413,
           415,
           503,
         ),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ResponseSpec, RouteSpec } from './route-spec';
+import type { RawContent, ResponseSpec, RouteSpec } from './route-spec';
 import { jobIdParamsSchema, responseComponents } from './schemas';
 
 /** The live-event routes' schemas and specs (Server-Sent Events); listed in apiRoutes (routes.ts). */
@@ -33,7 +33,27 @@ export const eventsTokenSchema = z.object({
 });
 responseComponents.add(eventsTokenSchema, { id: 'EventsToken' });
 
-const eventStream = { 'text/event-stream': { schema: { type: 'string' } } } as const;
+/**
+ * One event of the stream, as OpenAPI describes `text/event-stream` (3.2's
+ * itemSchema; 3.0 and 3.1 tools such as schemathesis read `schema` as the
+ * per-event schema): the fields an SSE parser yields, comments left out.
+ * `data` is JSON text: the job's status view, or `{ "jobs": [...] }` for the
+ * snapshot of GET /events.
+ */
+const eventStream: RawContent = {
+  'text/event-stream': {
+    schema: {
+      type: 'object',
+      required: ['data'],
+      properties: {
+        event: { type: 'string', enum: ['snapshot', 'update', 'end'] },
+        data: { type: 'string', contentMediaType: 'application/json' },
+        id: { type: 'string' },
+        retry: { type: 'integer', minimum: 0 },
+      },
+    },
+  },
+};
 
 const STREAM_HEADERS = {
   'Cache-Control': { description: '`no-cache, no-transform`.', schema: { type: 'string' } },
