@@ -8,6 +8,7 @@ import type { Infrastructure } from '@mediaflow/runtime';
 import { createApp } from '../../services/api/src/app';
 import { hashApiKey, parseApiKeys } from '../../services/api/src/auth/api-keys';
 import { listen } from '../../services/api/src/server';
+import { dropDynamoTables } from '../support/dynamo-tables';
 import { launchChromium } from '../support/browser-player';
 import { TEST_KEYS } from '../support/system';
 
@@ -222,6 +223,11 @@ const databases: [string, NodeJS.ProcessEnv][] = [
   ['mongodb', { DB_BACKEND: 'mongodb', MONGO_JOBS_COLLECTION: unique('jobs_accounts') }],
   ['dynamodb', { DB_BACKEND: 'dynamodb', DATABASE_COMPAT: 'none', DYNAMODB_TABLE: unique('mediaflow-accounts-e2e') }],
 ];
+
+// DynamoDB Local starves its index builds when too many tables with time to live remain (see dropDynamoTables).
+afterAll(async () => {
+  for (const [, database] of databases) await dropDynamoTables(database.DYNAMODB_TABLE);
+});
 
 describe.each(databases)('accounts on %s', (_name, database) => {
   let api: RunningApi;

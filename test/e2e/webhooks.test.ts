@@ -9,6 +9,7 @@ import { createLogger } from '@mediaflow/domain';
 import { Worker } from '@mediaflow/worker';
 import { ApiClient } from '../support/api-client';
 import { makeClip } from '../support/media-fixtures';
+import { dropDynamoTables } from '../support/dynamo-tables';
 import { startInProcessApi } from '../support/in-process-api';
 import type { InProcessApi } from '../support/in-process-api';
 import { TEST_KEYS } from '../support/system';
@@ -117,8 +118,9 @@ describe('webhooks', () => {
 
   beforeAll(async () => receiver.start());
   afterAll(async () => {
-    await Promise.all(running.splice(0).map(async (api) => api.close()));
+    await Promise.all(running.splice(0).map(async (api) => api.close({ keepTables: true })));
     await receiver.close();
+    for (const [, database] of databases) await dropDynamoTables(database.DYNAMODB_TABLE);
   });
 
   async function start(env: NodeJS.ProcessEnv): Promise<InProcessApi> {
@@ -129,7 +131,8 @@ describe('webhooks', () => {
 
   async function stop(api: InProcessApi): Promise<void> {
     running.splice(running.indexOf(api), 1);
-    await api.close();
+    // A restart on the same tables may follow; afterAll deletes them.
+    await api.close({ keepTables: true });
   }
 
   // The same on both databases: MongoDB (FerretDB) and DynamoDB (DynamoDB Local).

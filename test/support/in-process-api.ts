@@ -9,6 +9,7 @@ import type { Infrastructure } from '@mediaflow/runtime';
 import { createApp } from '../../services/api/src/app';
 import { hashApiKey, parseApiKeys } from '../../services/api/src/auth/api-keys';
 import { listen } from '../../services/api/src/server';
+import { dropDynamoTables } from './dynamo-tables';
 import { TEST_KEYS } from './system';
 
 /**
@@ -21,7 +22,8 @@ export interface InProcessApi {
   base: string;
   config: AppConfig;
   infrastructure: Infrastructure;
-  close(): Promise<void>;
+  /** Stops it; on DynamoDB also deletes its tables, unless `keepTables` (a restart on the same tables follows). */
+  close(options?: { keepTables?: boolean }): Promise<void>;
 }
 
 /** A signing secret for tests that also mint tokens themselves (expired ones, say). */
@@ -63,9 +65,11 @@ export async function startInProcessApi(env: NodeJS.ProcessEnv): Promise<InProce
     base: `http://127.0.0.1:${server.port}`,
     config,
     infrastructure,
-    close: async () => {
+    close: async (options = {}) => {
       await server.close();
       await infrastructure.close();
+      // DynamoDB Local starves its index builds when too many tables with time to live remain (see dropDynamoTables).
+      if (config.DB_BACKEND === 'dynamodb' && !options.keepTables) await dropDynamoTables(config.DYNAMODB_TABLE);
       if (dataDir !== undefined) await rm(dataDir, { recursive: true, force: true });
     },
   };

@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { dropDynamoTables } from './dynamo-tables';
 import { ApiClient } from './api-client';
 import { freePort, startService, waitFor } from './processes';
 import type { ServiceProcess } from './processes';
@@ -145,6 +146,8 @@ export async function startSystem(options: {
     logs,
     stop: async () => {
       await Promise.all([api, ...workers].map(async (service) => service.stop()));
+      // DynamoDB Local starves its index builds when too many tables with time to live remain (see dropDynamoTables).
+      if (env.DB_BACKEND === 'dynamodb') await dropDynamoTables(env.DYNAMODB_TABLE);
     },
   };
 }
