@@ -17,6 +17,8 @@ export type MongoRateLimitStoreOptions = {
   dbName: string;
   /** The buckets' own collection; the factory names it `<jobs collection>_rate_limits`. */
   collection: string;
+  /** How long one take may keep losing races before DATABASE_ERROR, ms (default RATE_LIMIT_DEADLINE_MS, 2 s). */
+  deadlineMs?: number;
 } & MongoConnection;
 
 /**
@@ -133,9 +135,11 @@ export class MongoRateLimitStore extends RateLimitStore {
   private readonly hints: Collection<BucketHint>;
   private readonly remembered = new Map<string, Remembered>();
   private lastPurge = 0;
+  private readonly deadlineMs: number | undefined;
 
   constructor(options: MongoRateLimitStoreOptions) {
     super();
+    this.deadlineMs = options.deadlineMs;
     const connection = mongoClientFor(options);
     this.client = connection.client;
     this.ownsClient = connection.owned;
@@ -159,30 +163,34 @@ export class MongoRateLimitStore extends RateLimitStore {
   async takeUpTo(request: RateLimitPartialRequest): Promise<RateLimitGrant> {
     const bucket = bucketHash(request.key);
     return guarded('rate limit', async () =>
-      takeOptimistically(request, async (cost, unit) => {
-        const readAt = performance.now();
-        const latest = await this.newest(bucket);
-        const nowMs = request.now.getTime();
-        const outcome = gcraTake(latest ? tatOfEntry(latest, request) : undefined, nowMs, request, cost, unit);
-        const { tat, ...grant } = outcome;
-        if (grant.granted === 0 || tat === undefined) return grant;
-        if (performance.now() - readAt > STALE_READ_MS) return 'conflict';
-        const entry = this.entry(bucket, (latest?.version ?? 0) + 1, latest?.token ?? null, tat, nowMs, request);
-        try {
-          await this.entries.insertOne(entry);
-        } catch (error) {
-          // Someone else wrote this version: the next round starts from it.
-          if (isDuplicateKey(error)) return this.conflict(bucket, entry.version);
-          throw error;
-        }
-        if (!(await this.verify(entry))) {
-          await this.entries.deleteOne({ _id: entry._id, token: entry.token });
-          return 'conflict';
-        }
-        this.remember(bucket, entry.version, entry.version === 1 ? 1 : undefined);
-        await this.housekeeping(entry);
-        return grant;
-      }),
+      takeOptimistically(
+        request,
+        async (cost, unit) => {
+          const readAt = performance.now();
+          const latest = await this.newest(bucket);
+          const nowMs = request.now.getTime();
+          const outcome = gcraTake(latest ? tatOfEntry(latest, request) : undefined, nowMs, request, cost, unit);
+          const { tat, ...grant } = outcome;
+          if (grant.granted === 0 || tat === undefined) return grant;
+          if (performance.now() - readAt > STALE_READ_MS) return 'conflict';
+          const entry = this.entry(bucket, (latest?.version ?? 0) + 1, latest?.token ?? null, tat, nowMs, request);
+          try {
+            await this.entries.insertOne(entry);
+          } catch (error) {
+            // Someone else wrote this version: the next round starts from it.
+            if (isDuplicateKey(error)) return this.conflict(bucket, entry.version);
+            throw error;
+          }
+          if (!(await this.verify(entry))) {
+            await this.entries.deleteOne({ _id: entry._id, token: entry.token });
+            return 'conflict';
+          }
+          this.remember(bucket, entry.version, entry.version === 1 ? 1 : undefined);
+          await this.housekeeping(entry);
+          return grant;
+        },
+        this.deadlineMs,
+      ),
     );
   }
 
