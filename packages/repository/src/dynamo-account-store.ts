@@ -1,5 +1,4 @@
 import type { CreateTableCommandInput, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DescribeTimeToLiveCommand, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
   DynamoDBDocumentClient,
@@ -18,7 +17,7 @@ import type {
   SignInFailures,
   UserAccount,
 } from './account-store';
-import { createTable, describeTable, errorName, isReady, waitUntilReady } from './dynamo-table-admin';
+import { createTable, describeTable, enableTimeToLive, errorName, isReady, waitUntilReady } from './dynamo-table-admin';
 import { schemaMissing } from './schema';
 
 export interface DynamoAccountStoreOptions {
@@ -76,7 +75,8 @@ export class DynamoAccountStore extends AccountStore {
         await createTable(this.client, tableDefinition(this.tableName));
       }
       await waitUntilReady(this.client, this.tableName, TABLE_READY_TIMEOUT_MS);
-      await enableTimeToLive(this.client, this.tableName);
+      // Lets DynamoDB delete expired sessions, tokens and failures.
+      await enableTimeToLive(this.client, this.tableName, ACCOUNT_TABLE.timeToLiveAttribute);
     });
   }
 
@@ -419,26 +419,6 @@ function tableDefinition(tableName: string): CreateTableCommandInput {
       { AttributeName: 'sk', KeyType: 'RANGE' },
     ],
   };
-}
-
-/** Lets DynamoDB delete expired sessions, tokens and failures; a server without TTL (dynalite) keeps them. */
-async function enableTimeToLive(client: DynamoDBClient, tableName: string): Promise<void> {
-  try {
-    const described = await client.send(new DescribeTimeToLiveCommand({ TableName: tableName }));
-    const status = described.TimeToLiveDescription?.TimeToLiveStatus;
-    if (status !== undefined && status !== 'DISABLED') return;
-    await client.send(
-      new UpdateTimeToLiveCommand({
-        TableName: tableName,
-        TimeToLiveSpecification: { Enabled: true, AttributeName: ACCOUNT_TABLE.timeToLiveAttribute },
-      }),
-    );
-  } catch (error) {
-    const name = errorName(error);
-    if (name === 'UnknownOperationException') return;
-    if (name === 'ValidationException' && error instanceof Error && /already enabled/i.test(error.message)) return;
-    throw error;
-  }
 }
 
 const userKey = (userId: string): string => `user#${userId}`;

@@ -1,4 +1,4 @@
-import { DescribeTimeToLiveCommand, UpdateTableCommand, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import { UpdateTableCommand } from '@aws-sdk/client-dynamodb';
 import type {
   AttributeDefinition,
   CreateTableCommandInput,
@@ -11,6 +11,7 @@ import { AppError } from '@mediaflow/domain';
 import {
   createTable,
   describeTable,
+  enableTimeToLive,
   errorName,
   indexNames,
   isReady,
@@ -152,7 +153,8 @@ async function ensureTable(client: DynamoDBClient, tableName: string, rebuild: b
   if (stillMissing.length > 0) {
     throw new AppError('DATABASE_ERROR', `table ${tableName} exists without the indexes ${stillMissing.join(', ')}`);
   }
-  await enableTimeToLive(client, tableName);
+  // Lets DynamoDB delete expired idempotency reservations and idle rate-limit buckets.
+  await enableTimeToLive(client, tableName, JOB_TABLE.timeToLiveAttribute);
 }
 
 /**
@@ -241,32 +243,6 @@ function provisionedLike(table: TableDescription): Pick<GlobalSecondaryIndex, 'P
   const write = table.ProvisionedThroughput?.WriteCapacityUnits ?? 0;
   if (read < 1 || write < 1) return {};
   return { ProvisionedThroughput: { ReadCapacityUnits: read, WriteCapacityUnits: write } };
-}
-
-/**
- * Lets DynamoDB delete expired idempotency reservations and idle rate-limit
- * buckets. Readers check the expiry themselves, since deletion may lag by days, so a server without
- * time-to-live (dynalite) only keeps expired reservations around longer.
- */
-async function enableTimeToLive(client: DynamoDBClient, tableName: string): Promise<void> {
-  try {
-    const described = await client.send(new DescribeTimeToLiveCommand({ TableName: tableName }));
-    const status = described.TimeToLiveDescription?.TimeToLiveStatus;
-    // Enabled (maybe on an attribute an operator chose), or in transition: leave it be.
-    if (status !== undefined && status !== 'DISABLED') return;
-    await client.send(
-      new UpdateTimeToLiveCommand({
-        TableName: tableName,
-        TimeToLiveSpecification: { Enabled: true, AttributeName: JOB_TABLE.timeToLiveAttribute },
-      }),
-    );
-  } catch (error) {
-    const name = errorName(error);
-    if (name === 'UnknownOperationException') return;
-    // Another process enabled it between our describe and update.
-    if (name === 'ValidationException' && error instanceof Error && /already enabled/i.test(error.message)) return;
-    throw error;
-  }
 }
 
 export function tableDefinition(tableName: string): CreateTableCommandInput {

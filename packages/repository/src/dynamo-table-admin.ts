@@ -3,7 +3,9 @@ import {
   CreateTableCommand,
   DeleteTableCommand,
   DescribeTableCommand,
+  DescribeTimeToLiveCommand,
   ScanCommand,
+  UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import type {
   AttributeValue,
@@ -135,4 +137,33 @@ export function errorName(error: unknown): string | undefined {
 
 export async function pause(ms: number): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Turns on DynamoDB's time to live for `attribute` (epoch seconds), so expired
+ * items are deleted by the server. Readers check expiry themselves, since
+ * deletion may lag by days; a server without time to live (dynalite) only
+ * keeps expired items around longer.
+ *
+ * @throws the SDK's error for anything but "unsupported" or "already enabled".
+ */
+export async function enableTimeToLive(client: DynamoDBClient, tableName: string, attribute: string): Promise<void> {
+  try {
+    const described = await client.send(new DescribeTimeToLiveCommand({ TableName: tableName }));
+    const status = described.TimeToLiveDescription?.TimeToLiveStatus;
+    // Enabled (maybe on an attribute an operator chose), or in transition: leave it be.
+    if (status !== undefined && status !== 'DISABLED') return;
+    await client.send(
+      new UpdateTimeToLiveCommand({
+        TableName: tableName,
+        TimeToLiveSpecification: { Enabled: true, AttributeName: attribute },
+      }),
+    );
+  } catch (error) {
+    const name = errorName(error);
+    if (name === 'UnknownOperationException') return;
+    // Another process enabled it between our describe and update.
+    if (name === 'ValidationException' && error instanceof Error && /already enabled/i.test(error.message)) return;
+    throw error;
+  }
 }
