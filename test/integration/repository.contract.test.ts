@@ -2260,6 +2260,108 @@ describe('MongoDB records stored before active_owner', () => {
 });
 
 /**
+ * FerretDB v1 writes an update back as the whole document it read, so a
+ * progress write that read the job just before a cancel was stored drops
+ * `cancel_requested` again. The race itself takes a moment of load to hit, so
+ * the lost update is made here with a raw write; what is tested is that the
+ * repository still stops the worker and lets it acknowledge the cancel.
+ */
+describe('MongoDB (ferretdb-v1) cancel requests overwritten by a concurrent write', () => {
+  const collection = uniqueName('jobs');
+  const admin = new MongoClient(MONGO_URL, { serverSelectionTimeoutMS: 5000 });
+  const repository = new MongoJobRepository({ url: MONGO_URL, dbName: MONGO_DB, collection, compat: 'ferretdb-v1' });
+  const loseCancelFlag = async (jobId: string): Promise<void> => {
+    await admin
+      .db(MONGO_DB)
+      .collection<{ _id: string }>(collection)
+      .updateOne({ _id: jobId }, { $unset: { cancel_requested: '' } });
+  };
+  async function running(workerId: string, now: Date): Promise<Job> {
+    const job = await repository.create(newJob());
+    const claimedJob = await repository.claim({ jobId: job.job_id, workerId, now, leaseMs: LEASE_MS });
+    if (!claimedJob) throw new Error('setup claim failed');
+    return claimedJob;
+  }
+
+  beforeAll(async () => {
+    await admin.connect();
+    await repository.init();
+  });
+  afterAll(async () => {
+    await repository.close();
+    await dropMongoCollections(admin, collection);
+    await admin.close();
+  });
+
+  it('refuses the worker’s progress and completion, restores the flag, and lets the worker acknowledge', async () => {
+    const now = new Date();
+    const job = await running('worker-a', now);
+    await expect(repository.requestCancel(job.job_id, at(now, 1000))).resolves.toMatchObject({
+      cancel_requested: true,
+    });
+    await loseCancelFlag(job.job_id);
+    await expect(repository.get(job.job_id)).resolves.not.toHaveProperty('cancel_requested');
+
+    await expect(
+      repository.updateProgress(job.job_id, 'worker-a', { progress: 50, leaseExpiresAt: at(now, LEASE_MS) }),
+    ).resolves.toBe(false);
+    // The worker asks why it was refused: cancelled, not taken over.
+    await expect(repository.get(job.job_id)).resolves.toMatchObject({
+      status: 'processing',
+      cancel_requested: true,
+      updated_at: at(now, 1000).toISOString(),
+    });
+    await loseCancelFlag(job.job_id);
+    await expect(
+      repository.complete(job.job_id, 'worker-a', { now: at(now, 3000), outputs: [], output_path: 's3://out/x.mp4' }),
+    ).resolves.toBe(false);
+    await loseCancelFlag(job.job_id);
+    // A release after a cancel ends the job instead of queueing it again.
+    await expect(repository.release(job.job_id, 'worker-a', at(now, 4000), 'shutting down')).resolves.toBe(true);
+    await expect(repository.get(job.job_id)).resolves.toMatchObject({ status: 'cancelled' });
+  });
+
+  it('stops a queued job whose cancel a concurrent claim overwrote', async () => {
+    const now = new Date();
+    const job = await repository.create(newJob());
+    await expect(repository.requestCancel(job.job_id, now)).resolves.toMatchObject({ status: 'cancelled' });
+    // What the lost update leaves: the claim's whole document, processing for worker-a.
+    await admin
+      .db(MONGO_DB)
+      .collection<{ _id: string }>(collection)
+      .updateOne(
+        { _id: job.job_id },
+        {
+          $set: { status: 'processing', worker_id: 'worker-a', lease_expires_at: at(now, LEASE_MS).toISOString() },
+          $unset: { completed_at: '' },
+        },
+      );
+    await expect(
+      repository.updateProgress(job.job_id, 'worker-a', { progress: 10, leaseExpiresAt: at(now, LEASE_MS) }),
+    ).resolves.toBe(false);
+    await expect(repository.markCancelled(job.job_id, 'worker-a', at(now, 2000))).resolves.toBe(true);
+    await expect(repository.get(job.job_id)).resolves.toMatchObject({ status: 'cancelled' });
+  });
+
+  it('forgets the cancel when the job is retried, so the new run is not stopped', async () => {
+    const now = new Date();
+    const job = await running('worker-a', now);
+    await repository.requestCancel(job.job_id, at(now, 1000));
+    await expect(repository.markCancelled(job.job_id, 'worker-a', at(now, 2000))).resolves.toBe(true);
+    await expect(repository.requeue(job.job_id, at(now, 3000), 'retried')).resolves.toMatchObject({ status: 'queued' });
+    await expect(
+      repository.claim({ jobId: job.job_id, workerId: 'worker-b', now: at(now, 4000), leaseMs: LEASE_MS }),
+    ).resolves.toMatchObject({ status: 'processing' });
+    await expect(
+      repository.updateProgress(job.job_id, 'worker-b', { progress: 40, leaseExpiresAt: at(now, LEASE_MS) }),
+    ).resolves.toBe(true);
+    await expect(
+      repository.complete(job.job_id, 'worker-b', { now: at(now, 5000), outputs: [], output_path: 's3://out/x.mp4' }),
+    ).resolves.toBe(true);
+  });
+});
+
+/**
  * DATABASE_COMPAT=none is for real MongoDB: its init() creates every index in
  * one createIndexes, with partial and TTL options, which FerretDB v1 refuses
  * (238 NotImplemented), and its claims rely on an atomic conditional update,

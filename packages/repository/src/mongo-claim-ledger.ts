@@ -12,6 +12,14 @@ interface ClaimEntry {
   claimed_at: string;
 }
 
+/** A cancel request kept apart from the job record, which FerretDB v1 may overwrite; see recordCancel(). */
+interface CancelEntry {
+  /** cancelId(): one per job; requeue() removes it. */
+  _id: string;
+  job_id: string;
+  requested_at: string;
+}
+
 export interface Reservation {
   jobId: string;
   /** The attempt count the job record showed when the claimer read it. */
@@ -39,12 +47,15 @@ const DUPLICATE_KEY = 11000;
  */
 export class ClaimLedger {
   private readonly entries: Collection<ClaimEntry>;
+  private readonly cancels: Collection<CancelEntry>;
 
   constructor(
     private readonly db: Db,
     private readonly name: string,
   ) {
     this.entries = db.collection<ClaimEntry>(name);
+    // Same collection: cancel entries have keys of their own (cancelId) that no claim entry can take.
+    this.cancels = db.collection<CancelEntry>(name);
   }
 
   get collectionName(): string {
@@ -100,6 +111,38 @@ export class ClaimLedger {
   async forfeit(jobId: string, generation: number, attempt: number): Promise<void> {
     await this.entries.deleteOne({ _id: entryId(jobId, generation, attempt) });
   }
+
+  /**
+   * Records that a client asked to cancel the job. FerretDB v1 writes an
+   * update back as the whole document it read, so a worker's progress write
+   * that read the job just before `cancel_requested` was stored puts it back
+   * without the flag, and the job would run to completion although the cancel
+   * was accepted. An insert cannot be overwritten that way; the repository
+   * checks this entry before every worker write that a cancel must stop.
+   * Recording twice keeps the first request.
+   */
+  async recordCancel(jobId: string, now: Date): Promise<void> {
+    try {
+      await this.cancels.insertOne({ _id: cancelId(jobId), job_id: jobId, requested_at: now.toISOString() });
+    } catch (error) {
+      if (!isDuplicateKey(error)) throw error;
+    }
+  }
+
+  /** When a cancel of the job was recorded (ISO 8601), or undefined. */
+  async cancelRequestedAt(jobId: string): Promise<string | undefined> {
+    return (await this.cancels.findOne({ _id: cancelId(jobId) }))?.requested_at;
+  }
+
+  /** Forgets a cancel request: the job starts a new life (requeue) that it must not stop. */
+  async clearCancel(jobId: string): Promise<void> {
+    await this.cancels.deleteOne({ _id: cancelId(jobId) });
+  }
+}
+
+/** `#` never occurs in a job id (a UUID), and claim keys always end in an attempt number. */
+function cancelId(jobId: string): string {
+  return `${jobId}#cancel`;
 }
 
 /**

@@ -104,10 +104,12 @@ const OPTIONAL_ON_FERRETDB = new Set(['by_purge']);
  *
  * FerretDB v1 also writes an update back as the whole document it read, so
  * there a cancel (requestCancel) racing another write to the same job can be
- * lost or can lose: a progress update read just before the cancel request
- * was stored puts the job back without `cancel_requested`, and a claim read
- * just before a queued job was cancelled puts it back to `processing`. The
- * windows are a few milliseconds; the client can simply cancel again. On
+ * overwritten: a progress update read just before the cancel request was
+ * stored puts the job back without `cancel_requested`, and a claim read just
+ * before a queued job was cancelled puts it back to `processing`. So in that
+ * mode a cancel is also recorded in the ledger, which every progress write,
+ * completion and release checks first (see cancelRecorded). What remains is
+ * the few milliseconds between a completion's check and its write. On
  * MongoDB each of these updates is atomic and no such race exists.
  */
 export class MongoJobRepository extends JobRepository {
@@ -286,10 +288,12 @@ export class MongoJobRepository extends JobRepository {
   }
 
   async updateProgress(jobId: string, workerId: string, update: ProgressUpdate): Promise<boolean> {
+    if (await this.cancelRecorded(jobId)) return false;
     return this.updateWhere(jobId, transitions.updateProgress(workerId, update), 'progress update');
   }
 
   async complete(jobId: string, workerId: string, update: CompletionUpdate): Promise<boolean> {
+    if (await this.cancelRecorded(jobId)) return false;
     return this.updateWhere(jobId, transitions.complete(workerId, update), 'completion');
   }
 
@@ -298,7 +302,12 @@ export class MongoJobRepository extends JobRepository {
   }
 
   async release(jobId: string, workerId: string, now: Date, note: string, retryAt?: Date): Promise<boolean> {
-    if (await this.updateWhere(jobId, transitions.release(workerId, now, note, retryAt), 'release')) return true;
+    if (
+      !(await this.cancelRecorded(jobId)) &&
+      (await this.updateWhere(jobId, transitions.release(workerId, now, note, retryAt), 'release'))
+    ) {
+      return true;
+    }
     // A cancel was requested: the job is handed back for good.
     return this.updateWhere(jobId, transitions.cancelOnRelease(workerId, now, note), 'release');
   }
@@ -336,6 +345,13 @@ export class MongoJobRepository extends JobRepository {
   }
 
   async requestCancel(jobId: string, now: Date): Promise<Job | null> {
+    const claims = this.claims;
+    if (claims) {
+      // FerretDB v1: recorded where no concurrent update can overwrite it (see ClaimLedger.recordCancel).
+      const job = await this.get(jobId);
+      if (!job || isTerminal(job.status)) return job;
+      await guarded('cancellation', async () => claims.recordCancel(jobId, now));
+    }
     // Read, then write conditionally on what was read; when the job moved on in between, look again.
     for (let round = 0; round < MAX_ROUNDS; round += 1) {
       const job = await this.get(jobId);
@@ -355,6 +371,9 @@ export class MongoJobRepository extends JobRepository {
     // Read first for the owner, which the job becomes active for again; an owner never changes.
     const current = await this.get(jobId);
     if (!current || (current.status !== 'failed' && current.status !== 'cancelled')) return null;
+    // The cancel that ended the last life must not stop the next one.
+    const claims = this.claims;
+    if (claims) await guarded('requeue', async () => claims.clearCancel(jobId));
     // Attempts start at 0 again; the claim ledger keys this new life apart from the last.
     return this.findAndUpdate(jobId, transitions.requeue(current, now, note), 'requeue', undefined, {
       $inc: { claim_generation: 1 },
@@ -496,6 +515,28 @@ export class MongoJobRepository extends JobRepository {
 
   private async read(jobId: string): Promise<JobDocument | null> {
     return guarded('read', async () => this.jobs.findOne({ _id: jobId }));
+  }
+
+  /**
+   * FerretDB v1 only: whether a cancel of the job was recorded in the ledger.
+   * When the job record has lost `cancel_requested` to a concurrent write,
+   * it is put back (with the time of the request), so the worker that is
+   * refused here learns from get() that the job was cancelled rather than
+   * taken over, and can acknowledge it (markCancelled needs the flag).
+   * Always false on real MongoDB, where the record's own flag is reliable.
+   */
+  private async cancelRecorded(jobId: string): Promise<boolean> {
+    const claims = this.claims;
+    if (!claims) return false;
+    const requestedAt = await guarded('cancel check', async () => claims.cancelRequestedAt(jobId));
+    if (requestedAt === undefined) return false;
+    const repair = transitions.requestCancel(new Date(requestedAt));
+    await this.updateWhere(
+      jobId,
+      { ...repair, condition: { and: [repair.condition, transitions.NO_CANCEL_REQUESTED] } },
+      'cancel repair',
+    );
+    return true;
   }
 
   /** Runs a transition; whether its condition held. */
