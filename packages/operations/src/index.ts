@@ -9,5 +9,5 @@ export { compressParams } from './compress';
 export { concatParams } from './concat';
 export { resizeParams } from './resize';
 export { transcribeParams } from './transcribe';
-export { STEP_IO, validateStepChain } from './step-chain';
+export { STEP_IO, stepCost, validateStepChain } from './step-chain';
 export type { StepIo } from './step-chain';

@@ -14,6 +14,11 @@ export interface StepIo {
   accepts: readonly OutputKind[];
   /** The kind of the primary output for these (normalised) fields. */
   primaryKind: (operation: OperationSpec) => OutputKind;
+  /**
+   * Expected cost per second of media, relative to the others (a stream copy
+   * is about 1): a multi-step job's progress and ETA weight its steps by it.
+   */
+  cost: number;
 }
 
 const MEDIA = ['video', 'audio'] as const;
@@ -25,21 +30,26 @@ const always =
 
 /** Every registered operation's I/O; keyed by OperationName so a new operation must add its line. */
 export const STEP_IO: Record<OperationName, StepIo> = {
-  compress: { accepts: VIDEO, primaryKind: always('video') },
-  extract_audio: { accepts: MEDIA, primaryKind: always('audio') },
-  resize: { accepts: VIDEO, primaryKind: always('video') },
-  convert_format: { accepts: MEDIA, primaryKind: always('video') },
-  grayscale: { accepts: VIDEO, primaryKind: always('video') },
-  transcribe: { accepts: MEDIA, primaryKind: always('srt') },
-  adaptive_stream: { accepts: VIDEO, primaryKind: always('hls') },
-  thumbnails: { accepts: VIDEO, primaryKind: always('thumbnail') },
-  storyboard: { accepts: VIDEO, primaryKind: always('storyboard') },
-  probe: { accepts: MEDIA, primaryKind: always('json') },
-  concat: { accepts: MEDIA, primaryKind: always('video') },
+  compress: { accepts: VIDEO, primaryKind: always('video'), cost: 3 },
+  extract_audio: { accepts: MEDIA, primaryKind: always('audio'), cost: 0.5 },
+  resize: { accepts: VIDEO, primaryKind: always('video'), cost: 2 },
+  convert_format: { accepts: MEDIA, primaryKind: always('video'), cost: 2 },
+  grayscale: { accepts: VIDEO, primaryKind: always('video'), cost: 2 },
+  transcribe: { accepts: MEDIA, primaryKind: always('srt'), cost: 4 },
+  adaptive_stream: { accepts: VIDEO, primaryKind: always('hls'), cost: 6 },
+  thumbnails: { accepts: VIDEO, primaryKind: always('thumbnail'), cost: 0.5 },
+  storyboard: { accepts: VIDEO, primaryKind: always('storyboard'), cost: 1 },
+  probe: { accepts: MEDIA, primaryKind: always('json'), cost: 0.1 },
+  concat: { accepts: MEDIA, primaryKind: always('video'), cost: 1.5 },
 };
 
 function ioOf(name: string): StepIo | undefined {
   return (STEP_IO as Record<string, StepIo | undefined>)[name];
+}
+
+/** A step's weight in a multi-step job's progress (see StepIo.cost); 1 for an operation not listed. */
+export function stepCost(name: string): number {
+  return ioOf(name)?.cost ?? 1;
 }
 
 /**
