@@ -92,5 +92,7 @@ export const submitJobSchema = z.strictObject({
   output_format: z.string().min(1).max(16).optional(),
   params: z.record(z.string(), z.unknown()).optional(),
   steps: z.array(submitStepSchema).min(1).max(MAX_JOB_STEPS).optional(),
+  /** A named chain of steps (see JOB_PRESETS in @mediaflow/operations), instead of `method_name` or `steps`. */
+  preset: z.string().min(1).max(64).optional(),
 });
 export type SubmitJobRequest = z.infer<typeof submitJobSchema>;

@@ -103,3 +103,30 @@ describe('multi-step submissions', () => {
     for (const operation of OPERATIONS) expect(STEP_IO[operation.name]).toBeDefined();
   });
 });
+
+describe('the meeting_recording preset', () => {
+  const sources = [SOURCE, 's3://mediaflow-input/uploads/a/clip2.webm'];
+
+  it('is concat to MP4, then transcribe with soft subtitles, taking language and model', () => {
+    const result = validateSubmission(
+      { sources, preset: 'meeting_recording', params: { language: 'en', model: 'tiny.en' } },
+      BUCKETS,
+    );
+    expect(result.steps?.map((step) => [step.method_name, step.output_format])).toEqual([
+      ['concat', 'mp4'],
+      ['transcribe', 'srt'],
+    ]);
+    expect(result.steps?.[1]?.params).toMatchObject({ language: 'en', model: 'tiny.en', embed_subtitles: true });
+  });
+
+  it('refuses an unknown preset, steps beside it, and other params', () => {
+    expect(errorOf({ sources, preset: 'podcast' }).message).toContain('unknown preset');
+    expect(errorOf({ sources, preset: 'meeting_recording', steps: [{ method_name: 'compress' }] }).code).toBe(
+      'VALIDATION_FAILED',
+    );
+    expect(errorOf({ sources, preset: 'meeting_recording', params: { crf: 20 } }).details).toEqual([
+      { path: 'params.crf', message: 'not a preset param' },
+    ]);
+    expect(errorOf({ sources, preset: 'meeting_recording', method_name: 'compress' }).code).toBe('VALIDATION_FAILED');
+  });
+});

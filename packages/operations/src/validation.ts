@@ -47,8 +47,9 @@ export function validateSubmission(
       details: issuesToDetails(envelope.error.issues),
     });
   }
-  const { source, sources, method_name, output_format, params, steps } = envelope.data;
-  const requested = requestedSteps(method_name, output_format, params, steps);
+  const { source, sources, method_name, output_format, params, preset } = envelope.data;
+  const steps = preset === undefined ? envelope.data.steps : presetSteps(preset, envelope.data.steps, params);
+  const requested = requestedSteps(method_name, output_format, preset === undefined ? params : undefined, steps);
   const definitions = requested.map((step, index) =>
     definitionOf(step.method_name, steps === undefined ? '' : `steps[${index}]: `),
   );
@@ -94,6 +95,57 @@ export function validateSubmission(
     operation: operations[0],
     ...(steps === undefined ? {} : { steps: operations }),
   };
+}
+
+/**
+ * Named chains of steps a body may ask for with `preset`. `params` of such a
+ * body go to every step whose schema has them (only `language` and `model`
+ * are accepted).
+ */
+export const JOB_PRESETS: Record<string, readonly RequestedStep[]> = {
+  /**
+   * A meeting recording (MediaRecorder WebM chunks, or recordings to join):
+   * one H.264/AAC MP4 with faststart, a real duration and seek index, then
+   * the speech transcribed into SRT, WebVTT and JSON and muxed into a copy of
+   * that MP4 as a soft (mov_text) subtitle track.
+   */
+  meeting_recording: [
+    { method_name: 'concat', output_format: 'mp4' },
+    { method_name: 'transcribe', params: { embed_subtitles: true } },
+  ],
+};
+
+const PRESET_PARAMS = ['language', 'model'];
+
+/**
+ * The steps a preset names, with the body's `params` (language, model) given to its transcribe step.
+ * @throws AppError VALIDATION_FAILED for an unknown preset, `steps` given too, or other params.
+ */
+function presetSteps(
+  preset: string,
+  steps: RequestedStep[] | undefined,
+  params: Record<string, unknown> | undefined,
+): RequestedStep[] {
+  const chain = Object.hasOwn(JOB_PRESETS, preset) ? JOB_PRESETS[preset] : undefined;
+  if (!chain) {
+    throw new AppError('VALIDATION_FAILED', `unknown preset "${preset}"`, {
+      details: [{ path: 'preset', message: `one of ${Object.keys(JOB_PRESETS).join(', ')}` }],
+    });
+  }
+  if (steps !== undefined) {
+    throw new AppError('VALIDATION_FAILED', 'give either `preset` or `steps`, not both', {
+      details: [{ path: 'steps', message: 'not allowed together with preset' }],
+    });
+  }
+  const extra = Object.keys(params ?? {}).filter((key) => !PRESET_PARAMS.includes(key));
+  if (extra.length > 0) {
+    throw new AppError('VALIDATION_FAILED', `a preset takes only ${PRESET_PARAMS.join(' and ')} as params`, {
+      details: extra.map((key) => ({ path: `params.${key}`, message: 'not a preset param' })),
+    });
+  }
+  return chain.map((step) =>
+    step.method_name === 'transcribe' ? { ...step, params: { ...step.params, ...params } } : { ...step },
+  );
 }
 
 interface RequestedStep {
