@@ -191,4 +191,33 @@ describe('concat on mongodb', () => {
     expect(several.body.error.code).toBe('MULTIPLE_SOURCES_NOT_SUPPORTED');
     expect(several.body.error.message).toMatch(/^compress takes one source/);
   });
+  it('runs concat then grayscale as one multi-step job, and refuses a chain whose step cannot read its predecessor', async () => {
+    const job = await finished({
+      sources: chunkUris,
+      steps: [{ method_name: 'concat', params: { preset: 'ultrafast' } }, { method_name: 'grayscale' }],
+    });
+    expect(job.status).toBe('completed');
+    const media = (job.outputs as { kind: string; path: string; primary?: boolean; step?: number }[]).filter(
+      (output) => output.kind === 'video',
+    );
+    expect(media.map((output) => [output.step, output.path.split('/')[0], output.primary ?? false])).toEqual([
+      [0, 'step-1', false],
+      [1, 'step-2', true],
+    ]);
+    const probed = await probeFile(await primaryOutput(job, 'chain.mp4'));
+    expect(probed.durationSec).toBeGreaterThan(1);
+
+    const refused = await system.client.postJson<{ error: { code: string; message: string } }>('/process', {
+      sources: chunkUris,
+      steps: [
+        { method_name: 'concat' },
+        { method_name: 'extract_audio' },
+        { method_name: 'resize', params: { width: 320 } },
+      ],
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.code).toBe('VALIDATION_FAILED');
+    expect(refused.body.error.message).toContain('steps[2] (resize)');
+    expect(refused.body.error.message).toContain('steps[1] (extract_audio)');
+  });
 });

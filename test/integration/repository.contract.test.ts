@@ -748,6 +748,60 @@ describe.each([mongoBackend(), dynamoLocalBackend(), dynaliteBackend()])('JobRep
     });
   });
 
+  describe('multi-step jobs', () => {
+    const steps = [
+      { method_name: 'compress', output_format: 'mp4', params: { crf: 28, preset: 'veryfast' } },
+      { method_name: 'extract_audio', output_format: 'mp3', params: {} },
+    ];
+    const output = {
+      kind: 'video',
+      path: 'step-1/clip_compress.mp4',
+      content_type: 'video/mp4',
+      size_bytes: 10,
+      object: 's3://mediaflow-output/jobs/x/step-1/clip_compress.mp4',
+      primary: true,
+      step: 0,
+    };
+
+    it('stores the steps and a checkpoint, which a retry keeps and a requeue drops', async () => {
+      const created = await repository.create(newJob({ steps }));
+      expect(created.steps).toEqual(steps);
+      await expect(repository.get(created.job_id)).resolves.toMatchObject({ steps });
+      const claimedJob = await repository.claim({
+        jobId: created.job_id,
+        workerId: 'worker-a',
+        now: new Date(),
+        leaseMs: LEASE_MS,
+      });
+      expect(claimedJob).not.toBeNull();
+      const checkpoint = { index: 0, outputs: [output], at: new Date().toISOString() };
+      await expect(
+        repository.completeStep(created.job_id, 'worker-b', {
+          now: new Date(),
+          completed_steps: [checkpoint],
+          outputs: [output],
+        }),
+      ).resolves.toBe(false);
+      await expect(
+        repository.completeStep(created.job_id, 'worker-a', {
+          now: new Date(),
+          completed_steps: [checkpoint],
+          outputs: [output],
+        }),
+      ).resolves.toBe(true);
+      await expect(repository.get(created.job_id)).resolves.toMatchObject({
+        status: 'processing',
+        completed_steps: [checkpoint],
+        outputs: [output],
+      });
+      await repository.release(created.job_id, 'worker-a', new Date(), 'retry');
+      await expect(repository.get(created.job_id)).resolves.toMatchObject({
+        status: 'queued',
+        completed_steps: [checkpoint],
+      });
+    });
+  });
+
   describe('worker updates', () => {
     it('records progress from the owner and renews the lease', async () => {
       const now = new Date();

@@ -32,6 +32,21 @@ export interface JobOutput {
   file_count?: number;
   /** The job's main result, which GET /download serves by default. */
   primary?: boolean;
+  /** Multi-step jobs only: the index (0-based) of the step in `steps` that wrote this output. */
+  step?: number;
+}
+
+/**
+ * A checkpoint of a multi-step job: a step that finished and whose outputs
+ * are stored. A retry starts after the last of these, feeding the stored
+ * primary output of this step to the next one instead of running it again.
+ */
+export interface CompletedStep {
+  /** 0-based index into the job's `steps`. */
+  index: number;
+  /** The step's outputs as stored (each with `step: index`); one of them is the step's primary. */
+  outputs: JobOutput[];
+  at: string;
 }
 
 export interface JobError {
@@ -75,6 +90,15 @@ export interface Job {
    * so readers that know one input only still see the first.
    */
   sources?: string[];
+  /**
+   * A multi-step job's chain, in order, each normalised by its operation's
+   * schema; absent for a one-operation job. `method_name`, `output_format`
+   * and `params` then repeat the first step, so readers that know one
+   * operation only still see one.
+   */
+  steps?: OperationSpec[];
+  /** Multi-step jobs: the steps finished so far (checkpoints), in order. */
+  completed_steps?: CompletedStep[];
   progress: number;
   speed?: number;
   eta_seconds?: number;

@@ -70,11 +70,29 @@ export interface OperationSpec {
  * declaration) is given; the count's ceiling (MAX_SOURCES_PER_JOB) is the
  * server's setting, checked after this schema.
  */
-export const submitJobSchema = z.strictObject({
-  source: z.string().min(1).max(1100).optional(),
-  sources: z.array(z.string().min(1).max(1100)).min(1).max(1000).optional(),
+/** The most steps one job may chain (`steps`). */
+export const MAX_JOB_STEPS = 8;
+
+/** One entry of a multi-step job's `steps`: an operation as a one-step job names it. */
+export const submitStepSchema = z.strictObject({
   method_name: z.string().min(1).max(64),
   output_format: z.string().min(1).max(16).optional(),
   params: z.record(z.string(), z.unknown()).optional(),
+});
+
+/**
+ * `method_name` (with `output_format`, `params`) names one operation; `steps`
+ * instead names a chain, each step reading the previous step's primary output.
+ * Exactly one of the two is given (checked after this schema).
+ */
+export const submitJobSchema = z.strictObject({
+  source: z.string().min(1).max(1100).optional(),
+  sources: z.array(z.string().min(1).max(1100)).min(1).max(1000).optional(),
+  method_name: z.string().min(1).max(64).optional(),
+  output_format: z.string().min(1).max(16).optional(),
+  params: z.record(z.string(), z.unknown()).optional(),
+  steps: z.array(submitStepSchema).min(1).max(MAX_JOB_STEPS).optional(),
+  /** A named chain of steps (see JOB_PRESETS in @mediaflow/operations), instead of `method_name` or `steps`. */
+  preset: z.string().min(1).max(64).optional(),
 });
 export type SubmitJobRequest = z.infer<typeof submitJobSchema>;

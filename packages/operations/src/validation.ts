@@ -1,6 +1,8 @@
 import { AppError, issuesToDetails, parseS3Uri, submitJobSchema } from '@mediaflow/domain';
 import type { ObjectRef, OperationSpec } from '@mediaflow/domain';
 import { acceptedOperationNames, findOperation } from './registry';
+import type { RegisteredOperation } from './operation-definition';
+import { validateStepChain } from './step-chain';
 
 export interface ValidatedSubmission {
   /** The first (or only) input. */
@@ -10,8 +12,10 @@ export interface ValidatedSubmission {
    * `source`. A one-entry `sources` is kept as given (the job shows it).
    */
   sources?: ObjectRef[];
-  /** The canonical operation with its schema's defaults applied. */
+  /** The canonical operation with its schema's defaults applied; for a multi-step job, its first step. */
   operation: OperationSpec;
+  /** A multi-step job's chain, each step normalised like `operation`; absent when the body gave `method_name`. */
+  steps?: OperationSpec[];
 }
 
 export interface SubmissionLimits {
@@ -26,7 +30,11 @@ const DEFAULT_MAX_SOURCES = 50;
  * operation's own schema from the registry. Each kind of mistake gets its own
  * code so a client can react to it without parsing the message. Each of
  * `sources` passes the same URI and bucket checks as `source`.
- * @throws AppError VALIDATION_FAILED (envelope, neither or both of source and sources, too many sources, output_format or params), UNKNOWN_OPERATION, MULTIPLE_SOURCES_NOT_SUPPORTED, INVALID_SOURCE.
+ * A body may instead give `steps` (a chain of operations, see
+ * validateStepChain): each is validated like a one-operation body, errors
+ * naming the step, and the chain is checked (each step reads its
+ * predecessor's primary output); only the first step may take several sources.
+ * @throws AppError VALIDATION_FAILED (envelope, neither or both of source and sources, neither or both of method_name and steps, too many sources, output_format or params, a step that cannot read its predecessor's output), UNKNOWN_OPERATION, MULTIPLE_SOURCES_NOT_SUPPORTED, INVALID_SOURCE.
  */
 export function validateSubmission(
   body: unknown,
@@ -39,20 +47,20 @@ export function validateSubmission(
       details: issuesToDetails(envelope.error.issues),
     });
   }
-  const { source, sources, method_name, output_format, params } = envelope.data;
-
-  const definition = findOperation(method_name);
-  if (!definition) {
-    throw new AppError('UNKNOWN_OPERATION', `unknown method_name "${method_name}"`, {
-      details: { allowed: acceptedOperationNames() },
-    });
-  }
+  const { source, sources, method_name, output_format, params, preset } = envelope.data;
+  const steps = preset === undefined ? envelope.data.steps : presetSteps(preset, envelope.data.steps, params);
+  const requested = requestedSteps(method_name, output_format, preset === undefined ? params : undefined, steps);
+  const definitions = requested.map((step, index) =>
+    definitionOf(step.method_name, steps === undefined ? '' : `steps[${index}]: `),
+  );
+  const definition = definitions[0];
 
   const uris = sourceUrisOf(source, sources, limits.maxSources ?? DEFAULT_MAX_SOURCES);
   if (uris.length > 1 && !definition.multipleSources) {
     throw new AppError(
       'MULTIPLE_SOURCES_NOT_SUPPORTED',
-      `${definition.name} takes one source; give \`source\`, or one entry in \`sources\``,
+      `${definition.name} takes one source; give \`source\`, or one entry in \`sources\`` +
+        (steps === undefined ? '' : ' (only the first step reads the sources; the others read the previous step)'),
       { details: { method_name: definition.name, sources: uris.length } },
     );
   }
@@ -77,21 +85,139 @@ export function validateSubmission(
   });
   const [sourceRef] = refs as [ObjectRef, ...ObjectRef[]];
 
-  const operation = definition.schema.safeParse({
-    method_name: definition.name,
-    ...(output_format === undefined ? {} : { output_format }),
-    ...(params === undefined ? {} : { params }),
-  });
-  if (!operation.success) {
-    throw new AppError('VALIDATION_FAILED', `invalid output_format or params for ${definition.name}`, {
-      details: issuesToDetails(operation.error.issues),
-    });
-  }
+  const operations = requested.map((step, index) =>
+    parseStep(definitions[index], step, steps === undefined ? undefined : index),
+  );
+  validateStepChain(operations);
   return {
     source: sourceRef,
     ...(sources === undefined ? {} : { sources: refs }),
-    operation: definition.parse(operation.data),
+    operation: operations[0],
+    ...(steps === undefined ? {} : { steps: operations }),
   };
+}
+
+/**
+ * Named chains of steps a body may ask for with `preset`. `params` of such a
+ * body go to every step whose schema has them (only `language` and `model`
+ * are accepted).
+ */
+export const JOB_PRESETS: Record<string, readonly RequestedStep[]> = {
+  /**
+   * A meeting recording (MediaRecorder WebM chunks, or recordings to join):
+   * one H.264/AAC MP4 with faststart, a real duration and seek index, then
+   * the speech transcribed into SRT, WebVTT and JSON and muxed into a copy of
+   * that MP4 as a soft (mov_text) subtitle track.
+   */
+  meeting_recording: [
+    { method_name: 'concat', output_format: 'mp4' },
+    { method_name: 'transcribe', params: { embed_subtitles: true } },
+  ],
+};
+
+const PRESET_PARAMS = ['language', 'model'];
+
+/**
+ * The steps a preset names, with the body's `params` (language, model) given to its transcribe step.
+ * @throws AppError VALIDATION_FAILED for an unknown preset, `steps` given too, or other params.
+ */
+function presetSteps(
+  preset: string,
+  steps: RequestedStep[] | undefined,
+  params: Record<string, unknown> | undefined,
+): RequestedStep[] {
+  const chain = Object.hasOwn(JOB_PRESETS, preset) ? JOB_PRESETS[preset] : undefined;
+  if (!chain) {
+    throw new AppError('VALIDATION_FAILED', `unknown preset "${preset}"`, {
+      details: [{ path: 'preset', message: `one of ${Object.keys(JOB_PRESETS).join(', ')}` }],
+    });
+  }
+  if (steps !== undefined) {
+    throw new AppError('VALIDATION_FAILED', 'give either `preset` or `steps`, not both', {
+      details: [{ path: 'steps', message: 'not allowed together with preset' }],
+    });
+  }
+  const extra = Object.keys(params ?? {}).filter((key) => !PRESET_PARAMS.includes(key));
+  if (extra.length > 0) {
+    throw new AppError('VALIDATION_FAILED', `a preset takes only ${PRESET_PARAMS.join(' and ')} as params`, {
+      details: extra.map((key) => ({ path: `params.${key}`, message: 'not a preset param' })),
+    });
+  }
+  return chain.map((step) =>
+    step.method_name === 'transcribe' ? { ...step, params: { ...step.params, ...params } } : { ...step },
+  );
+}
+
+interface RequestedStep {
+  method_name: string;
+  output_format?: string | undefined;
+  params?: Record<string, unknown> | undefined;
+}
+
+/**
+ * The operations the body asks for: `[{method_name, output_format, params}]`, or `steps`.
+ * @throws AppError VALIDATION_FAILED when neither or both of method_name and steps are given.
+ */
+function requestedSteps(
+  method_name: string | undefined,
+  output_format: string | undefined,
+  params: Record<string, unknown> | undefined,
+  steps: RequestedStep[] | undefined,
+): RequestedStep[] {
+  if (steps !== undefined) {
+    if (method_name !== undefined || output_format !== undefined || params !== undefined) {
+      throw new AppError(
+        'VALIDATION_FAILED',
+        'give either `method_name` (with `output_format`, `params`) or `steps`, not both: each step has its own',
+        { details: [{ path: 'steps', message: 'not allowed together with method_name, output_format or params' }] },
+      );
+    }
+    return steps;
+  }
+  if (method_name === undefined) {
+    throw new AppError('VALIDATION_FAILED', 'request body is not a valid job: `method_name` (or `steps`) is required', {
+      details: [{ path: 'method_name', message: 'required' }],
+    });
+  }
+  return [{ method_name, output_format, params }];
+}
+
+/**
+ * The registered operation a (step's) method_name names.
+ * @throws AppError UNKNOWN_OPERATION, its message prefixed with `where` (e.g. "steps[1]: ").
+ */
+function definitionOf(name: string, where: string): RegisteredOperation {
+  const definition = findOperation(name);
+  if (!definition) {
+    throw new AppError('UNKNOWN_OPERATION', `${where}unknown method_name "${name}"`, {
+      details: { allowed: acceptedOperationNames() },
+    });
+  }
+  return definition;
+}
+
+/**
+ * One step's fields through its operation's schema, defaults applied.
+ * @param index the step's index in `steps`; undefined for a one-operation body.
+ * @throws AppError VALIDATION_FAILED, its detail paths under `steps.<index>` for a step.
+ */
+function parseStep(definition: RegisteredOperation, step: RequestedStep, index: number | undefined): OperationSpec {
+  const parsed = definition.schema.safeParse({
+    method_name: definition.name,
+    ...(step.output_format === undefined ? {} : { output_format: step.output_format }),
+    ...(step.params === undefined ? {} : { params: step.params }),
+  });
+  if (!parsed.success) {
+    const where = index === undefined ? '' : `steps[${index}]: `;
+    throw new AppError('VALIDATION_FAILED', `${where}invalid output_format or params for ${definition.name}`, {
+      details: issuesToDetails(
+        index === undefined
+          ? parsed.error.issues
+          : parsed.error.issues.map((issue) => ({ ...issue, path: ['steps', index, ...issue.path] })),
+      ),
+    });
+  }
+  return definition.parse(parsed.data);
 }
 
 /**

@@ -36,6 +36,7 @@ import type {
   ListJobsQuery,
   NewJob,
   ProgressUpdate,
+  StepCompletionUpdate,
 } from './job-repository';
 import * as transitions from './job-transitions';
 import type { JobRecord, Transition } from './job-transitions';
@@ -244,6 +245,10 @@ export class DynamoJobRepository extends JobRepository {
 
   async updateProgress(jobId: string, workerId: string, update: ProgressUpdate): Promise<boolean> {
     return (await this.update(jobId, 'progress update', transitions.updateProgress(workerId, update))) !== undefined;
+  }
+
+  async completeStep(jobId: string, workerId: string, update: StepCompletionUpdate): Promise<boolean> {
+    return (await this.update(jobId, 'step checkpoint', transitions.completeStep(workerId, update))) !== undefined;
   }
 
   async complete(jobId: string, workerId: string, update: CompletionUpdate): Promise<boolean> {

@@ -15,6 +15,7 @@ export function newJobRecord(job: NewJob): Job {
     params: job.operation.params,
     source: job.source,
     ...(job.sources === undefined ? {} : { sources: [...job.sources] }),
+    ...(job.steps === undefined ? {} : { steps: job.steps.map((step) => ({ ...step })) }),
     progress: 0,
     attempts: 0,
     created_at: job.created_at,

@@ -1,4 +1,13 @@
-import type { Job, JobError, JobOutput, JobStatus, JobWarning, OperationSpec, TraceCarrier } from '@mediaflow/domain';
+import type {
+  CompletedStep,
+  Job,
+  JobError,
+  JobOutput,
+  JobStatus,
+  JobWarning,
+  OperationSpec,
+  TraceCarrier,
+} from '@mediaflow/domain';
 
 export interface NewJob {
   job_id: string;
@@ -6,6 +15,8 @@ export interface NewJob {
   /** Every input in order, when the job was submitted with `sources` (then `source` is the first). */
   sources?: string[];
   operation: OperationSpec;
+  /** A multi-step job's chain (normalised); `operation` is then its first step. */
+  steps?: OperationSpec[];
   created_at: string;
   /** Id of the API key that submits the job; never empty. */
   owner?: string;
@@ -79,6 +90,15 @@ export interface ProgressUpdate {
   speed?: number;
   eta_seconds?: number;
   leaseExpiresAt: Date;
+}
+
+/** A multi-step job's checkpoint: one more step finished and its outputs are stored. */
+export interface StepCompletionUpdate {
+  now: Date;
+  /** Every finished step so far, in order, this one last (the whole list is written). */
+  completed_steps: CompletedStep[];
+  /** The job's outputs so far: every finished step's, so cancel and delete remove them like any other output. */
+  outputs: JobOutput[];
 }
 
 export interface CompletionUpdate {
@@ -204,6 +224,14 @@ export interface JobLeases {
    * requested: that is the worker's cue to stop and call markCancelled.
    */
   updateProgress(jobId: string, workerId: string, update: ProgressUpdate): Promise<boolean>;
+
+  /**
+   * Records a multi-step job's checkpoint (a finished step and its stored
+   * outputs) while the job stays `processing`; a retry resumes after it.
+   * Written also while a cancel is requested, so the outputs it lists are
+   * removed with the job. False when this worker no longer holds the job.
+   */
+  completeStep(jobId: string, workerId: string, update: StepCompletionUpdate): Promise<boolean>;
 
   /** `processing` -> `completed`. False also when a cancel was requested, so a cancelled job never turns up done. */
   complete(jobId: string, workerId: string, update: CompletionUpdate): Promise<boolean>;
@@ -402,6 +430,7 @@ export abstract class JobRepository implements JobStore {
   abstract list(query: ListJobsQuery): Promise<JobPage>;
   abstract claim(request: ClaimRequest): Promise<Job | null>;
   abstract updateProgress(jobId: string, workerId: string, update: ProgressUpdate): Promise<boolean>;
+  abstract completeStep(jobId: string, workerId: string, update: StepCompletionUpdate): Promise<boolean>;
   abstract complete(jobId: string, workerId: string, update: CompletionUpdate): Promise<boolean>;
   abstract fail(jobId: string, workerId: string, update: FailureUpdate): Promise<boolean>;
   abstract release(jobId: string, workerId: string, now: Date, note: string, retryAt?: Date): Promise<boolean>;

@@ -57,6 +57,12 @@ describe('job transitions: from which states each applies', () => {
     ['updateProgress by its worker', t.updateProgress('w1', progress, NOW), ['processing']],
     ['updateProgress by another worker', t.updateProgress('w2', progress, NOW), []],
     ['complete', t.complete('w1', completion), ['processing']],
+    [
+      'completeStep by its worker',
+      t.completeStep('w1', { now: NOW, completed_steps: [], outputs: [] }),
+      ['processing'],
+    ],
+    ['completeStep by another worker', t.completeStep('w2', { now: NOW, completed_steps: [], outputs: [] }), []],
     ['fail', t.fail('w1', failure), ['processing']],
     ['release', t.release('w1', NOW, 'retry'), ['processing']],
     ['cancelOnRelease (no cancel requested)', t.cancelOnRelease('w1', NOW, 'x'), []],
@@ -254,6 +260,7 @@ describe('job transitions: what each sets and clears', () => {
         'speed',
         'eta_seconds',
         'expired_at',
+        'completed_steps',
         'record_expires_at',
       ],
       'queued',
@@ -346,6 +353,40 @@ describe('job transitions: what each sets and clears', () => {
       worker_id: 'w1',
       note: 'cancel acknowledged by the worker',
     });
+  });
+});
+
+describe('job transitions: multi-step jobs', () => {
+  const output = { kind: 'video', path: 'step-1/a.mp4', content_type: 'video/mp4', primary: true, step: 0 };
+  const checkpoint = { index: 0, outputs: [output], at: AT };
+
+  it('a new job keeps its steps', () => {
+    const steps = [
+      { method_name: 'concat', output_format: 'mp4', params: {} },
+      { method_name: 'transcribe', output_format: 'srt', params: {} },
+    ];
+    expect(t.apply(t.createJob(newJob({ steps })), null)?.steps).toEqual(steps);
+    expect(t.apply(t.createJob(newJob()), null)).not.toHaveProperty('steps');
+  });
+
+  it('completeStep stores the checkpoint and the outputs so far, also while a cancel is requested', () => {
+    const transition = t.completeStep('w1', { now: NOW, completed_steps: [checkpoint], outputs: [output] });
+    const requested = record('processing', { ...held, cancel_requested: true });
+    const stored = t.apply(transition, requested);
+    expect(stored?.completed_steps).toEqual([checkpoint]);
+    expect(stored?.outputs).toEqual([output]);
+    expect(stored?.status).toBe('processing');
+    expect(stored?.updated_at).toBe(AT);
+  });
+
+  it('a retry (release, claim) keeps the checkpoints; a requeue (replay) drops them with the outputs', () => {
+    const withCheckpoint = record('processing', { ...held, completed_steps: [checkpoint], outputs: [output] });
+    const released = t.apply(t.release('w1', NOW, 'retry'), withCheckpoint);
+    expect(released?.completed_steps).toEqual([checkpoint]);
+    const failed = record('failed', { completed_steps: [checkpoint], outputs: [output] });
+    const requeued = t.apply(t.requeue({}, NOW, 'again'), failed);
+    expect(requeued).not.toHaveProperty('completed_steps');
+    expect(requeued?.outputs).toEqual([]);
   });
 });
 

@@ -1,7 +1,14 @@
 import { TERMINAL_STATUSES } from '@mediaflow/domain';
 import type { Job, JobHistoryEntry, JobStatus } from '@mediaflow/domain';
 import { hasWarnings, historyEntry, leaseUntil, newJobRecord } from './job-records';
-import type { ClaimRequest, CompletionUpdate, FailureUpdate, NewJob, ProgressUpdate } from './job-repository';
+import type {
+  ClaimRequest,
+  CompletionUpdate,
+  FailureUpdate,
+  NewJob,
+  ProgressUpdate,
+  StepCompletionUpdate,
+} from './job-repository';
 
 /**
  * The job state machine, once for every database. Each transition is a pure
@@ -67,6 +74,7 @@ export type TransitionName =
   | 'create'
   | 'claim'
   | 'updateProgress'
+  | 'completeStep'
   | 'complete'
   | 'fail'
   | 'release'
@@ -176,6 +184,20 @@ export function updateProgress(workerId: string, update: ProgressUpdate, now = n
       ...(update.speed === undefined ? (['speed'] as const) : []),
       ...(update.eta_seconds === undefined ? (['eta_seconds'] as const) : []),
     ],
+  };
+}
+
+/**
+ * A multi-step job's checkpoint: the finished steps and the outputs stored so
+ * far, the job still `processing` for this worker. Not conditional on a
+ * cancel request: outputs written must be listed, so a cancel removes them.
+ */
+export function completeStep(workerId: string, update: StepCompletionUpdate): Transition {
+  return {
+    name: 'completeStep',
+    condition: ownedBy(workerId),
+    set: { completed_steps: update.completed_steps, outputs: update.outputs, updated_at: update.now.toISOString() },
+    clear: [],
   };
 }
 
@@ -292,7 +314,8 @@ export function markCancelled(workerId: string, now: Date): Transition {
 
 /**
  * `failed` or `cancelled` -> `queued` as if new. `current` (read first)
- * supplies the owner, which the job becomes active for again.
+ * supplies the owner, which the job becomes active for again. A multi-step
+ * job's checkpoints go with its outputs: a replay runs every step again.
  */
 export function requeue(current: Pick<Job, 'owner'>, now: Date, note: string): Transition {
   const at = now.toISOString();
@@ -322,6 +345,7 @@ export function requeue(current: Pick<Job, 'owner'>, now: Date, note: string): T
       'speed',
       'eta_seconds',
       'expired_at',
+      'completed_steps',
       // A purge time set when an earlier run expired must not delete the record of this new run.
       'record_expires_at',
     ],

@@ -25,6 +25,7 @@ import type {
   ListJobsQuery,
   NewJob,
   ProgressUpdate,
+  StepCompletionUpdate,
 } from './job-repository';
 import * as transitions from './job-transitions';
 import type { JobRecord, Transition } from './job-transitions';
@@ -290,6 +291,10 @@ export class MongoJobRepository extends JobRepository {
   async updateProgress(jobId: string, workerId: string, update: ProgressUpdate): Promise<boolean> {
     if (await this.cancelRecorded(jobId)) return false;
     return this.updateWhere(jobId, transitions.updateProgress(workerId, update), 'progress update');
+  }
+
+  async completeStep(jobId: string, workerId: string, update: StepCompletionUpdate): Promise<boolean> {
+    return this.updateWhere(jobId, transitions.completeStep(workerId, update), 'step checkpoint');
   }
 
   async complete(jobId: string, workerId: string, update: CompletionUpdate): Promise<boolean> {

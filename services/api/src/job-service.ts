@@ -147,7 +147,7 @@ export class JobService {
   async submit(body: unknown, options: SubmitOptions = {}): Promise<SubmitResult> {
     const { body: withoutWebhook, webhookUrl } = takeWebhookUrl(body);
     const { body: request, reuse: reuseAllowed } = takeReuseOption(withoutWebhook);
-    const { source, sources, operation } = validateSubmission(request, this.deps.allowedSourceBuckets, {
+    const { source, sources, operation, steps } = validateSubmission(request, this.deps.allowedSourceBuckets, {
       ...(this.deps.maxSourcesPerJob === undefined ? {} : { maxSources: this.deps.maxSourcesPerJob }),
     });
     if (webhookUrl !== undefined) {
@@ -159,7 +159,7 @@ export class JobService {
     await options.charge?.();
     if (options.owner !== undefined) await this.quota.admit(options.owner);
     try {
-      return await this.admitted(sources ?? [source], sources !== undefined, operation, reuseAllowed, options);
+      return await this.admitted(sources ?? [source], sources !== undefined, operation, steps, reuseAllowed, options);
     } catch (error) {
       if (options.owner !== undefined) this.quota.giveBack(options.owner);
       throw error;
@@ -170,6 +170,7 @@ export class JobService {
     refs: readonly ObjectRef[],
     asList: boolean,
     operation: OperationSpec,
+    steps: OperationSpec[] | undefined,
     reuseAllowed: boolean,
     options: SubmitOptions,
   ): Promise<SubmitResult> {
@@ -180,7 +181,13 @@ export class JobService {
     if (options.idempotencyKey !== undefined) {
       // A one-source body keeps the fingerprint it always had, so keys stored before `sources` still match.
       const fingerprint = createHash('sha256')
-        .update(JSON.stringify(asList ? { sources: uris, operation } : { source: sourceUri, operation }))
+        .update(
+          JSON.stringify({
+            ...(asList ? { sources: uris } : { source: sourceUri }),
+            // A one-operation body keeps the fingerprint it always had.
+            ...(steps === undefined ? { operation } : { steps }),
+          }),
+        )
         .digest('hex');
       const existing = await this.deps.repository.reserveIdempotencyKey({
         scope: options.owner ?? '',
@@ -202,7 +209,11 @@ export class JobService {
 
     const infos = await this.checkSources(refs, asList, options);
     const sha256 = combinedSha256(infos, asList);
-    const reuseKey = this.deps.reuse && reuseKeyOf(this.deps.reuse, { owner: options.owner, sha256, operation });
+    // A multi-step job's result is never reused: the reuse key names one operation's recipe, not a chain.
+    const reuseKey =
+      steps === undefined && this.deps.reuse
+        ? reuseKeyOf(this.deps.reuse, { owner: options.owner, sha256, operation })
+        : undefined;
     // With `"reuse": false` the job runs, but its key is still stored so later jobs may reuse its result.
     const now = new Date();
     const earlier = reuseKey !== undefined && reuseAllowed ? await this.reusable(reuseKey, now) : null;
@@ -218,6 +229,7 @@ export class JobService {
         source: sourceUri,
         ...(asList ? { sources: uris } : {}),
         operation,
+        ...(steps === undefined ? {} : { steps }),
         created_at: now.toISOString(),
         ...(options.owner === undefined ? {} : { owner: options.owner }),
         ...(options.idempotencyKey === undefined ? {} : { idempotency_key: options.idempotencyKey }),

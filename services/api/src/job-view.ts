@@ -13,6 +13,8 @@ export interface OutputView {
   size_bytes?: number;
   file_count?: number;
   primary?: boolean;
+  /** Multi-step jobs: the index in `steps` of the step that wrote it. */
+  step?: number;
   url: string;
 }
 
@@ -26,6 +28,10 @@ export interface JobView {
   source: string;
   /** Every input in order, for a job submitted with `sources`; `source` is the first. */
   sources?: string[];
+  /** A multi-step job's chain, each step normalised; `method_name`, `output_format`, `params` repeat the first. */
+  steps?: Pick<Job, 'method_name' | 'output_format' | 'params'>[];
+  /** A multi-step job: indexes of the steps finished so far (a retry resumes after the last). */
+  completed_steps?: number[];
   progress: number;
   speed?: number;
   eta_seconds?: number;
@@ -58,6 +64,8 @@ export function toJobView(job: Job): JobView {
     params: job.params,
     source: job.source,
     ...(job.sources === undefined ? {} : { sources: job.sources }),
+    ...(job.steps === undefined ? {} : { steps: job.steps }),
+    ...(job.steps === undefined ? {} : { completed_steps: (job.completed_steps ?? []).map((step) => step.index) }),
     progress: job.progress,
     ...(job.status === 'processing' && job.speed !== undefined ? { speed: job.speed } : {}),
     ...(job.status === 'processing' && job.eta_seconds !== undefined ? { eta_seconds: job.eta_seconds } : {}),
@@ -89,6 +97,7 @@ export function toOutputView(job: Pick<Job, 'job_id'>, output: JobOutput): Outpu
     ...(output.size_bytes === undefined ? {} : { size_bytes: output.size_bytes }),
     ...(output.file_count === undefined ? {} : { file_count: output.file_count }),
     ...(output.primary === undefined ? {} : { primary: output.primary }),
+    ...(output.step === undefined ? {} : { step: output.step }),
     url: fileUrl(job.job_id, path),
   };
 }

@@ -188,7 +188,8 @@ describe('wire schemas', () => {
   /** What the API's own validation (validateSubmission, without the storage lookups) decides. */
   function acceptedByApi(body: unknown): boolean {
     const envelope = submitJobSchema.safeParse(body);
-    if (!envelope.success) return false;
+    // A multi-step body (`steps`) is not among these cases.
+    if (!envelope.success || envelope.data.method_name === undefined) return false;
     const { method_name, output_format, params } = envelope.data;
     const operation = findOperation(method_name);
     return (

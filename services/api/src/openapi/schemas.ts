@@ -252,6 +252,7 @@ const jobOutputSchema = z.object({
   size_bytes: z.number().int().min(0).optional().describe('For a directory, the sum over its files.'),
   file_count: z.number().int().min(0).optional().describe('Directories only: how many files it holds.'),
   primary: z.boolean().optional().describe('The output GET /download/{job_id} serves by default.'),
+  step: z.number().int().min(0).optional().describe('Multi-step jobs: the index in `steps` of the step that wrote it.'),
   url: z
     .string()
     .describe('GET it with the API key: `/jobs/{job_id}/files/{path}`; for a directory, its files’ URL prefix.'),
@@ -275,6 +276,23 @@ export const jobViewSchema = z.object({
   params: z.record(z.string(), z.unknown()),
   source: z.string().describe('The input; for a job submitted with `sources`, the first of them.'),
   sources: z.array(z.string()).optional().describe('Every input in order, for a job submitted with `sources`.'),
+  steps: z
+    .array(
+      z.object({
+        method_name: z.string(),
+        output_format: z.string(),
+        params: z.record(z.string(), z.unknown()),
+      }),
+    )
+    .optional()
+    .describe(
+      'A multi-step job’s chain, each step reading the previous step’s primary output; ' +
+        '`method_name`, `output_format` and `params` repeat the first step.',
+    ),
+  completed_steps: z
+    .array(z.number().int().min(0))
+    .optional()
+    .describe('A multi-step job: indexes of the steps finished so far; a retry resumes after the last.'),
   progress: z.number().min(0).max(100).describe('Percent done.'),
   speed: z.number().optional().describe('Encoding speed relative to real time; while processing only.'),
   eta_seconds: z.number().optional().describe('Estimated seconds left; while processing only.'),

@@ -11,6 +11,7 @@ import {
 } from '@mediaflow/domain';
 import type {
   AppConfig,
+  CompletedStep,
   Job,
   JobError,
   JobOutput,
@@ -27,7 +28,7 @@ import {
   probeProcessLimits,
 } from '@mediaflow/media';
 import type { MediaLimitsConfig, MediaProbe } from '@mediaflow/media';
-import { operationFor } from '@mediaflow/operations';
+import { operationFor, stepCost } from '@mediaflow/operations';
 import { inTraceScope, TOMBSTONE_KEEP_MS } from '@mediaflow/runtime';
 import type { AttemptOutcome, AttemptRecorder, JobAttemptMetrics, StepMetrics, TraceScope } from '@mediaflow/runtime';
 import type { ExecutionPlan } from '@mediaflow/operations';
@@ -39,11 +40,13 @@ import { jobFolder, objectIn, publishOutputs } from '../artifacts/output-publish
 import type { JobFolder } from '../artifacts/output-publisher';
 import { sourceWarnings, verifyOutputs } from '../artifacts/verify-outputs';
 import { ProgressReporter } from '../progress-reporter';
+import type { ProgressSnapshot } from '../progress-reporter';
 import type { StepContext, StepExecutors } from '../steps';
 import { Watchdog } from '../watchdog';
 import { decideFailure } from './failure-policy';
 import type { FailureFacts, StopReason } from './failure-policy';
 import { PlanProgress } from './plan-progress';
+import type { StepProgress } from './plan-progress';
 import { assembleSources } from './source-assembly';
 
 export type RunnerConfig = Pick<
@@ -216,142 +219,133 @@ export class JobRunner {
     logger.info('job started', { method: job.method_name, source: job.source });
 
     try {
-      const operation = operationFor(job.method_name);
-      // A job submitted with `sources` lists every input; `source` is then the first.
-      const sourceRefs = (job.sources ?? [job.source]).map(parseS3Uri);
-      const sourceRef = sourceRefs[0] ?? parseS3Uri(job.source);
-      const several = job.sources !== undefined;
-      const downloads = sourceRefs.map((ref, index) =>
-        path.join(
-          workDir,
-          several
-            ? `source-${String(index).padStart(4, '0')}${safeExtension(ref.key)}`
-            : `source${safeExtension(ref.key)}`,
-        ),
-      );
-      await scope.child(
-        'download',
-        { 'mediaflow.source': job.source, 'mediaflow.sources': sourceRefs.length },
-        async (span) => {
-          let bytes = 0;
-          // One at a time: the sources together are bounded by UPLOAD_MAX_BYTES, and one stream keeps the disk sequential.
-          for (const [index, ref] of sourceRefs.entries()) {
-            await this.download(ref, downloads[index], abort.signal, several ? index : undefined);
-            bytes += (await stat(downloads[index])).size;
-          }
-          span.setAttributes({ 'mediaflow.bytes': bytes });
-        },
-      );
-      // Several sources: MediaRecorder chunks are joined into one input here (and checked to
-      // continue each other); complete recordings stay separate inputs for the plan to join.
-      const inputPaths = several
-        ? (
-            await scope.child('assemble', {}, async (span) => {
-              const assembled = await assembleSources(downloads, workDir);
-              span.setAttributes({ 'mediaflow.sources.layout': assembled.layout });
-              logger.info('sources assembled', {
-                layout: assembled.layout,
-                sources: downloads.length,
-                inputs: assembled.paths.length,
-              });
-              return assembled;
-            })
-          ).paths
-        : downloads;
-      const probes: MediaProbe[] = [];
-      for (const inputFile of inputPaths) {
-        probes.push(
-          await scope.child('probe', {}, async (span) => {
-            const probed = await probeMedia(inputFile, {
-              ffprobePath: config.FFPROBE_PATH,
-              signal: AbortSignal.any([abort.signal, AbortSignal.timeout(PROBE_TIMEOUT_MS)]),
-              limits: probeProcessLimits(config),
-            });
-            span.setAttributes({
-              'media.format': probed.formatName,
-              'media.duration_s': probed.durationSec,
-              ...(probed.video ? { 'media.video.codec': probed.video.codec } : {}),
-            });
-            return probed;
-          }),
-        );
-      }
-      for (const probed of probes) {
-        assertMediaWithinLimits(probed, mediaLimitsFromConfig(config));
-        assertSourceComplete(probed);
-      }
-      const inputPath = inputPaths[0];
-      const firstProbe = probes[0];
-      // Limits that scale with the media (time limit, CPU budget) see every input's seconds.
-      const totalSec = probes.reduce((sum, probed) => sum + probed.durationSec, 0);
-      const probe: MediaProbe = probes.length > 1 ? { ...firstProbe, durationSec: totalSec } : firstProbe;
-      if (probes.length > 1) assertMediaWithinLimits(probe, mediaLimitsFromConfig(config));
-      // Outputs are named after the user's file: a tus upload's key is only an id, its name is in the metadata.
-      const sourceName = sourceFileName(sourceRef, await uploadInfo(this.deps.store, sourceRef));
-      // The work directory holds the source and whatever the steps write; the
-      // plan writes into `out/`, which mirrors the job's folder.
+      // A multi-step job runs its chain, each step reading the previous step's primary output;
+      // a one-operation job is a chain of one. A retry resumes after the last checkpoint.
+      const chain = job.steps ?? [operationOf(job)];
+      const multi = job.steps !== undefined;
+      const checkpoints = multi ? [...(job.completed_steps ?? [])] : [];
+      const resumeAt = checkpoints.length;
+      const chainProgress = new PlanProgress(chain.map((step) => stepCost(step.method_name)));
       const outDir = path.join(workDir, 'out');
-      plan = operation.plan(operationOf(job), firstProbe, {
-        inputPath,
-        ...(several ? { inputs: inputPaths.map((file, index) => ({ path: file, probe: probes[index] })) } : {}),
-        workDir: outDir,
-        sourceName,
-        defaults: { whisperModel: config.WHISPER_MODEL },
-      });
-      // What the outputs leave out of the source (a subtitle track the target
-      // cannot hold): the job completes, and says so in warnings[] and the log.
-      const planWarnings: JobWarning[] = (plan.warnings ?? []).map((message) => ({ code: 'STREAM_DROPPED', message }));
-      if (planWarnings.length > 0) logger.warn('plan leaves part of the source out', { warnings: plan.warnings });
-      await this.runSteps(plan, {
-        scope,
-        metrics: this.attempts.get(job.job_id),
-        workDir: outDir,
-        inputPath,
-        probe,
-        signal: abort.signal,
-        logger,
-        log,
-        onProgress: (snapshot) => reporter.report(snapshot),
-        onWatchdog: (verdict, what, stallMs) => {
-          if (verdict === 'stalled') stall = { what, seconds: stallMs / 1000 };
-          stop(verdict);
-        },
-      });
+      let input: StepInput;
+      if (resumeAt === 0) {
+        input = await this.fetchSources(job, workDir, scope, abort.signal, logger);
+      } else {
+        const previous = checkpoints[resumeAt - 1];
+        logger.info('resuming a multi-step job after its last finished step', { step: previous.index });
+        log.push(`# resumed at step ${resumeAt + 1} of ${chain.length}: steps 1–${resumeAt} finished earlier\n`);
+        input = await this.fetchStepOutput(previous, workDir, scope, abort.signal);
+      }
+      const stepOutputs: JobOutput[] = checkpoints.flatMap((checkpoint) => checkpoint.outputs);
+      const warnings: JobWarning[] = [...sourceWarnings(input.probe)];
+      let published: JobOutput[] = [];
+      for (let index = resumeAt; index < chain.length; index += 1) {
+        abort.signal.throwIfAborted();
+        const spec = chain[index];
+        const operation = operationFor(spec.method_name);
+        // Each step of a multi-step job writes into its own directory, `step-<n>/` of the job's folder.
+        const prefix = multi ? `step-${index + 1}/` : '';
+        const stepDir = path.join(outDir, prefix);
+        if (multi) log.push(`# step ${index + 1} of ${chain.length}: ${spec.method_name}\n`);
+        plan = operation.plan(spec, input.firstProbe, {
+          inputPath: input.paths[0],
+          ...(input.several && index === 0
+            ? { inputs: input.paths.map((file, at) => ({ path: file, probe: input.probes[at] })) }
+            : {}),
+          workDir: stepDir,
+          sourceName: input.sourceName,
+          defaults: { whisperModel: config.WHISPER_MODEL },
+        });
+        // What the outputs leave out of the source (a subtitle track the target
+        // cannot hold): the job completes, and says so in warnings[] and the log.
+        const planWarnings: JobWarning[] = (plan.warnings ?? []).map((message) => ({
+          code: 'STREAM_DROPPED',
+          message,
+        }));
+        if (planWarnings.length > 0) logger.warn('plan leaves part of the source out', { warnings: plan.warnings });
+        await this.runSteps(plan, {
+          scope,
+          metrics: this.attempts.get(job.job_id),
+          workDir: stepDir,
+          inputPath: input.paths[0],
+          probe: input.probe,
+          signal: abort.signal,
+          logger: multi ? logger.child({ jobStep: index }) : logger,
+          log,
+          onProgress: (snapshot) =>
+            reporter.report(multi ? chainProgress.report(index, stepProgressOf(snapshot)) : snapshot),
+          onWatchdog: (verdict, what, stallMs) => {
+            if (verdict === 'stalled') stall = { what, seconds: stallMs / 1000 };
+            stop(verdict);
+          },
+          ...(multi ? { onBegin: () => reporter.report(chainProgress.begin(index)) } : {}),
+        });
 
-      // FFmpeg exits 0 on empty and cut-short files too: nothing is published unchecked.
-      const manifest = plan.outputs;
-      const warnings = [
-        ...planWarnings,
-        ...sourceWarnings(probe),
-        ...(await scope.child('verify', {}, async () =>
-          verifyOutputs({
+        // FFmpeg exits 0 on empty and cut-short files too: nothing is published unchecked.
+        const manifest = plan.outputs.map((entry) => ({ ...entry, path: `${prefix}${entry.path}` }));
+        const stepPlan = plan;
+        warnings.push(
+          ...planWarnings,
+          ...(await scope.child('verify', {}, async () =>
+            verifyOutputs({
+              workDir: outDir,
+              manifest,
+              ffprobePath: config.FFPROBE_PATH,
+              limits: probeProcessLimits(config),
+              signal: abort.signal,
+            }),
+          )),
+        );
+        const files = await scope.child('upload', {}, async (span) => {
+          const written = await publishOutputs({
+            store: this.deps.store,
+            folder,
             workDir: outDir,
             manifest,
-            ffprobePath: config.FFPROBE_PATH,
-            limits: probeProcessLimits(config),
             signal: abort.signal,
-          }),
-        )),
-      ];
+          });
+          span.setAttributes({
+            'mediaflow.outputs': written.length,
+            'mediaflow.bytes': written.reduce((sum, output) => sum + (output.size_bytes ?? 0), 0),
+          });
+          return written;
+        });
+        if (!multi) {
+          published = files;
+          break;
+        }
+        const own = files.map((output) => ({ ...output, step: index }));
+        if (index === chain.length - 1) {
+          // Only the last step's primary is the job's; earlier steps' outputs stay listed under their step.
+          published = [...stepOutputs.map(({ primary: _primary, ...output }) => output), ...own];
+          break;
+        }
+        stepOutputs.push(...own);
+        checkpoints.push({ index, outputs: own, at: new Date().toISOString() });
+        const kept = await repository.completeStep(job.job_id, workerId, {
+          now: new Date(),
+          completed_steps: checkpoints,
+          outputs: stepOutputs,
+        });
+        if (!kept) {
+          stop(await this.whyRefused(job.job_id));
+          throw new AppError('JOB_ABORTED', 'the job changed hands before its step could be recorded');
+        }
+        logger.info('step finished', { step: index, method: spec.method_name, outputs: own.length });
+        const primaryEntry = stepPlan.outputs.find((entry) => entry.primary) ?? stepPlan.outputs[0];
+        input = await this.probeInputs(
+          [path.join(stepDir, primaryEntry.path)],
+          false,
+          primaryEntry.path,
+          scope,
+          abort.signal,
+        );
+      }
       for (const warning of warnings) log.push(`# warning ${warning.code}: ${warning.message}\n`);
-      const { published, logOutput } = await scope.child('upload', {}, async (span) => {
-        const files = await publishOutputs({
-          store: this.deps.store,
-          folder,
-          workDir: outDir,
-          manifest,
-          signal: abort.signal,
-        });
-        const jobLog = await this.uploadLog(folder, plan, log.join('\n'));
-        span.setAttributes({
-          'mediaflow.outputs': files.length,
-          'mediaflow.bytes': files.reduce((sum, output) => sum + (output.size_bytes ?? 0), 0),
-        });
-        return { published: files, logOutput: jobLog };
-      });
+      const logOutput = await this.uploadLog(folder, plan, log.join('\n'));
       await reporter.stop();
       const outputs: JobOutput[] = [...published, logOutput];
-      const primary = published.find((output) => output.primary) ?? published[0];
+      const primary = published.find((output) => output.primary) ?? published.at(-1);
       const stored = await repository.complete(job.job_id, workerId, {
         now: new Date(),
         outputs,
@@ -398,6 +392,130 @@ export class JobRunner {
     }
   }
 
+  /**
+   * Downloads the job's sources (MediaRecorder chunks joined into one input,
+   * complete recordings kept separate), probes each and checks them.
+   * @throws AppError SOURCE_NOT_FOUND, media codes (NOT_MEDIA, SOURCE_TRUNCATED, limits), the store's errors.
+   */
+  private async fetchSources(
+    job: Job,
+    workDir: string,
+    scope: TraceScope,
+    signal: AbortSignal,
+    logger: Logger,
+  ): Promise<StepInput> {
+    // A job submitted with `sources` lists every input; `source` is then the first.
+    const sourceRefs = (job.sources ?? [job.source]).map(parseS3Uri);
+    const sourceRef = sourceRefs[0] ?? parseS3Uri(job.source);
+    const several = job.sources !== undefined;
+    const downloads = sourceRefs.map((ref, index) =>
+      path.join(
+        workDir,
+        several
+          ? `source-${String(index).padStart(4, '0')}${safeExtension(ref.key)}`
+          : `source${safeExtension(ref.key)}`,
+      ),
+    );
+    await scope.child(
+      'download',
+      { 'mediaflow.source': job.source, 'mediaflow.sources': sourceRefs.length },
+      async (span) => {
+        let bytes = 0;
+        // One at a time: the sources together are bounded by UPLOAD_MAX_BYTES, and one stream keeps the disk sequential.
+        for (const [index, ref] of sourceRefs.entries()) {
+          await this.download(ref, downloads[index], signal, several ? index : undefined);
+          bytes += (await stat(downloads[index])).size;
+        }
+        span.setAttributes({ 'mediaflow.bytes': bytes });
+      },
+    );
+    // Several sources: MediaRecorder chunks are joined into one input here (and checked to
+    // continue each other); complete recordings stay separate inputs for the plan to join.
+    const inputPaths = several
+      ? (
+          await scope.child('assemble', {}, async (span) => {
+            const assembled = await assembleSources(downloads, workDir);
+            span.setAttributes({ 'mediaflow.sources.layout': assembled.layout });
+            logger.info('sources assembled', {
+              layout: assembled.layout,
+              sources: downloads.length,
+              inputs: assembled.paths.length,
+            });
+            return assembled;
+          })
+        ).paths
+      : downloads;
+    // Outputs are named after the user's file: a tus upload's key is only an id, its name is in the metadata.
+    const sourceName = sourceFileName(sourceRef, await uploadInfo(this.deps.store, sourceRef));
+    return this.probeInputs(inputPaths, several, sourceName, scope, signal);
+  }
+
+  /**
+   * A resumed multi-step job's input: the stored primary output of its last finished step.
+   * @throws AppError SOURCE_NOT_FOUND when that object is gone; media codes from the probe.
+   */
+  private async fetchStepOutput(
+    checkpoint: CompletedStep,
+    workDir: string,
+    scope: TraceScope,
+    signal: AbortSignal,
+  ): Promise<StepInput> {
+    const primary = checkpoint.outputs.find((output) => output.primary) ?? checkpoint.outputs[0];
+    if (primary?.object === undefined || primary.path.endsWith('/')) {
+      throw new AppError('SOURCE_NOT_FOUND', `step ${checkpoint.index + 1} left no stored file to resume from`);
+    }
+    const ref = parseS3Uri(primary.object);
+    const file = path.join(workDir, `step-input${safeExtension(ref.key)}`);
+    await scope.child('download', { 'mediaflow.source': primary.object, 'mediaflow.sources': 1 }, async (span) => {
+      await this.download(ref, file, signal);
+      span.setAttributes({ 'mediaflow.bytes': (await stat(file)).size });
+    });
+    return this.probeInputs([file], false, path.posix.basename(primary.path), scope, signal);
+  }
+
+  /**
+   * Probes each input and checks it against the media limits; several inputs
+   * count together toward the limits that scale with duration.
+   * @throws AppError media codes (NOT_MEDIA, SOURCE_TRUNCATED, MEDIA_TOO_LONG, …).
+   */
+  private async probeInputs(
+    paths: string[],
+    several: boolean,
+    sourceName: string,
+    scope: TraceScope,
+    signal: AbortSignal,
+  ): Promise<StepInput> {
+    const { config } = this.deps;
+    const probes: MediaProbe[] = [];
+    for (const inputFile of paths) {
+      probes.push(
+        await scope.child('probe', {}, async (span) => {
+          const probed = await probeMedia(inputFile, {
+            ffprobePath: config.FFPROBE_PATH,
+            signal: AbortSignal.any([signal, AbortSignal.timeout(PROBE_TIMEOUT_MS)]),
+            limits: probeProcessLimits(config),
+          });
+          span.setAttributes({
+            'media.format': probed.formatName,
+            'media.duration_s': probed.durationSec,
+            ...(probed.video ? { 'media.video.codec': probed.video.codec } : {}),
+          });
+          return probed;
+        }),
+      );
+    }
+    for (const probed of probes) {
+      assertMediaWithinLimits(probed, mediaLimitsFromConfig(config));
+      assertSourceComplete(probed);
+    }
+    const firstProbe = probes[0];
+    // Limits that scale with the media (time limit, CPU budget) see every input's seconds.
+    const totalSec = probes.reduce((sum, probed) => sum + probed.durationSec, 0);
+    const probe: MediaProbe = probes.length > 1 ? { ...firstProbe, durationSec: totalSec } : firstProbe;
+    if (probes.length > 1) assertMediaWithinLimits(probe, mediaLimitsFromConfig(config));
+    return { paths, probes, firstProbe, probe, several, sourceName };
+  }
+
   /** The plan's steps in order, each under its own watchdog, with progress weighted across them. */
   private async runSteps(
     plan: ExecutionPlan,
@@ -412,10 +530,13 @@ export class JobRunner {
       log: string[];
       onProgress: (snapshot: { percent: number; speed?: number; etaSeconds?: number }) => void;
       onWatchdog: (verdict: 'stalled' | 'timed-out', what: 'FFmpeg' | 'transcription', stallMs: number) => void;
+      /** Called once before the first step, for a multi-step job's progress pacing. */
+      onBegin?: () => void;
     },
   ): Promise<void> {
     const { executors, config } = this.deps;
     await mkdir(options.workDir, { recursive: true });
+    options.onBegin?.();
     const progress = new PlanProgress(plan.steps.map((step) => step.weight));
     for (const [index, step] of plan.steps.entries()) {
       options.signal.throwIfAborted();
@@ -633,6 +754,30 @@ export class JobRunner {
       logger.warn('could not remove the outputs of a stopped job', { error: errorMessage(error) });
     }
   }
+}
+
+/** What a step of the chain reads: the job's sources for the first, the previous step's primary output after. */
+interface StepInput {
+  /** Absolute paths in the work directory, in order. */
+  paths: string[];
+  probes: MediaProbe[];
+  /** The first input's probe, which the planner reads. */
+  firstProbe: MediaProbe;
+  /** For several inputs: the first's, with their durations summed. */
+  probe: MediaProbe;
+  /** The job gave `sources`: the planner gets every input (first step only). */
+  several: boolean;
+  /** The file name outputs are named after. */
+  sourceName: string;
+}
+
+/** A job snapshot of one operation, as a step report of the chain's progress. */
+function stepProgressOf(snapshot: ProgressSnapshot): StepProgress {
+  return {
+    percent: snapshot.percent,
+    ...(snapshot.speed === undefined ? {} : { speed: snapshot.speed }),
+    ...(snapshot.etaSeconds === undefined ? {} : { etaSeconds: snapshot.etaSeconds }),
+  };
 }
 
 async function runStep(
