@@ -649,6 +649,26 @@ describe('transcribe', () => {
     expect(plan.outputs.map((output) => output.kind)).toEqual(['srt', 'vtt', 'json']);
     expect(plan.logName).toBe('transcription.log');
   });
+
+  it('with output_format mp4, hands back the subtitled video as the primary output', () => {
+    const plan = planOf({ method_name: 'transcribe', output_format: 'mp4' }, probeOf());
+    expect(plan.steps.at(-1)?.kind).toBe('mux_subtitles');
+    expect(plan.outputs.filter((output) => output.primary).map((output) => [output.kind, output.path])).toEqual([
+      ['video', 'clip_subtitled.mp4'],
+    ]);
+    expect(plan.outputs.map((output) => output.kind)).toEqual(['srt', 'vtt', 'json', 'video']);
+  });
+
+  it('with output_format mp4, refuses a source without video and embed_subtitles: false', () => {
+    expect(thrown(() => planOf({ method_name: 'transcribe', output_format: 'mp4' }, audioOnly()))).toMatchObject({
+      code: 'NO_VIDEO_STREAM',
+    });
+    expect(
+      thrown(() =>
+        planOf({ method_name: 'transcribe', output_format: 'mp4', params: { embed_subtitles: false } }, probeOf()),
+      ),
+    ).toMatchObject({ code: 'VALIDATION_FAILED' });
+  });
 });
 
 describe('primary output name per operation', () => {

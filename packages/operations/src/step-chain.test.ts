@@ -107,16 +107,16 @@ describe('multi-step submissions', () => {
 describe('the meeting_recording preset', () => {
   const sources = [SOURCE, 's3://mediaflow-input/uploads/a/clip2.webm'];
 
-  it('is concat to MP4, then transcribe with soft subtitles, taking language and model', () => {
+  it('is concat to MP4, then transcribe to the subtitled MP4 as primary output, taking language and model', () => {
     const result = validateSubmission(
       { sources, preset: 'meeting_recording', params: { language: 'en', model: 'tiny.en' } },
       BUCKETS,
     );
     expect(result.steps?.map((step) => [step.method_name, step.output_format])).toEqual([
       ['concat', 'mp4'],
-      ['transcribe', 'srt'],
+      ['transcribe', 'mp4'],
     ]);
-    expect(result.steps?.[1]?.params).toMatchObject({ language: 'en', model: 'tiny.en', embed_subtitles: true });
+    expect(result.steps?.[1]?.params).toEqual({ language: 'en', model: 'tiny.en' });
   });
 
   it('refuses an unknown preset, steps beside it, and other params', () => {

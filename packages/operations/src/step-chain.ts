@@ -35,7 +35,11 @@ export const STEP_IO: Record<OperationName, StepIo> = {
   resize: { accepts: VIDEO, primaryKind: always('video'), cost: 2 },
   convert_format: { accepts: MEDIA, primaryKind: always('video'), cost: 2 },
   grayscale: { accepts: VIDEO, primaryKind: always('video'), cost: 2 },
-  transcribe: { accepts: MEDIA, primaryKind: always('srt'), cost: 4 },
+  transcribe: {
+    accepts: MEDIA,
+    primaryKind: (operation) => (operation.output_format === 'mp4' ? 'video' : 'srt'),
+    cost: 4,
+  },
   adaptive_stream: { accepts: VIDEO, primaryKind: always('hls'), cost: 6 },
   thumbnails: { accepts: VIDEO, primaryKind: always('thumbnail'), cost: 0.5 },
   storyboard: { accepts: VIDEO, primaryKind: always('storyboard'), cost: 1 },

@@ -107,11 +107,12 @@ export const JOB_PRESETS: Record<string, readonly RequestedStep[]> = {
    * A meeting recording (MediaRecorder WebM chunks, or recordings to join):
    * one H.264/AAC MP4 with faststart, a real duration and seek index, then
    * the speech transcribed into SRT, WebVTT and JSON and muxed into a copy of
-   * that MP4 as a soft (mov_text) subtitle track.
+   * that MP4 as a soft (mov_text) subtitle track, which is the job's primary output.
    */
   meeting_recording: [
     { method_name: 'concat', output_format: 'mp4' },
-    { method_name: 'transcribe', params: { embed_subtitles: true } },
+    // The subtitled MP4 is the job's primary output: what GET /download hands back.
+    { method_name: 'transcribe', output_format: 'mp4' },
   ],
 };
 

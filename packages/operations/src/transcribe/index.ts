@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { WHISPER_MODELS } from '@mediaflow/domain';
+import { AppError, WHISPER_MODELS } from '@mediaflow/domain';
 import { mediaExpectation, planTranscriptionAudio, withAudioTrack } from '@mediaflow/media';
 import type { MediaProbe, Transcript } from '@mediaflow/media';
 import { audioTrackParam } from '../audio-track-param';
@@ -36,13 +36,14 @@ const WEIGHTS = { extract: 15, recognise: 75, write: 1, mux: 10 } as const;
 
 type TranscribeOperation = {
   method_name: 'transcribe';
-  output_format: 'srt';
+  /** What the job's primary output is: the SRT, or (`mp4`) the copy of the video with the subtitle track. */
+  output_format: 'srt' | 'mp4';
   params: z.output<typeof transcribeParams>;
 };
 
 /** Subtitles go into a copy of the video unless the job said not to; audio has nothing to put them in. */
 export function embedsSubtitles(operation: TranscribeOperation, probe: Pick<MediaProbe, 'video'>): boolean {
-  return probe.video !== undefined && operation.params.embed_subtitles !== false;
+  return probe.video !== undefined && (operation.output_format === 'mp4' || operation.params.embed_subtitles !== false);
 }
 
 /**
@@ -51,9 +52,26 @@ export function embedsSubtitles(operation: TranscribeOperation, probe: Pick<Medi
  * muxed into a copy of the video when there is one. A source without audio
  * gives an empty transcript, not a failure: there is nothing to hear.
  * The track heard is `params.audio_track`, else the source's default one.
+ * With `output_format: "mp4"` the subtitled video is the primary output (what
+ * a meeting recording's job hands back) and the SRT a secondary one.
  * @throws AppError AUDIO_TRACK_NOT_FOUND when audio_track names no audio stream of the source.
+ * @throws AppError NO_VIDEO_STREAM when `mp4` is asked of a source without video, and
+ *   VALIDATION_FAILED when together with `embed_subtitles: false`: there is no video to hand back.
  */
 export function planTranscribe(operation: TranscribeOperation, probe: MediaProbe, context: PlanContext): ExecutionPlan {
+  const videoPrimary = operation.output_format === 'mp4';
+  if (videoPrimary && operation.params.embed_subtitles === false) {
+    throw new AppError(
+      'VALIDATION_FAILED',
+      'output_format "mp4" hands back the subtitled video, which embed_subtitles: false turns off; drop one of them',
+    );
+  }
+  if (videoPrimary && !probe.video) {
+    throw new AppError(
+      'NO_VIDEO_STREAM',
+      'output_format "mp4" hands back the video with subtitles, but the source has no video stream; ask for "srt"',
+    );
+  }
   const model = operation.params.model ?? context.defaults.whisperModel;
   const abs = (name: string): string => path.join(context.workDir, name);
   const steps: PlanStep[] = [];
@@ -86,7 +104,13 @@ export function planTranscribe(operation: TranscribeOperation, probe: MediaProbe
       model,
       segments: [],
     };
-    steps.push({ id: 'no-audio', kind: 'write_text', weight: WEIGHTS.write, path: FILES.raw, content: JSON.stringify(empty) });
+    steps.push({
+      id: 'no-audio',
+      kind: 'write_text',
+      weight: WEIGHTS.write,
+      path: FILES.raw,
+      content: JSON.stringify(empty),
+    });
   }
   steps.push({
     id: 'write-subtitles',
@@ -98,7 +122,7 @@ export function planTranscribe(operation: TranscribeOperation, probe: MediaProbe
     jsonPath: FILES.json,
   });
   const outputs: OutputManifestEntry[] = [
-    { kind: 'srt', path: FILES.srt, contentType: 'application/x-subrip; charset=utf-8', primary: true },
+    { kind: 'srt', path: FILES.srt, contentType: 'application/x-subrip; charset=utf-8', primary: !videoPrimary },
     { kind: 'vtt', path: FILES.vtt, contentType: 'text/vtt; charset=utf-8' },
     { kind: 'json', path: FILES.json, contentType: 'application/json; charset=utf-8' },
   ];
@@ -117,6 +141,7 @@ export function planTranscribe(operation: TranscribeOperation, probe: MediaProbe
       kind: 'video',
       path: videoName,
       contentType: 'video/mp4',
+      ...(videoPrimary ? { primary: true } : {}),
       // The subtitle track is there even when nothing was said (an empty SRT muxes as an empty track).
       expect: mediaExpectation(
         source.audio ? ['video', 'audio', 'subtitle'] : ['video', 'subtitle'],
@@ -134,7 +159,7 @@ export const transcribe = defineOperation({
   summary: 'Transcribe speech with Whisper into SRT, WebVTT and JSON, and embed the subtitles in a copy of the video.',
   schema: z.strictObject({
     method_name: z.literal('transcribe'),
-    output_format: z.literal('srt').default('srt'),
+    output_format: z.enum(['srt', 'mp4']).default('srt'),
     params: transcribeParams.default({}),
   }),
   plan: planTranscribe,
