@@ -176,6 +176,40 @@ describe('mediaflow CLI (services/cli) against the embedded mode', () => {
     expect((JSON.parse(log.stdout) as { path: string }).path).toBe(path.join(dir, 'job.log'));
   });
 
+  it('joins several files with a multi-step job (--step), and shows the chain in status and jobs ls', async () => {
+    const out = path.join(dir, 'joined-gray.mp4');
+    const run = await cli([
+      '--json',
+      'process',
+      shortClip,
+      shortClip,
+      '--step',
+      'concat preset=ultrafast',
+      '--step',
+      'grayscale:mp4',
+      '-o',
+      out,
+    ]);
+    expect(run.code).toBe(0);
+    const result = JSON.parse(run.stdout) as {
+      upload: { source: string }[];
+      job: JobJson & { sources: string[]; completed_steps: number[] };
+    };
+    expect(result.upload).toHaveLength(2);
+    expect(result.job).toMatchObject({ status: 'completed', completed_steps: [0, 1] });
+    expect(result.job.sources).toEqual(result.upload.map((upload) => upload.source));
+    // The two 4 s clips, one after the other, in grey.
+    const probe = await probeMedia(out);
+    expect(probe.durationSec).toBeCloseTo(8, 0);
+
+    const status = await cli(['status', result.job.job_id]);
+    expect(status.stdout).toMatch(/steps\s+1\. concat → mp4 \(done\), 2\. grayscale → mp4 \(done\)/);
+    expect(status.stdout).toMatch(/sources\s+2: /);
+    expect(status.stdout).toMatch(/output\s+step 2: video\*/);
+    const table = await cli(['jobs', 'ls', '--status', 'completed', '--limit', '100']);
+    expect(table.stdout).toContain('concat → grayscale');
+  });
+
   it('uploads a large file in parallel parts through the multipart route', async () => {
     // Noise, losslessly encoded: big enough for three parts of the API's 8 MiB.
     const noisy = await makeTestClip(dir, 'noisy.mp4', {
@@ -236,6 +270,9 @@ describe('mediaflow CLI (services/cli) against the embedded mode', () => {
     const usage = await cli(['process', path.join(dir, 'no-such-file.mp4'), '--op', 'compress']);
     expect(usage.code).toBe(2);
     expect((await cli(['process', shortClip])).code).toBe(2);
+    const clash = await cli(['process', shortClip, '--op', 'compress', '--step', 'grayscale']);
+    expect(clash.code).toBe(2);
+    expect(clash.stderr).toContain('--op and --step cannot be used together');
     expect((await cli(['frobnicate'])).code).toBe(2);
 
     const closedPort = await freePort();

@@ -65,7 +65,15 @@ export function toJobView(job: Job): JobView {
     source: job.source,
     ...(job.sources === undefined ? {} : { sources: job.sources }),
     ...(job.steps === undefined ? {} : { steps: job.steps }),
-    ...(job.steps === undefined ? {} : { completed_steps: (job.completed_steps ?? []).map((step) => step.index) }),
+    // The last step has no checkpoint of its own: its end is the job's completion.
+    ...(job.steps === undefined
+      ? {}
+      : {
+          completed_steps:
+            job.status === 'completed'
+              ? job.steps.map((_step, index) => index)
+              : (job.completed_steps ?? []).map((step) => step.index),
+        }),
     progress: job.progress,
     ...(job.status === 'processing' && job.speed !== undefined ? { speed: job.speed } : {}),
     ...(job.status === 'processing' && job.eta_seconds !== undefined ? { eta_seconds: job.eta_seconds } : {}),

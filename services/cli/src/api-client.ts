@@ -16,6 +16,8 @@ export interface JobOutput {
   content_type: string;
   size_bytes?: number;
   primary?: boolean;
+  /** Multi-step jobs: the index of the step that wrote it. */
+  step?: number;
   url: string;
 }
 
@@ -26,6 +28,11 @@ export interface JobView {
   output_format: string;
   params: Record<string, unknown>;
   source: string;
+  /** Every input in order, for a job submitted with several. */
+  sources?: string[];
+  /** A multi-step job's chain; method_name, output_format and params repeat the first step. */
+  steps?: { method_name: string; output_format: string; params: Record<string, unknown> }[];
+  completed_steps?: number[];
   progress: number;
   speed?: number;
   eta_seconds?: number;
@@ -88,11 +95,25 @@ export interface JobActionResult {
   cancel_requested?: boolean;
 }
 
-export interface SubmitRequest {
-  source: string;
+/** One step of a multi-step submit. */
+export interface SubmitStep {
   method_name: string;
   output_format?: string;
-  params: Record<string, unknown>;
+  params?: Record<string, unknown>;
+}
+
+/**
+ * POST /process: `source` or `sources`, and one operation (`method_name`),
+ * a `preset`, or `steps`.
+ */
+export interface SubmitRequest {
+  source?: string;
+  sources?: string[];
+  method_name?: string;
+  output_format?: string;
+  preset?: string;
+  steps?: SubmitStep[];
+  params?: Record<string, unknown>;
 }
 
 /** GET /process filters, as the API names them; undefined ones are left out. */

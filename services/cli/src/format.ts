@@ -29,23 +29,32 @@ export function jobSpeedAndEta(job: Pick<JobView, 'speed' | 'eta_seconds'>): str
   return parts.join(', ');
 }
 
+/** The operation a job runs, or a multi-step job's chain: `concat → transcribe`. */
+export function jobOperation(job: Pick<JobView, 'method_name' | 'steps'>): string {
+  return job.steps && job.steps.length > 1 ? job.steps.map((step) => step.method_name).join(' → ') : job.method_name;
+}
+
 /** A job as a few lines for people (`mediaflow status`). */
 export function describeJob(job: JobView): string {
   const lines = [
     `job        ${job.job_id}`,
     `status     ${job.status}${job.cancel_requested ? ' (cancel requested)' : ''}`,
-    `operation  ${job.method_name} → ${job.output_format}`,
+    job.steps && job.steps.length > 1
+      ? `steps      ${job.steps.map((step, index) => `${index + 1}. ${step.method_name} → ${step.output_format}${job.completed_steps?.includes(index) ? ' (done)' : ''}`).join(', ')}`
+      : `operation  ${job.method_name} → ${job.output_format}`,
     `progress   ${job.progress.toFixed(1)}%${job.status === 'processing' && jobSpeedAndEta(job) ? ` (${jobSpeedAndEta(job)})` : ''}`,
     `attempts   ${job.attempts}`,
     `created    ${job.created_at}`,
   ];
   if (job.completed_at) lines.push(`finished   ${job.completed_at}`);
-  if (Object.keys(job.params).length > 0) lines.push(`params     ${JSON.stringify(job.params)}`);
+  if (job.sources && job.sources.length > 1) lines.push(`sources    ${job.sources.length}: ${job.sources.join(', ')}`);
+  if (!job.steps && Object.keys(job.params).length > 0) lines.push(`params     ${JSON.stringify(job.params)}`);
   if (job.error) lines.push(`error      ${job.error.code}: ${job.error.message}`);
   for (const warning of job.warnings ?? []) lines.push(`warning    ${warning.code}: ${warning.message}`);
   for (const output of job.outputs) {
     const size = output.size_bytes === undefined ? '' : ` (${formatBytes(output.size_bytes)})`;
-    lines.push(`output     ${output.kind}${output.primary ? '*' : ''}  ${output.path}${size}`);
+    const step = output.step === undefined ? '' : `step ${output.step + 1}: `;
+    lines.push(`output     ${step}${output.kind}${output.primary ? '*' : ''}  ${output.path}${size}`);
   }
   return lines.join('\n');
 }
@@ -54,7 +63,7 @@ export function describeJob(job: JobView): string {
 export function jobTable(jobs: readonly JobView[]): string {
   const rows = [
     ['JOB', 'STATUS', 'OPERATION', 'PROGRESS', 'CREATED'],
-    ...jobs.map((job) => [job.job_id, job.status, job.method_name, `${Math.floor(job.progress)}%`, job.created_at]),
+    ...jobs.map((job) => [job.job_id, job.status, jobOperation(job), `${Math.floor(job.progress)}%`, job.created_at]),
   ];
   const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => row[column]?.length ?? 0))) ?? [];
   return rows

@@ -78,6 +78,29 @@ describe('operationsFromOpenApi', () => {
     expect(operations.get('compress')?.outputFormats).toEqual(['mp4']);
   });
 
+  it('finds the operations one level down, beside the preset and steps variants', () => {
+    const variants = document.components?.schemas?.SubmitJob?.oneOf ?? [];
+    const nested: OpenApiDocument = {
+      components: {
+        schemas: {
+          SubmitJob: {
+            anyOf: [
+              { oneOf: variants },
+              { properties: { preset: { type: 'string', enum: ['meeting_recording'] } } },
+              { properties: { steps: { type: 'array' } } },
+            ],
+          },
+        },
+      },
+    };
+    expect([...operationsFromOpenApi(nested).keys()]).toEqual([
+      'compress',
+      'grayscale',
+      'black_and_white',
+      'adaptive_stream',
+    ]);
+  });
+
   it('is empty for a document without the SubmitJob schema', () => {
     expect(operationsFromOpenApi({}).size).toBe(0);
   });

@@ -43,8 +43,12 @@ function stringsOf(values: unknown[] | undefined): string[] {
  */
 export function operationsFromOpenApi(document: OpenApiDocument): Map<string, OperationSchema> {
   const operations = new Map<string, OperationSchema>();
-  const submit = document.components?.schemas?.SubmitJob;
-  for (const variant of submit?.oneOf ?? submit?.anyOf ?? []) {
+  // The operations may sit one level down, beside the preset and steps variants (which name no method_name).
+  const variantsOf = (schema: JsonSchema | undefined): JsonSchema[] =>
+    (schema?.oneOf ?? schema?.anyOf ?? []).flatMap((variant) =>
+      (variant.oneOf ?? variant.anyOf) ? variantsOf(variant) : [variant],
+    );
+  for (const variant of variantsOf(document.components?.schemas?.SubmitJob)) {
     const method = variant.properties?.method_name;
     const names = method
       ? [...stringsOf(method.enum), ...stringsOf(method.const === undefined ? [] : [method.const])]

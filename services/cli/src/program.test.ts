@@ -42,10 +42,8 @@ describe('parseInvocation', () => {
     ]);
     expect(invocation).toEqual({
       command: 'process',
-      file: 'in.mov',
-      operation: 'compress',
-      params: { crf: '23', preset: 'slow' },
-      format: 'mp4',
+      files: ['in.mov'],
+      work: { kind: 'operation', operation: 'compress', params: { crf: '23', preset: 'slow' }, format: 'mp4' },
       out: 'out.mp4',
       cancelOnInterrupt: true,
       wait: true,
@@ -68,12 +66,52 @@ describe('parseInvocation', () => {
       '0',
     ]);
     expect(invocation).toMatchObject({
-      params: {},
+      work: { kind: 'operation', operation: 'grayscale', params: {} },
       cancelOnInterrupt: false,
       wait: false,
       pollIntervalMs: 250,
       multipartThresholdBytes: 0,
     });
+  });
+
+  it('reads several files with a preset, and steps with their formats and params', () => {
+    expect(
+      parse(['process', 'part-1.webm', 'part-2.webm', '--preset', 'meeting_recording', '-p', 'language=en']).invocation,
+    ).toMatchObject({
+      files: ['part-1.webm', 'part-2.webm'],
+      work: { kind: 'preset', preset: 'meeting_recording', params: { language: 'en' } },
+    });
+    expect(
+      parse(['process', 'a.webm', 'b.webm', '--step', 'concat', '--step', 'transcribe:mp4  language=en model=tiny.en'])
+        .invocation,
+    ).toMatchObject({
+      files: ['a.webm', 'b.webm'],
+      work: {
+        kind: 'steps',
+        steps: [
+          { operation: 'concat', format: undefined, params: {} },
+          { operation: 'transcribe', format: 'mp4', params: { language: 'en', model: 'tiny.en' } },
+        ],
+      },
+    });
+    expect(parse(['process', 'a.mp4', '--step', 'adaptive_stream renditions=720,360']).invocation).toMatchObject({
+      work: { kind: 'steps', steps: [{ operation: 'adaptive_stream', params: { renditions: '720,360' } }] },
+    });
+  });
+
+  it('wants exactly one of --op, --preset and --step, and step params inside the step', () => {
+    expect(usageError(['process', 'a.mp4']).message).toContain('--op <operation>, --preset <name> or --step');
+    expect(usageError(['process', 'a.mp4', '--op', 'compress', '--preset', 'meeting_recording']).message).toBe(
+      '--op and --preset cannot be used together',
+    );
+    expect(usageError(['process', 'a.mp4', '--step', 'compress', '-p', 'crf=20']).message).toContain(
+      'inside each step',
+    );
+    expect(usageError(['process', 'a.mp4', '--step', 'compress:']).message).toContain('--step takes');
+    expect(usageError(['process', 'a.mp4', '--step', 'compress crf']).message).toContain('key=value');
+    expect(usageError(['process', 'a.mp4', '--preset', 'meeting_recording', '--format', 'mkv']).message).toContain(
+      'preset chooses',
+    );
   });
 
   it('takes global options before or after the command, flags over the environment', () => {

@@ -15,13 +15,25 @@ export interface GlobalOptions {
   quiet: boolean;
 }
 
+/** One step of a multi-step job as `--step` gave it: `operation[:format] [key=value …]`. */
+export interface StepArg {
+  operation: string;
+  format: string | undefined;
+  /** Strings by key; typed later against the operation's schema. */
+  params: Record<string, string>;
+}
+
+/** What a `process` job runs: one operation (`--op`), a preset (`--preset`), or steps (`--step` …). */
+export type ProcessWork =
+  | { kind: 'operation'; operation: string; params: Record<string, string>; format: string | undefined }
+  | { kind: 'preset'; preset: string; params: Record<string, string> }
+  | { kind: 'steps'; steps: StepArg[] };
+
 export interface ProcessInvocation {
   command: 'process';
-  file: string;
-  operation: string;
-  /** `--param` strings by key; typed later against the operation's schema. */
-  params: Record<string, string>;
-  format: string | undefined;
+  /** One file is the job's `source`; several are its `sources`, in this order. */
+  files: string[];
+  work: ProcessWork;
   out: string | undefined;
   cancelOnInterrupt: boolean;
   wait: boolean;
@@ -91,6 +103,61 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
+/**
+ * One `--step` value: `operation[:format]`, then `key=value` params separated
+ * by spaces (a value may hold commas, e.g. `renditions=720,360`).
+ * @throws UsageError for an empty operation or a malformed param.
+ */
+export function parseStepArg(value: string): StepArg {
+  const [head = '', ...rest] = value.trim().split(/\s+/);
+  const colon = head.indexOf(':');
+  const operation = colon < 0 ? head : head.slice(0, colon);
+  const format = colon < 0 ? undefined : head.slice(colon + 1);
+  if (operation === '' || format === '') {
+    throw new UsageError(`--step takes "operation[:format] [key=value …]", got "${value}"`);
+  }
+  return { operation, format, params: parseParamArgs(rest) };
+}
+
+/**
+ * Exactly one of --op, --preset and --step says what runs.
+ * @throws UsageError naming the clash, or asking for one.
+ */
+function processWork(options: {
+  op?: string;
+  preset?: string;
+  step: string[];
+  param: string[];
+  format?: string;
+}): ProcessWork {
+  const given = [options.op && '--op', options.preset && '--preset', options.step.length > 0 && '--step'].filter(
+    (flag): flag is string => typeof flag === 'string',
+  );
+  if (given.length !== 1) {
+    throw new UsageError(
+      given.length === 0
+        ? 'say what to run: --op <operation>, --preset <name> or --step <operation> (repeated)'
+        : `${given.join(' and ')} cannot be used together`,
+    );
+  }
+  if (options.step.length > 0) {
+    if (options.param.length > 0 || options.format !== undefined) {
+      throw new UsageError('with --step, give params and format inside each step: --step "compress:mp4 crf=23"');
+    }
+    return { kind: 'steps', steps: options.step.map(parseStepArg) };
+  }
+  if (options.preset) {
+    if (options.format !== undefined) throw new UsageError('a preset chooses its own output format');
+    return { kind: 'preset', preset: options.preset, params: parseParamArgs(options.param) };
+  }
+  return {
+    kind: 'operation',
+    operation: options.op ?? '',
+    params: parseParamArgs(options.param),
+    format: options.format,
+  };
+}
+
 const JOB_STATUSES = ['queued', 'processing', 'completed', 'failed', 'cancelled'];
 
 /** Flags win over the environment (MEDIAFLOW_URL, MEDIAFLOW_API_KEY), which wins over the defaults. */
@@ -137,10 +204,24 @@ function buildProgram(
 
   program
     .command('process')
-    .description('upload FILE, run an operation on it, show its progress and download the result')
-    .argument('<file>', 'the media file to upload')
-    .requiredOption('--op <operation>', 'operation (method_name): compress, resize, grayscale, …')
-    .option('-p, --param <key=value>', 'an operation parameter; repeat for more (e.g. --param crf=23)', collect, [])
+    .description(
+      'upload FILE (or several, joined in order), run an operation, a preset or steps on it, show its progress and download the result',
+    )
+    .argument('<files...>', 'the media file to upload; several become the job’s sources (e.g. recording chunks)')
+    .option('--op <operation>', 'operation (method_name): compress, resize, grayscale, concat, …')
+    .option('--preset <name>', 'a job preset, e.g. meeting_recording (params: language, model)')
+    .option(
+      '--step <"operation[:format] key=value …">',
+      'a step of a multi-step job; repeat in order (e.g. --step concat --step "transcribe:mp4 language=en")',
+      collect,
+      [],
+    )
+    .option(
+      '-p, --param <key=value>',
+      'an operation or preset parameter; repeat for more (e.g. --param crf=23)',
+      collect,
+      [],
+    )
     .option('--format <format>', 'output format (output_format), e.g. mp4, webm, mp3')
     .option('-o, --out <path>', 'where to save the result (a file, or a directory for the server’s name)')
     .option('--cancel-on-interrupt', 'Ctrl-C cancels the job (otherwise it keeps running and its id is printed)')
@@ -160,9 +241,11 @@ function buildProgram(
     )
     .action(
       (
-        file: string,
+        files: string[],
         options: {
-          op: string;
+          op?: string;
+          preset?: string;
+          step: string[];
           param: string[];
           format?: string;
           out?: string;
@@ -176,10 +259,8 @@ function buildProgram(
         onParsed(
           {
             command: 'process',
-            file,
-            operation: options.op,
-            params: parseParamArgs(options.param),
-            format: options.format,
+            files,
+            work: processWork(options),
             out: options.out,
             cancelOnInterrupt: options.cancelOnInterrupt === true,
             wait: options.wait,

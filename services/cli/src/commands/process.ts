@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { access, stat } from 'node:fs/promises';
-import type { JobView, UploadResult } from '../api-client';
+import type { JobView, SubmitRequest, UploadResult } from '../api-client';
 import type { CommandContext } from '../context';
 import { printResult } from '../context';
 import { ApiError, CliError, ExitCode, InterruptedError, UsageError, exitCodeForJobStatus } from '../exit-codes';
@@ -8,7 +8,7 @@ import { formatBytes, formatDuration, jobSpeedAndEta } from '../format';
 import { DEFAULT_MULTIPART, multipartUpload } from '../multipart-upload';
 import { coerceParams, operationsFromOpenApi } from '../params';
 import type { OperationSchema } from '../params';
-import type { ProcessInvocation } from '../program';
+import type { ProcessInvocation, ProcessWork } from '../program';
 import type { SavedFile } from '../save';
 import { createWatcher } from '../watch';
 import { downloadOutput } from './download';
@@ -37,34 +37,28 @@ async function fetchOperations(context: CommandContext): Promise<Map<string, Ope
  */
 export async function processFile(context: CommandContext, invocation: ProcessInvocation): Promise<ExitCode> {
   if (invocation.out === '-' && context.global.json) throw new UsageError('-o - and --json both want stdout');
-  try {
-    await access(invocation.file);
-  } catch {
-    throw new UsageError(`cannot read ${invocation.file}`);
+  for (const file of invocation.files) {
+    try {
+      await access(file);
+    } catch {
+      throw new UsageError(`cannot read ${file}`);
+    }
   }
 
   // Refuse an unknown operation before uploading gigabytes for nothing; the
   // code and the list are the API's own (from its OpenAPI document).
-  const operations = await fetchOperations(context);
-  const operation = operations?.get(invocation.operation);
-  if (operations && !operation) {
-    const known = [...new Set([...operations.values()].map((entry) => entry.name))].join(', ');
-    throw new ApiError(
-      400,
-      'UNKNOWN_OPERATION',
-      `unknown operation "${invocation.operation}"; the API offers: ${known}`,
-    );
-  }
-  const params = coerceParams(invocation.params, operation?.params);
+  const work = requestedWork(invocation.work, await fetchOperations(context));
 
-  const upload = await uploadFile(context, invocation.file, invocation.multipartThresholdBytes);
+  const uploads: UploadResult[] = [];
+  for (const [index, file] of invocation.files.entries()) {
+    if (invocation.files.length > 1)
+      context.reporter.note(`uploading ${index + 1}/${invocation.files.length}: ${file}`);
+    uploads.push(await uploadFile(context, file, invocation.multipartThresholdBytes));
+  }
+  const upload = uploads.length === 1 ? uploads[0] : uploads;
+  const sources = uploads.map((entry) => entry.source);
   const submitted = await context.client.submit(
-    {
-      source: upload.source,
-      method_name: invocation.operation,
-      ...(invocation.format === undefined ? {} : { output_format: invocation.format }),
-      params,
-    },
+    { ...(sources.length === 1 ? { source: sources[0] } : { sources }), ...work },
     // A resent submit (after a timeout) finds this job instead of making another.
     randomUUID(),
   );
@@ -113,6 +107,41 @@ export async function processFile(context: CommandContext, invocation: ProcessIn
   const text = saved && saved.path !== '-' ? `saved ${saved.path} (${formatBytes(saved.bytes)})` : undefined;
   printResult(context, { job, upload, output: saved ?? null }, text);
   return exitCodeForJobStatus(job.status) ?? ExitCode.UNAVAILABLE;
+}
+
+/**
+ * The submit's operation part, with `--param` strings typed by the
+ * operation's schema when the API describes it.
+ * @throws ApiError UNKNOWN_OPERATION (exit 1) naming what the API offers.
+ */
+function requestedWork(work: ProcessWork, operations: Map<string, OperationSchema> | undefined): SubmitRequest {
+  const known = (name: string): OperationSchema | undefined => {
+    const operation = operations?.get(name);
+    if (operations && !operation) {
+      const offered = [...new Set([...operations.values()].map((entry) => entry.name))].join(', ');
+      throw new ApiError(400, 'UNKNOWN_OPERATION', `unknown operation "${name}"; the API offers: ${offered}`);
+    }
+    return operation;
+  };
+  switch (work.kind) {
+    case 'operation':
+      return {
+        method_name: work.operation,
+        ...(work.format === undefined ? {} : { output_format: work.format }),
+        params: coerceParams(work.params, known(work.operation)?.params),
+      };
+    case 'preset':
+      // A preset's params (language, model) are strings; the API's 400 judges anything else.
+      return { preset: work.preset, ...(Object.keys(work.params).length > 0 ? { params: work.params } : {}) };
+    case 'steps':
+      return {
+        steps: work.steps.map((step) => ({
+          method_name: step.operation,
+          ...(step.format === undefined ? {} : { output_format: step.format }),
+          params: coerceParams(step.params, known(step.operation)?.params),
+        })),
+      };
+  }
 }
 
 /** One streamed PUT for most files; the multipart route, parts in parallel and retried, for large ones. */
