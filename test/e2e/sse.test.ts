@@ -226,6 +226,21 @@ describe.each<DbBackend>(['mongodb', 'dynamodb'])('SSE across two API replicas a
       expect(resumed.parser.comments).toContain('hb');
     }));
 
+  it('announces a deleted job on GET /events of either replica, with its id only', async () =>
+    failWithLogs(async () => {
+      const jobId = await submitJob(alice(), { source, method_name: 'probe' });
+      expect((await waitForJob(alice(), jobId)).final.status).toBe('completed');
+      const watchers = urls.map((base) => open(base, '/events', asAlice));
+      await Promise.all(watchers.map(async (watcher) => watcher.waitForEvent((event) => event.event === 'snapshot')));
+      const deleted = await alice().request('DELETE', `/jobs/${jobId}`);
+      expect(deleted.status).toBeLessThan(300);
+      for (const watcher of watchers) {
+        const event = await watcher.waitForEvent((candidate) => candidate.event === 'deleted', 30_000);
+        expect(JSON.parse(event.data)).toEqual({ job_id: jobId, deleted_at: expect.any(String) as unknown });
+        watcher.close();
+      }
+    }));
+
   it('authenticates a stream with a token from POST /events/token; refuses forged, expired and foreign', async () =>
     failWithLogs(async () => {
       const jobId = await submitJob(alice(), { source, method_name: 'compress' });

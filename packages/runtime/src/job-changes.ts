@@ -5,7 +5,7 @@ import type { JobRepository } from '@mediaflow/repository';
 /**
  * The repository with every change a client can watch announced on the job
  * change feed (see @mediaflow/queue job-events.ts), whoever makes it:
- * create/createMany and requestCancel/requeue (the API), claim,
+ * create/createMany, requestCancel/requeue and markDeleted (the API), claim,
  * updateProgress, complete, fail, release and markCancelled (a worker).
  *
  * A transition's change carries the job as stored after it: the record the
@@ -97,6 +97,12 @@ export function withJobChanges(repository: JobRepository, publisher: JobChangePu
     },
     requeue: async (jobId, now, note) => {
       const job = await repository.requeue(jobId, now, note);
+      announce(job);
+      return job;
+    },
+    // Streams announce the tombstone as `deleted` (never its fields), so a list can drop the job.
+    markDeleted: async (jobId, now, recordExpiresAt) => {
+      const job = await repository.markDeleted(jobId, now, recordExpiresAt);
       announce(job);
       return job;
     },

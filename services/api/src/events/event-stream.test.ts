@@ -173,6 +173,29 @@ describe('EventStream', () => {
     );
   });
 
+  it('announces the job’s deletion as its last event, without its fields', async () => {
+    const reading = read(h.url);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    h.bus.publisher.publish({
+      kind: 'state',
+      job: job({ deleted_at: '2026-02-01T00:00:00.000Z', source: 's3://secret' }),
+    });
+    const text = await reading;
+    expect(
+      text.endsWith('id: 1\nevent: deleted\ndata: {"job_id":"j1","deleted_at":"2026-02-01T00:00:00.000Z"}\n\n'),
+    ).toBe(true);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(h.hub.openStreams).toBe(0);
+  });
+
+  it('at a beat, announces a deletion the feed lost', async () => {
+    const reading = read(h.url);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    h.stored.job = job({ deleted_at: '2026-02-01T00:00:00.000Z' });
+    const text = await reading;
+    expect(text).toContain('event: deleted\ndata: {"job_id":"j1","deleted_at":"2026-02-01T00:00:00.000Z"}\n\n');
+  });
+
   it('closes when the job is gone, and when the client goes away', async () => {
     h.stored.job = null;
     expect(await read(h.url)).not.toContain('event: end');

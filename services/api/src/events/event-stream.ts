@@ -166,7 +166,7 @@ export class EventStream implements StreamHandle {
     if (!this.matches(change.job)) return;
     const id: EventId = { seq: change.seq, n: 0 };
     if (change.job.deleted_at !== undefined) {
-      if (this.options.scope.kind === 'job') this.close();
+      this.announceDeletion(change.job, id);
       return;
     }
     const data = this.data(change.job);
@@ -178,6 +178,19 @@ export class EventStream implements StreamHandle {
     }
     this.lastId = id;
     this.send('update', id, data);
+  }
+
+  /**
+   * `deleted` with `{job_id, deleted_at}`, so a list can drop the row; on a
+   * job's own stream it is the last event (a reconnect would get 404).
+   */
+  private announceDeletion(job: Job, id: EventId): void {
+    this.lastId = id;
+    this.send('deleted', id, JSON.stringify({ job_id: job.job_id, deleted_at: job.deleted_at }));
+    if (this.options.scope.kind === 'job') {
+      this.cleanUp();
+      this.res.end();
+    }
   }
 
   /** The job stream's last event: `end` with the final status, then the response ends. */
@@ -223,8 +236,12 @@ export class EventStream implements StreamHandle {
       return;
     }
     if (this.ended) return;
-    if (!job || job.deleted_at !== undefined) {
+    if (!job) {
       this.close();
+      return;
+    }
+    if (job.deleted_at !== undefined) {
+      this.announceDeletion(job, nextOwnEventId(this.lastId, this.options.hub.position));
       return;
     }
     const settled = Date.now() - Date.parse(job.updated_at) > LOST_AFTER_MS;
