@@ -7,3 +7,4 @@ export * from './metrics';
 export * from './tracing';
 export * from './webhooks';
 export * from './job-changes';
+export * from './transition-observers';

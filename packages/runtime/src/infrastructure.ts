@@ -12,7 +12,7 @@ import type {
 } from '@mediaflow/repository';
 import { createObjectStore } from '@mediaflow/storage';
 import type { ObjectStore } from '@mediaflow/storage';
-import { withJobChanges } from './job-changes';
+import { jobChangeObserver } from './job-changes';
 import { measuredDatabase, measuredStorage } from './metrics';
 import type { PortCallMetrics } from './metrics';
 import {
@@ -22,8 +22,9 @@ import {
   WebhookDispatcher,
   WebhookEvents,
   WebhookRepairSweep,
-  withWebhookEvents,
+  webhookObserver,
 } from './webhooks';
+import { observeTransitions } from './transition-observers';
 import type { WebhookAddressPolicy } from './webhooks';
 
 export interface Infrastructure {
@@ -41,7 +42,7 @@ export interface Infrastructure {
   accounts: AccountStore;
   /**
    * The job-change feed behind the API's event streams: the repository above
-   * announces every change on it (see withJobChanges); an API replica reads
+   * announces every change on it (see jobChangeObserver); an API replica reads
    * it with `jobChanges.createFeed()`.
    */
   jobChanges: JobChanges;
@@ -77,11 +78,14 @@ export async function createInfrastructure(
   const queue = createJobQueue(config, logger);
   validateAllowedCidrs(config.WEBHOOK_ALLOWED_CIDRS);
   const webhookPolicy = webhookPolicyOf(config);
-  // Every process records the webhook events of the transitions it makes (see withWebhookEvents).
+  // Every process announces the transitions it makes and records their webhook events (see the observers).
   const progressIntervalMs = config.WEBHOOK_PROGRESS_INTERVAL_SECONDS * 1000;
   const webhookEvents = new WebhookEvents({ store: database.webhooks, progressIntervalMs, logger });
   const jobChanges = createJobChanges(config, logger);
-  const jobs = withWebhookEvents(withJobChanges(repository, jobChanges.publisher), webhookEvents, progressIntervalMs);
+  const jobs = observeTransitions(repository, [
+    jobChangeObserver(jobChanges.publisher),
+    webhookObserver(webhookEvents, progressIntervalMs),
+  ]);
   const dispatcher = config.WEBHOOK_DISPATCHER
     ? new WebhookDispatcher({
         deliveries: database.webhooks,

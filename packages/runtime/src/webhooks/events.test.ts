@@ -1,7 +1,8 @@
 import { createLogger } from '@mediaflow/domain';
 import type { Job } from '@mediaflow/domain';
 import type { JobRepository, NewWebhookDelivery, WebhookEndpoint } from '@mediaflow/repository';
-import { deliveryId, WebhookEvents, withWebhookEvents } from './events';
+import { observeTransitions } from '../transition-observers';
+import { deliveryId, WebhookEvents, webhookObserver } from './events';
 import type { WebhookEventBody } from './events';
 
 const logger = createLogger({ level: 'error', service: 'webhook-events-test' });
@@ -83,10 +84,10 @@ function fakes(stored: Job) {
     },
   };
   const events = new WebhookEvents({ store, progressIntervalMs: 10_000, logger });
-  return { repository: withWebhookEvents(repository, events, 10_000), enqueued };
+  return { repository: observeTransitions(repository, [webhookObserver(events, 10_000)]), enqueued };
 }
 
-describe('withWebhookEvents', () => {
+describe('webhookObserver', () => {
   it('records job.completed for the job’s own URL and the endpoints that subscribe, after the transition', async () => {
     const { repository, enqueued } = fakes(job());
     expect(await repository.complete('job-1', 'w', { now: new Date(), outputs: [], output_path: 'x' })).toBe(true);

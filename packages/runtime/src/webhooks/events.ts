@@ -1,13 +1,8 @@
 import { createHash } from 'node:crypto';
 import { errorMessage } from '@mediaflow/domain';
 import type { Job, Logger } from '@mediaflow/domain';
-import type {
-  JobRepository,
-  NewWebhookDelivery,
-  WebhookDeliveries,
-  WebhookEndpoints,
-  WebhookEventType,
-} from '@mediaflow/repository';
+import type { NewWebhookDelivery, WebhookDeliveries, WebhookEndpoints, WebhookEventType } from '@mediaflow/repository';
+import type { TransitionObserver } from '../transition-observers';
 import { generateWebhookSecret } from './signing';
 
 export interface WebhookEventsOptions {
@@ -201,103 +196,36 @@ export function jobData(job: Job): WebhookJobData {
 }
 
 /**
- * The repository with webhook events recorded right after the transitions
- * that make them, whoever makes them: a worker's complete, fail,
- * markCancelled and release (a release of a job whose cancel was requested
- * cancels it), and updateProgress (rate-bounded); the API's requestCancel (a
+ * Records webhook events right after the transitions that make them,
+ * whoever makes them: a worker's complete, fail, markCancelled and release
+ * (a release of a job whose cancel was requested cancels it), and progress
+ * (at most one per job per `progressIntervalMs`); the API's requestCancel (a
  * queued job is cancelled at once) and create/createMany (a reused result is
  * completed at once). The event is written after the transition, not in the
- * same write: a process that dies between the two loses that event (see
- * README, Webhooks). Every other method is the repository's own.
+ * same write: a process that dies between the two loses that event, which
+ * the repair sweep records later for terminal events (see README, Webhooks).
  */
-export function withWebhookEvents(
-  repository: JobRepository,
-  events: WebhookEvents,
-  progressIntervalMs: number,
-): JobRepository {
+export function webhookObserver(events: WebhookEvents, progressIntervalMs: number): TransitionObserver {
   /** The last progress event per job in this process, to bound the rate before touching the database. */
   const lastProgress = new Map<string, number>();
-  /** Jobs this process claimed: a progress event needs the owner and creation data, which updateProgress lacks. */
-  const claimed = new Map<string, Job>();
-
-  const afterTerminal = async (jobId: string): Promise<void> => {
-    claimed.delete(jobId);
-    lastProgress.delete(jobId);
-    const job = await repository.get(jobId).catch(() => null);
-    if (job) await events.terminal(job);
-  };
-
-  const overrides: Partial<JobRepository> = {
-    create: async (job) => {
-      const stored = await repository.create(job);
-      if (stored.status === 'completed') await events.terminal(stored);
-      return stored;
+  return {
+    stored: async (job, transition) => {
+      // A reused result is stored completed; a cancel ends a queued job at once. Requeues and deletions make no event.
+      const ended =
+        ((transition === 'create' || transition === 'createMany') && job.status === 'completed') ||
+        (transition === 'requestCancel' && job.status === 'cancelled');
+      if (ended) await events.terminal(job);
     },
-    createMany: async (jobs) => {
-      const stored = await repository.createMany(jobs);
-      await Promise.all(stored.filter((job) => job.status === 'completed').map(async (job) => events.terminal(job)));
-      return stored;
-    },
-    claim: async (request) => {
-      const job = await repository.claim(request);
-      if (job) claimed.set(job.job_id, job);
-      return job;
-    },
-    updateProgress: async (jobId, workerId, update) => {
-      const ok = await repository.updateProgress(jobId, workerId, update);
-      const job = claimed.get(jobId);
+    progressed: async (job) => {
       const now = Date.now();
-      if (ok && job && now - (lastProgress.get(jobId) ?? 0) >= progressIntervalMs) {
-        lastProgress.set(jobId, now);
-        await events.progress(
-          {
-            ...job,
-            status: 'processing',
-            progress: update.progress,
-            ...(update.speed === undefined ? {} : { speed: update.speed }),
-            ...(update.eta_seconds === undefined ? {} : { eta_seconds: update.eta_seconds }),
-          },
-          new Date(now),
-        );
-      }
-      return ok;
+      if (now - (lastProgress.get(job.job_id) ?? 0) < progressIntervalMs) return;
+      lastProgress.set(job.job_id, now);
+      await events.progress({ ...job, status: 'processing' }, new Date(now));
     },
-    complete: async (jobId, workerId, update) => {
-      const ok = await repository.complete(jobId, workerId, update);
-      if (ok) await afterTerminal(jobId);
-      return ok;
-    },
-    fail: async (jobId, workerId, update) => {
-      const ok = await repository.fail(jobId, workerId, update);
-      if (ok) await afterTerminal(jobId);
-      return ok;
-    },
-    markCancelled: async (jobId, workerId, now) => {
-      const ok = await repository.markCancelled(jobId, workerId, now);
-      if (ok) await afterTerminal(jobId);
-      return ok;
-    },
-    release: async (jobId, workerId, now, note, retryAt) => {
-      const ok = await repository.release(jobId, workerId, now, note, retryAt);
-      // A release turns a job with a cancel request into `cancelled`; afterTerminal reads which it became.
-      if (ok) await afterTerminal(jobId);
-      return ok;
-    },
-    requestCancel: async (jobId, now) => {
-      const job = await repository.requestCancel(jobId, now);
-      if (job?.status === 'cancelled') await events.terminal(job);
-      return job;
+    settled: async (jobId, job) => {
+      lastProgress.delete(jobId);
+      // terminal() records nothing for a job a release handed back to the queue.
+      if (job) await events.terminal(job);
     },
   };
-
-  // A proxy rather than a subclass: every method the port gains later passes through unchanged.
-  return new Proxy(repository, {
-    get(target, property, receiver) {
-      if (typeof property === 'string' && Object.hasOwn(overrides, property)) {
-        return overrides[property as keyof JobRepository];
-      }
-      const value: unknown = Reflect.get(target, property, receiver);
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-    },
-  });
 }
