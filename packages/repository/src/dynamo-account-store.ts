@@ -1,12 +1,6 @@
 import type { CreateTableCommandInput, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  DeleteCommand,
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { guarded } from './database-error';
 import { AccountStore } from './account-store';
 import type {
@@ -17,8 +11,8 @@ import type {
   SignInFailures,
   UserAccount,
 } from './account-store';
-import { createTable, describeTable, enableTimeToLive, errorName, isReady, waitUntilReady } from './dynamo-table-admin';
-import { schemaMissing } from './schema';
+import { errorName } from './dynamo-table-admin';
+import { DynamoSideTable } from './dynamo-side-table';
 
 export interface DynamoAccountStoreOptions {
   client: DynamoDBClient;
@@ -33,8 +27,6 @@ export const ACCOUNT_TABLE = {
   /** Epoch seconds; DynamoDB's time to live deletes the item some time after. */
   timeToLiveAttribute: 'expires_epoch',
 } as const;
-
-const TABLE_READY_TIMEOUT_MS = 60_000;
 
 /**
  * The accounts table, keyed `pk` + `sk`:
@@ -56,36 +48,29 @@ const TABLE_READY_TIMEOUT_MS = 60_000;
  * check expiry themselves (deletion lags, and dynalite has no TTL).
  */
 export class DynamoAccountStore extends AccountStore {
-  private readonly client: DynamoDBClient;
+  private readonly table: DynamoSideTable;
   private readonly documents: DynamoDBDocumentClient;
   private readonly tableName: string;
-  private readonly destroyClientOnClose: boolean;
 
   constructor(options: DynamoAccountStoreOptions) {
     super();
-    this.client = options.client;
-    this.documents = DynamoDBDocumentClient.from(options.client, { marshallOptions: { removeUndefinedValues: true } });
-    this.tableName = `${options.tableName}${ACCOUNT_TABLE.suffix}`;
-    this.destroyClientOnClose = options.destroyClientOnClose ?? false;
+    this.table = new DynamoSideTable(options, {
+      suffix: ACCOUNT_TABLE.suffix,
+      what: 'account',
+      definition: tableDefinition,
+      // Lets DynamoDB delete expired sessions, tokens and failures.
+      timeToLiveAttribute: ACCOUNT_TABLE.timeToLiveAttribute,
+    });
+    this.documents = this.table.documents;
+    this.tableName = this.table.name;
   }
 
   async init(): Promise<void> {
-    await guarded('account table creation', async () => {
-      if (!(await describeTable(this.client, this.tableName))) {
-        await createTable(this.client, tableDefinition(this.tableName));
-      }
-      await waitUntilReady(this.client, this.tableName, TABLE_READY_TIMEOUT_MS);
-      // Lets DynamoDB delete expired sessions, tokens and failures.
-      await enableTimeToLive(this.client, this.tableName, ACCOUNT_TABLE.timeToLiveAttribute);
-    });
+    await this.table.ensure();
   }
 
   async checkSchema(): Promise<void> {
-    await guarded('account schema check', async () => {
-      const table = await describeTable(this.client, this.tableName);
-      if (!table) throw schemaMissing('DynamoDB', [`table ${this.tableName}`]);
-      if (!isReady(table)) throw schemaMissing(`table ${this.tableName}`, ['ACTIVE status']);
-    });
+    await this.table.check();
   }
 
   async createUser(user: UserAccount): Promise<boolean> {
@@ -335,7 +320,7 @@ export class DynamoAccountStore extends AccountStore {
   }
 
   async close(): Promise<void> {
-    if (this.destroyClientOnClose) this.client.destroy();
+    this.table.close();
     return Promise.resolve();
   }
 

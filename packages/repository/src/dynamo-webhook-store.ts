@@ -1,16 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { CreateTableCommandInput, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  DeleteCommand,
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { AppError } from '@mediaflow/domain';
 import { guarded } from './database-error';
-import { createTable, describeTable, errorName, indexNames, isReady, waitUntilReady } from './dynamo-table-admin';
+import { errorName } from './dynamo-table-admin';
+import { DynamoSideTable } from './dynamo-side-table';
 import { WebhookStore } from './job-repository';
 import type {
   LeasedDeliveryRef,
@@ -20,7 +15,6 @@ import type {
   WebhookDelivery,
   WebhookEndpoint,
 } from './job-repository';
-import { schemaMissing } from './schema';
 
 export interface DynamoWebhookStoreOptions {
   client: DynamoDBClient;
@@ -53,7 +47,6 @@ export const WEBHOOK_TABLE = {
   duePartition: 'due',
 } as const;
 
-const TABLE_READY_TIMEOUT_MS = 60_000;
 // Sorts after '#', so `<now>#…` ids are all below it.
 const AFTER_ID = '$';
 
@@ -92,39 +85,28 @@ const dueSort = (at: string, id: string): string => `${at}#${id}`;
 
 /** DynamoDB (and DynamoDB Local, and dynalite in the embedded mode) adapter of the webhook roles. */
 export class DynamoWebhookStore extends WebhookStore {
-  private readonly client: DynamoDBClient;
+  private readonly table: DynamoSideTable;
   private readonly documents: DynamoDBDocumentClient;
   private readonly tableName: string;
-  private readonly destroyClientOnClose: boolean;
 
   constructor(options: DynamoWebhookStoreOptions) {
     super();
-    this.client = options.client;
-    this.documents = DynamoDBDocumentClient.from(options.client, {
-      marshallOptions: { removeUndefinedValues: true },
+    this.table = new DynamoSideTable(options, {
+      suffix: WEBHOOK_TABLE.suffix,
+      what: 'webhook',
+      definition: tableDefinition,
+      requiredIndexes: [WEBHOOK_TABLE.dueIndex],
     });
-    this.tableName = `${options.tableName}${WEBHOOK_TABLE.suffix}`;
-    this.destroyClientOnClose = options.destroyClientOnClose ?? false;
+    this.documents = this.table.documents;
+    this.tableName = this.table.name;
   }
 
   async init(): Promise<void> {
-    await guarded('webhook table creation', async () => {
-      if (!(await describeTable(this.client, this.tableName))) {
-        await createTable(this.client, tableDefinition(this.tableName));
-      }
-      await waitUntilReady(this.client, this.tableName, TABLE_READY_TIMEOUT_MS);
-    });
+    await this.table.ensure();
   }
 
   async checkSchema(): Promise<void> {
-    await guarded('webhook schema check', async () => {
-      const table = await describeTable(this.client, this.tableName);
-      if (!table) throw schemaMissing('DynamoDB', [`table ${this.tableName}`]);
-      if (!indexNames(table).has(WEBHOOK_TABLE.dueIndex)) {
-        throw schemaMissing(`table ${this.tableName}`, [`index ${WEBHOOK_TABLE.dueIndex}`]);
-      }
-      if (!isReady(table)) throw schemaMissing(`table ${this.tableName}`, ['ACTIVE status']);
-    });
+    await this.table.check();
   }
 
   async createEndpoint(endpoint: WebhookEndpoint, maxPerOwner: number): Promise<void> {
@@ -309,7 +291,7 @@ export class DynamoWebhookStore extends WebhookStore {
   }
 
   async close(): Promise<void> {
-    if (this.destroyClientOnClose) this.client.destroy();
+    this.table.close();
     return Promise.resolve();
   }
 
