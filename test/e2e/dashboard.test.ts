@@ -3,9 +3,11 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
+import type { ApiClient } from '../support/api-client';
 import { launchChromium } from '../support/browser-player';
 import { openDashboard, progressOf, watchProgress } from '../support/dashboard-browser';
 import type { DashboardTab } from '../support/dashboard-browser';
+import { submitJob } from '../support/jobs';
 import { makeTestClip } from '../support/media-clips';
 import { startSystem } from '../support/system';
 import type { RunningSystem } from '../support/system';
@@ -53,6 +55,15 @@ describe('the dashboard (/app) on a real system, in Chromium', () => {
   async function signOut(page: Page): Promise<void> {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+  }
+
+  /** A key made on the Account page, for the person's own script (multi-step jobs are submitted over the API). */
+  async function scriptKey(page: Page): Promise<ApiClient> {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Account' }).click();
+    await page.getByLabel('New key’s name').fill('script');
+    await page.getByRole('button', { name: 'Create key' }).click();
+    await expectVisibleText(page, 'Copy it now');
+    return system.client.as(await page.getByLabel('The new key').inputValue());
   }
 
   async function newJobPage(page: Page): Promise<void> {
@@ -331,6 +342,146 @@ describe('the dashboard (/app) on a real system, in Chromium', () => {
     await page.getByRole('heading', { name: 'Jobs' }).waitFor();
     // The browser logs the refused requests themselves (the other account's job, the old password).
     expect(tab.problems.filter((problem) => !/\b(401|404)\b/.test(problem))).toEqual([]);
+  });
+
+  it('shows a two-step job (concat → grayscale of two sources) as its steps in order, each done, its outputs under each step, and the chain in the list', async () => {
+    const tab = await open();
+    const { page } = tab;
+    await signUp(page, email('dora'));
+    // The person's script submits the chain with a key made on the Account page; the dashboard follows it.
+    const script = await scriptKey(page);
+    const [intro, outro] = await Promise.all([
+      makeTestClip(dir, 'intro.mp4', { seconds: 2, width: 320, height: 180 }),
+      makeTestClip(dir, 'outro.mp4', { seconds: 2, width: 320, height: 180 }),
+    ]);
+    const sources = [await script.upload('intro.mp4', intro), await script.upload('outro.mp4', outro)];
+    const jobId = await submitJob(script, {
+      sources,
+      steps: [{ method_name: 'concat', params: { preset: 'ultrafast' } }, { method_name: 'grayscale' }],
+    });
+
+    await page.goto(`${base}/app/jobs/${jobId}`);
+    await page.getByRole('heading', { level: 1, name: 'Concat → grayscale · intro.mp4 and 1 more' }).waitFor();
+    const steps = page.getByRole('region', { name: 'Steps' }).getByRole('list').getByRole('listitem');
+    expect(await steps.count()).toBe(2);
+    // Until the end, each look at the list shows finished steps only before unfinished ones, in order.
+    const stateOf = async (index: number): Promise<string> =>
+      (await steps.nth(index).locator('.badge').textContent()) ?? '';
+    const seen: string[][] = [];
+    await expectEventually(
+      async () => {
+        const states = [await stateOf(0), await stateOf(1)];
+        seen.push(states);
+        return states;
+      },
+      (states) => states.every((state) => state === 'done'),
+      180_000,
+    );
+    for (const states of seen) {
+      expect(states.every((state) => ['done', 'running', 'waiting'].includes(state))).toBe(true);
+      expect(states[0] !== 'done' && states[1] === 'done').toBe(false);
+    }
+    expect(await steps.nth(0).textContent()).toMatch(/^Step 1: Concat\s*done\b/);
+    expect(await steps.nth(1).textContent()).toMatch(/^Step 2: Grayscale\s*done\b/);
+    await page.locator('.badge', { hasText: 'completed' }).first().waitFor();
+    expect(await progressOf(page.getByRole('progressbar', { name: 'Job progress' }))).toBe(100);
+
+    // Each step's files under its own heading; the last step's MP4 is the job's result.
+    const outputs = page.getByRole('region', { name: 'Outputs' });
+    await outputs.getByRole('heading', { level: 3, name: 'Step 1: Concat' }).waitFor();
+    await outputs.getByRole('heading', { level: 3, name: 'Step 2: Grayscale' }).waitFor();
+    const first = outputs.getByRole('list', { name: 'Step 1: Concat' });
+    const second = outputs.getByRole('list', { name: 'Step 2: Grayscale' });
+    expect(await first.getByRole('link', { name: /^Download step-1\/.*\.mp4$/ }).count()).toBe(1);
+    expect(await second.getByRole('link', { name: /^Download step-2\/.*\.mp4$/ }).count()).toBe(1);
+    expect(await first.getByRole('link', { name: /^Download step-2\// }).count()).toBe(0);
+    expect(await second.getByRole('link', { name: /^Download step-1\// }).count()).toBe(0);
+    expect(
+      await second
+        .getByRole('listitem')
+        .filter({ hasText: /step-2\/.*\.mp4/ })
+        .textContent(),
+    ).toContain('primary: the job’s result');
+    expect(await first.textContent()).not.toContain('primary');
+    await page.locator('video[aria-label="Video output"]').waitFor();
+
+    // Both sources, in order, not only the first.
+    const details = page.getByRole('region', { name: 'Details' });
+    await details.getByText('Sources (2)').waitFor();
+    const listed = details.getByRole('list', { name: '2 sources, in order' }).getByRole('listitem');
+    expect(await listed.allTextContents()).toEqual([
+      expect.stringContaining(sources[0]),
+      expect.stringContaining(sources[1]),
+    ]);
+    expect(await listed.nth(0).textContent()).toMatch(/^intro\.mp4/);
+    expect(await listed.nth(1).textContent()).toMatch(/^outro\.mp4/);
+    await details.getByText('concat → grayscale', { exact: true }).waitFor();
+    await tab.screenshot('11-multi-step-job');
+
+    // The list names the chain, not only its first operation.
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Jobs' }).click();
+    await page.getByRole('heading', { name: 'Jobs' }).waitFor();
+    const row = page.getByRole('list', { name: 'Jobs' }).getByRole('listitem');
+    await row.getByRole('link', { name: 'Concat → grayscale · intro.mp4 and 1 more' }).waitFor();
+    expect(await row.count()).toBe(1);
+    expect(await row.locator('.badge').textContent()).toBe('completed');
+    expect(await progressOf(row.getByRole('progressbar', { name: /^Progress of Concat → grayscale/ }))).toBe(100);
+    await tab.screenshot('12-multi-step-in-list');
+    expect(tab.problems).toEqual([]);
+  });
+
+  it('shows a chain that fails at its second step: the first done with its output, the second failed, the third not run', async () => {
+    const tab = await open();
+    const { page } = tab;
+    await signUp(page, email('erin'));
+    const script = await scriptKey(page);
+    // Without audio in any source, concat writes none, and extract_audio has nothing to extract.
+    const [first, second] = await Promise.all([
+      makeTestClip(dir, 'silent one.mp4', { seconds: 1, width: 320, height: 180, audio: false }),
+      makeTestClip(dir, 'silent two.mp4', { seconds: 1, width: 320, height: 180, audio: false }),
+    ]);
+    const sources = [await script.upload('silent-one.mp4', first), await script.upload('silent-two.mp4', second)];
+    const jobId = await submitJob(script, {
+      sources,
+      steps: [
+        { method_name: 'concat', params: { preset: 'ultrafast' } },
+        { method_name: 'extract_audio' },
+        { method_name: 'probe' },
+      ],
+    });
+    await page.goto(`${base}/app/jobs/${jobId}`);
+    await page
+      .getByRole('heading', { level: 1, name: 'Concat → extract audio → probe · silent-one.mp4 and 1 more' })
+      .waitFor();
+    await page.locator('.badge', { hasText: 'failed' }).first().waitFor({ timeout: 180_000 });
+    await page.getByRole('alert').filter({ hasText: 'Failed:' }).waitFor();
+    const steps = page.getByRole('region', { name: 'Steps' }).getByRole('list').getByRole('listitem');
+    await expectEventually(
+      async () => steps.locator('.badge').allTextContents(),
+      (states) => states.join() === 'done,failed,not run',
+      30_000,
+    );
+    expect(await steps.allTextContents()).toEqual([
+      expect.stringMatching(/^Step 1: Concat\s*done\b/),
+      expect.stringMatching(/^Step 2: Extract audio\s*failed\b/),
+      expect.stringMatching(/^Step 3: Probe\s*not run\b/),
+    ]);
+    // The finished step's file stays listed under its step; nothing is the job's result.
+    const outputs = page.getByRole('region', { name: 'Outputs' });
+    await outputs
+      .getByRole('list', { name: 'Step 1: Concat' })
+      .getByRole('link', { name: /^Download step-1\/.*\.mp4$/ })
+      .waitFor();
+    expect(await outputs.getByRole('heading', { level: 3 }).allTextContents()).toEqual(['Step 1: Concat']);
+    expect(await outputs.textContent()).not.toContain('primary');
+    await page.getByRole('button', { name: 'Retry job' }).waitFor();
+    await tab.screenshot('13-multi-step-failed');
+
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Jobs' }).click();
+    const row = page.getByRole('list', { name: 'Jobs' }).getByRole('listitem');
+    await row.getByRole('link', { name: 'Concat → extract audio → probe · silent-one.mp4 and 1 more' }).waitFor();
+    expect(await row.locator('.badge').textContent()).toBe('failed');
+    expect(tab.problems).toEqual([]);
   });
 });
 

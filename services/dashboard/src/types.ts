@@ -11,6 +11,8 @@ export interface JobOutput {
   size_bytes?: number;
   file_count?: number;
   primary?: boolean;
+  /** Multi-step jobs: the index in `steps` of the step that wrote it. */
+  step?: number;
   /** `/jobs/{id}/files/{path}`, fetched with the Authorization header. */
   url: string;
 }
@@ -23,6 +25,13 @@ export interface JobHistoryEntry {
   note?: string;
 }
 
+/** One step of a multi-step job's chain. */
+export interface JobStep {
+  method_name: string;
+  output_format: string;
+  params: Record<string, unknown>;
+}
+
 export interface JobView {
   job_id: string;
   status: JobStatus;
@@ -31,6 +40,10 @@ export interface JobView {
   params: Record<string, unknown>;
   source: string;
   sources?: string[];
+  /** A multi-step job's chain, in order; `method_name`, `output_format` and `params` repeat the first step. */
+  steps?: JobStep[];
+  /** A multi-step job: indexes of the steps finished so far. */
+  completed_steps?: number[];
   /** Percent, 0–100. */
   progress: number;
   /** Times real time, while processing. */

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, downloadFile, fetchText } from '../api';
 import { subscribe } from '../events';
 import { baseName, formatBytes, formatDuration, formatTime, humanize, TERMINAL_STATUSES } from '../format';
+import { isMultiStep, operationsLabel, sourcesLabel, sourcesOf, stepBadgeClass, stepStates } from '../job-labels';
 import { navigate } from '../router';
 import type { JobOutput, JobView } from '../types';
 import { ErrorMessage, Link, PageHeading, ProgressBar, StatusBadge } from './common';
@@ -33,44 +34,132 @@ function LogViewer(props: { output: JobOutput; version: string }) {
   );
 }
 
+/**
+ * One file. In a multi-step job only the last step's primary output is the job's result (an earlier
+ * step's flag only marks, until the job ends, what the next step reads).
+ */
+function OutputItem(props: { output: JobOutput; primaryNote: string; onError: (error: unknown) => void }) {
+  const { output } = props;
+  const directory = output.path.endsWith('/');
+  return (
+    <li>
+      <span class="output-kind">{output.kind}</span> <span class="output-path">{output.path}</span>{' '}
+      <span class="muted small">
+        {formatBytes(output.size_bytes)}
+        {directory && output.file_count !== undefined ? `, ${output.file_count} files` : ''}
+        {output.primary ? props.primaryNote : ''}
+      </span>
+      {directory ? null : (
+        <a
+          class="button small"
+          href={output.url}
+          download={baseName(output.path)}
+          onClick={(event) => {
+            // The file needs the Authorization header, which a plain link cannot send.
+            event.preventDefault();
+            props.onError(undefined);
+            downloadFile(output.url, baseName(output.path)).catch(props.onError);
+          }}
+        >
+          Download<span class="visually-hidden"> {output.path}</span>
+        </a>
+      )}
+    </li>
+  );
+}
+
+/** A step's heading text: `Step 2: Grayscale`. */
+function stepTitle(index: number, methodName: string): string {
+  return `Step ${index + 1}: ${humanize(methodName)}`;
+}
+
+/** The files a job wrote; a multi-step job's under a heading per step, in the chain's order. */
 function Outputs(props: { job: JobView }) {
   const [error, setError] = useState<unknown>();
   const files = props.job.outputs.filter((output) => output.kind !== 'log');
   if (files.length === 0) return null;
+  const steps = props.job.steps ?? [];
+  const multiStep = isMultiStep(props.job);
+  const unassigned = files.filter((output) => output.step === undefined || output.step >= steps.length);
   return (
     <section class="card" aria-labelledby="outputs-heading">
       <h2 id="outputs-heading">Outputs</h2>
-      <ul class="outputs">
-        {files.map((output) => {
-          const directory = output.path.endsWith('/');
+      {multiStep ? (
+        <>
+          {steps.map((step, index) => {
+            const own = files.filter((output) => output.step === index);
+            if (own.length === 0) return null;
+            const headingId = `outputs-step-${index + 1}-heading`;
+            return (
+              <div class="output-group" key={index}>
+                <h3 id={headingId}>{stepTitle(index, step.method_name)}</h3>
+                <ul class="outputs" aria-labelledby={headingId}>
+                  {own.map((output) => (
+                    <OutputItem
+                      key={output.path}
+                      output={output}
+                      primaryNote={index === steps.length - 1 ? ', primary: the job’s result' : ''}
+                      onError={setError}
+                    />
+                  ))}
+                </ul>
+              </div>
+            );
+          })}
+          {unassigned.length > 0 ? (
+            <div class="output-group">
+              <h3 id="outputs-other-heading">Other outputs</h3>
+              <ul class="outputs" aria-labelledby="outputs-other-heading">
+                {unassigned.map((output) => (
+                  <OutputItem key={output.path} output={output} primaryNote=", primary" onError={setError} />
+                ))}
+              </ul>
+            </div>
+          ) : null}
+        </>
+      ) : (
+        <ul class="outputs">
+          {files.map((output) => (
+            <OutputItem key={output.path} output={output} primaryNote=", primary" onError={setError} />
+          ))}
+        </ul>
+      )}
+      <ErrorMessage error={error} />
+    </section>
+  );
+}
+
+/** A multi-step job's chain as an ordered list: each step's number, operation and state, in words. */
+function Steps(props: { job: JobView }) {
+  const steps = props.job.steps ?? [];
+  const states = stepStates(props.job);
+  return (
+    <section class="card" aria-labelledby="steps-heading">
+      <h2 id="steps-heading">Steps</h2>
+      <ol class="steps">
+        {steps.map((step, index) => {
+          const state = states[index];
+          const params = Object.keys(step.params).length > 0 ? JSON.stringify(step.params) : '';
           return (
-            <li key={output.path}>
-              <span class="output-kind">{output.kind}</span> <span class="output-path">{output.path}</span>{' '}
+            <li
+              key={index}
+              class={`step step-${state.replace(' ', '-')}`}
+              aria-current={state === 'running' ? 'step' : undefined}
+            >
+              <span class="step-name">{stepTitle(index, step.method_name)}</span>{' '}
+              <span class={`badge ${stepBadgeClass(state)}`}>{state}</span>{' '}
               <span class="muted small">
-                {formatBytes(output.size_bytes)}
-                {directory && output.file_count !== undefined ? `, ${output.file_count} files` : ''}
-                {output.primary ? ', primary' : ''}
+                to {step.output_format}
+                {params ? (
+                  <>
+                    , <code>{params}</code>
+                  </>
+                ) : null}
               </span>
-              {directory ? null : (
-                <a
-                  class="button small"
-                  href={output.url}
-                  download={baseName(output.path)}
-                  onClick={(event) => {
-                    // The file needs the Authorization header, which a plain link cannot send.
-                    event.preventDefault();
-                    setError(undefined);
-                    downloadFile(output.url, baseName(output.path)).catch(setError);
-                  }}
-                >
-                  Download<span class="visually-hidden"> {output.path}</span>
-                </a>
-              )}
             </li>
           );
         })}
-      </ul>
-      <ErrorMessage error={error} />
+      </ol>
     </section>
   );
 }
@@ -147,9 +236,14 @@ export function JobPage(props: { jobId: string }) {
   if (!job) return <p aria-busy="true">Loading the job…</p>;
 
   const log = job.outputs.find((output) => output.kind === 'log');
+  const multiStep = isMultiStep(job);
+  const steps = job.steps ?? [];
+  const running = multiStep ? stepStates(job).indexOf('running') : -1;
+  const sources = sourcesOf(job);
   const detail =
     job.status === 'processing'
       ? [
+          running >= 0 ? `Step ${running + 1} of ${steps.length} (${humanize(steps[running].method_name)})` : '',
           job.speed !== undefined ? `${job.speed.toFixed(2)}× real time` : '',
           job.eta_seconds !== undefined ? `${formatDuration(job.eta_seconds)} left` : '',
         ]
@@ -163,7 +257,7 @@ export function JobPage(props: { jobId: string }) {
         <Link to="/">Jobs</Link> / {job.job_id}
       </p>
       <PageHeading>
-        {humanize(job.method_name)} · {baseName(job.source)}
+        {operationsLabel(job)} · {sourcesLabel(job)}
       </PageHeading>
       <section class="card" aria-labelledby="progress-heading">
         <div class="job-head">
@@ -220,8 +314,10 @@ export function JobPage(props: { jobId: string }) {
         </p>
         <ErrorMessage error={actionError} />
       </section>
+      {multiStep ? <Steps job={job} /> : null}
       {job.status === 'completed' ? <Player job={job} /> : null}
-      {job.status === 'completed' ? <Outputs job={job} /> : null}
+      {/* A multi-step job's finished steps keep their outputs while later ones run, or after one fails. */}
+      {job.status === 'completed' || multiStep ? <Outputs job={job} /> : null}
       {log ? <LogViewer output={log} version={`${job.status}-${job.attempts}`} /> : null}
       <section class="card" aria-labelledby="details-heading">
         <h2 id="details-heading">Details</h2>
@@ -230,16 +326,32 @@ export function JobPage(props: { jobId: string }) {
           <dd>
             <code>{job.job_id}</code>
           </dd>
-          <dt>Operation</dt>
-          <dd>{job.method_name}</dd>
+          <dt>{multiStep ? 'Operations' : 'Operation'}</dt>
+          <dd>{multiStep ? steps.map((step) => step.method_name).join(' → ') : job.method_name}</dd>
           <dt>Output format</dt>
-          <dd>{job.output_format}</dd>
-          <dt>Parameters</dt>
-          <dd>
-            <code>{JSON.stringify(job.params)}</code>
+          <dd>{multiStep ? (steps.at(-1)?.output_format ?? job.output_format) : job.output_format}</dd>
+          {multiStep ? null : (
+            <>
+              <dt>Parameters</dt>
+              <dd>
+                <code>{JSON.stringify(job.params)}</code>
+              </dd>
+            </>
+          )}
+          <dt>{sources.length > 1 ? `Sources (${sources.length})` : 'Source'}</dt>
+          <dd class="break">
+            {sources.length > 1 ? (
+              <ol class="sources" aria-label={`${sources.length} sources, in order`}>
+                {sources.map((uri, index) => (
+                  <li key={index}>
+                    <span class="source-name">{baseName(uri)}</span> <span class="muted small">{uri}</span>
+                  </li>
+                ))}
+              </ol>
+            ) : (
+              sources[0]
+            )}
           </dd>
-          <dt>Source</dt>
-          <dd class="break">{(job.sources ?? [job.source]).join(', ')}</dd>
           <dt>Submitted</dt>
           <dd>{formatTime(job.created_at)}</dd>
           <dt>Started</dt>

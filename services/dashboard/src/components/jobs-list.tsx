@@ -1,7 +1,8 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api';
 import { subscribe } from '../events';
-import { baseName, formatTime, humanize } from '../format';
+import { formatTime, humanize } from '../format';
+import { operationsLabel, sourcesLabel } from '../job-labels';
 import { navigate } from '../router';
 import type { JobPage, JobView, OperationInfo } from '../types';
 import { ErrorMessage, Link, PageHeading, ProgressBar, StatusBadge } from './common';
@@ -154,13 +155,13 @@ export function JobsPage(props: { query: URLSearchParams }) {
                 <li key={job.job_id} class="job-row">
                   <div class="job-row-main">
                     <Link to={`/jobs/${job.job_id}`}>
-                      {humanize(job.method_name)} · {baseName(job.source)}
+                      {operationsLabel(job)} · {sourcesLabel(job)}
                     </Link>
                     <StatusBadge status={job.status} />
                   </div>
                   <ProgressBar
                     value={job.progress}
-                    label={`Progress of ${job.method_name} ${baseName(job.source)}`}
+                    label={`Progress of ${operationsLabel(job)} ${sourcesLabel(job)}`}
                     status={job.status}
                   />
                   <p class="muted small">
