@@ -191,6 +191,14 @@ describe('the meeting_recording preset on mongodb', () => {
     const subtitled = path.join(dir, 'subtitled.mp4');
     await writeFile(subtitled, primary.data);
     expect(primary.data.equals(await readFile(await fetchTo(subtitledOutput.url, 'listed.mp4')))).toBe(true);
+    // A player (the dashboard's) is handed the result too, not the first step's MP4 without subtitles.
+    const playback = await system.client.request<{ video?: string; srt?: string; vtt?: string }>(
+      'GET',
+      `/jobs/${jobId}/playback`,
+    );
+    expect(playback.status).toBe(200);
+    expect(playback.body.video).toContain(subtitledOutput.path);
+    expect(playback.body.vtt).toContain(vttOutput.path);
 
     // Both MP4s, the concat step's and the subtitled one, have what the WebM
     // lacked: a real duration (the recording's, to a frame) and an index in
