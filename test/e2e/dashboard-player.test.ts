@@ -118,6 +118,8 @@ describe('the dashboard’s players (hls.js, dash.js, storyboard, transcript) wi
       expect(await form.getByLabel('Storyboard').isChecked()).toBe(true);
     });
 
+    // The player appears once the page has fetched the playback URLs, a moment after the job completes.
+    await page.locator('video[aria-label="Video output"]').waitFor();
     const hls = await playFor(page, 3000);
     expect(hls.error).toBeNull();
     expect(hls.now).toBeGreaterThan(hls.started + 1.5);
