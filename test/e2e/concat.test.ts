@@ -3,9 +3,10 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { submitJob, waitForJob } from '../support/jobs';
+import { FINAL_STATUSES, submitJob, waitForJob } from '../support/jobs';
 import type { StatusBody } from '../support/jobs';
 import { dumpLogsOnFailure } from '../support/jest-hooks';
+import { listKeys } from '../support/s3-inspect';
 import { startSystem, TEST_KEYS } from '../support/system';
 import type { RunningSystem } from '../support/system';
 import {
@@ -219,5 +220,53 @@ describe('concat on mongodb', () => {
     expect(refused.body.error.code).toBe('VALIDATION_FAILED');
     expect(refused.body.error.message).toContain('steps[2] (resize)');
     expect(refused.body.error.message).toContain('steps[1] (extract_audio)');
+  });
+
+  it('cancels a multi-step job in a later step through the API and leaves nothing under its output prefix', async () => {
+    // Two 20 s uploads, small (low resolution, few bits) so they fit UPLOAD_MAX_BYTES together. concat
+    // upscales them to 960x540 with ultrafast, the cheap step; grayscale re-encodes that, and compress at
+    // veryslow takes a minute or more on two cores: a later step runs long after step 0 is recorded.
+    const clips: string[] = [];
+    for (const [index, frequency] of [440, 660].entries()) {
+      const file = path.join(dir, `long-${index}.mp4`);
+      // prettier-ignore
+      await run('ffmpeg', [
+        '-hide_banner', '-loglevel', 'error', '-y', '-nostdin',
+        '-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=25:duration=20',
+        '-f', 'lavfi', '-i', `sine=frequency=${frequency}:sample_rate=48000:duration=20`,
+        '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '40', '-pix_fmt', 'yuv420p',
+        '-c:a', 'aac', '-b:a', '32k', '-shortest', '-f', 'mp4', `file:${file}`,
+      ]);
+      clips.push(await system.client.upload(`long-${index}.mp4`, file));
+    }
+    const jobId = await submitJob(system.client, {
+      sources: clips,
+      steps: [
+        { method_name: 'concat', params: { preset: 'ultrafast', width: 960, height: 540 } },
+        { method_name: 'grayscale' },
+        { method_name: 'compress', params: { preset: 'veryslow', crf: 20 } },
+      ],
+    });
+    const completedSteps = (status: StatusBody): number[] => (status.completed_steps as number[] | undefined) ?? [];
+    // Step 0 is recorded (its output published to S3) and the job still runs a later step.
+    const { final: midChain } = await waitForJob(
+      system.client,
+      jobId,
+      (status) =>
+        FINAL_STATUSES.includes(status.status) ||
+        (status.status === 'processing' && completedSteps(status).includes(0)),
+      240_000,
+    );
+    expect(midChain.status).toBe('processing');
+    const bucket = system.env.OUTPUT_BUCKET ?? 'mediaflow-output';
+    const prefix = `${system.env.OUTPUT_PREFIX ?? ''}${jobId}/`;
+    // The finished step's output is in S3 now: the cancel has something to remove.
+    expect((await listKeys(bucket, prefix)).some((key) => key.startsWith(`${prefix}step-1/`))).toBe(true);
+
+    const cancelled = await system.client.request<{ status: string }>('POST', `/jobs/${jobId}/cancel`);
+    expect(cancelled.status).toBeLessThan(300);
+    const { final } = await waitForJob(system.client, jobId, undefined, 120_000);
+    expect(final.status).toBe('cancelled');
+    expect(await listKeys(bucket, prefix)).toEqual([]);
   });
 });

@@ -74,9 +74,15 @@ function contentList(content: Record<string, OpenApiMediaType> | undefined): str
   if (!content) return '';
   return Object.entries(content)
     .map(
-      ([type, { schema, example }]) =>
+      ([type, { schema, example, examples }]) =>
         `<code>${escapeHtml(type)}</code> ${schemaSummary(schema)}` +
-        (example === undefined ? '' : `<pre class="example">${escapeHtml(JSON.stringify(example, null, 2))}</pre>`),
+        (example === undefined ? '' : `<pre class="example">${escapeHtml(JSON.stringify(example, null, 2))}</pre>`) +
+        Object.values(examples ?? {})
+          .map(
+            ({ summary, value }) =>
+              `<br>${prose(summary)}<pre class="example">${escapeHtml(JSON.stringify(value, null, 2))}</pre>`,
+          )
+          .join(''),
     )
     .join('<br>');
 }

@@ -29,10 +29,11 @@ export interface OpenApiResponse {
   links?: ResponseSpec['links'];
 }
 
-/** A body of one media type: its schema, and an example when the route gives one. */
+/** A body of one media type: its schema, and an example (or named examples) when the route gives one. */
 export interface OpenApiMediaType {
   schema: JsonSchema;
   example?: unknown;
+  examples?: Record<string, { summary: string; value: unknown }>;
 }
 
 export interface OpenApiDocument {
@@ -109,6 +110,7 @@ function requestBodyOf(body: RequestBodySpec): NonNullable<OpenApiOperation['req
           'application/json': {
             schema: schemaRef(body.json, 'input'),
             ...(body.example === undefined ? {} : { example: body.example }),
+            ...(body.examples === undefined ? {} : { examples: { ...body.examples } }),
           },
         }
       : body.raw;

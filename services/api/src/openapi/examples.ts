@@ -29,6 +29,38 @@ export const uploadResultExample = {
 
 export const submitJobExample = { source: SOURCE, method_name: 'compress', params: { crf: 28 } } as const;
 
+/** A recording's chunks (PUT /uploads/{filename} each), joined then turned black and white, as one job. */
+export const submitStepsJobExample = {
+  sources: [
+    's3://mediaflow-input/uploads/1d4c9e2f-7a8b-4c3d-9e1f-2a3b4c5d6e7f/chunk-0.webm',
+    's3://mediaflow-input/uploads/2e5d0f3a-8b9c-4d4e-8f2a-3b4c5d6e7f80/chunk-1.webm',
+  ],
+  steps: [
+    { method_name: 'concat', params: { preset: 'veryfast' } },
+    { method_name: 'grayscale', output_format: 'mp4' },
+    { method_name: 'compress', params: { crf: 30 } },
+  ],
+} as const;
+
+export const submitPresetJobExample = {
+  sources: [
+    's3://mediaflow-input/uploads/1d4c9e2f-7a8b-4c3d-9e1f-2a3b4c5d6e7f/chunk-0.webm',
+    's3://mediaflow-input/uploads/2e5d0f3a-8b9c-4d4e-8f2a-3b4c5d6e7f80/chunk-1.webm',
+  ],
+  preset: 'meeting_recording',
+  params: { language: 'en' },
+} as const;
+
+/** POST /process request examples, one per form of the body. */
+export const submitJobExamples = {
+  operation: { summary: 'One operation (`method_name`) on one source', value: submitJobExample },
+  steps: { summary: 'A multi-step job (`steps`): concat, then grayscale, then compress', value: submitStepsJobExample },
+  preset: {
+    summary: 'A preset (`preset`): a meeting recording’s chunks into one subtitled MP4',
+    value: submitPresetJobExample,
+  },
+} as const;
+
 export const submitResultExample = { job_id: JOB_ID, status: 'queued' } as const;
 
 export const jobViewExample = {

@@ -1,9 +1,9 @@
 import type { AddressInfo } from 'node:net';
 import http from 'node:http';
-import { createLogger, loadConfig, submitJobSchema } from '@mediaflow/domain';
+import { AppError, createLogger, loadConfig, MAX_JOB_STEPS, submitJobSchema } from '@mediaflow/domain';
 import type { WebhookStore } from '@mediaflow/repository';
 import type { Job } from '@mediaflow/domain';
-import { findOperation } from '@mediaflow/operations';
+import { validateSubmission } from '@mediaflow/operations';
 import type { Express } from 'express';
 import { createApp } from '../app';
 import type { AppDeps } from '../app';
@@ -13,7 +13,7 @@ import type { OpenApiDocument } from './document';
 import { mountedRoutes } from './route-table';
 import { toOpenApiPath } from './route-spec';
 import { apiRoutes } from './routes';
-import { jobViewSchema, submitJobBodySchema } from './schemas';
+import { jobViewSchema, SOURCES_CEILING, submitJobBodySchema } from './schemas';
 
 /** A port the route-table test must never reach: building the app only stores it. */
 function unused<T extends object>(name: string): T {
@@ -185,21 +185,24 @@ describe('wire schemas', () => {
     expect(jobViewSchema.safeParse(toJobView(failed)).error).toBeUndefined();
   });
 
-  /** What the API's own validation (validateSubmission, without the storage lookups) decides. */
+  const INPUT_BUCKET = 'mediaflow-input';
+  const SOURCE = `s3://${INPUT_BUCKET}/uploads/clip.mp4`;
+  const chunks = (count: number): string[] =>
+    Array.from({ length: count }, (_, index) => `s3://${INPUT_BUCKET}/uploads/chunk-${index}.webm`);
+
+  /**
+   * What the API's own validation decides: validateSubmission, as POST /process calls it before the
+   * storage lookups (which the document cannot know about: SOURCE_NOT_FOUND, sizes). `webhook_url`
+   * is taken out of the body before it, so no case here has one.
+   */
   function acceptedByApi(body: unknown): boolean {
-    const envelope = submitJobSchema.safeParse(body);
-    // A multi-step body (`steps`) is not among these cases.
-    if (!envelope.success || envelope.data.method_name === undefined) return false;
-    const { method_name, output_format, params } = envelope.data;
-    const operation = findOperation(method_name);
-    return (
-      operation !== undefined &&
-      operation.schema.safeParse({
-        method_name: operation.name,
-        ...(output_format === undefined ? {} : { output_format }),
-        ...(params === undefined ? {} : { params }),
-      }).success
-    );
+    try {
+      validateSubmission(body, [INPUT_BUCKET]);
+      return true;
+    } catch (error) {
+      if (error instanceof AppError) return false;
+      throw error;
+    }
   }
 
   it.each([
@@ -217,9 +220,84 @@ describe('wire schemas', () => {
     [{ method_name: 'transcribe', extra: 1 }, false],
     [{ method_name: 'sharpen' }, false],
   ])('the documented POST /process body agrees with validation: %j', (fields, accepted) => {
-    const body = { source: 's3://mediaflow-input/uploads/clip.mp4', ...fields };
+    const body = { source: SOURCE, ...fields };
     expect(submitJobBodySchema.safeParse(body).success).toBe(accepted);
     expect(acceptedByApi(body)).toBe(accepted);
+  });
+
+  const compressSteps = (count: number): { method_name: string }[] =>
+    Array.from({ length: count }, () => ({ method_name: 'compress' }));
+
+  it.each([
+    // `steps`: a chain of operations, each validated like a one-operation body.
+    [{ source: SOURCE, steps: [{ method_name: 'compress' }] }, true],
+    [
+      {
+        sources: chunks(3),
+        steps: [{ method_name: 'concat', params: { preset: 'ultrafast' } }, { method_name: 'grayscale' }],
+      },
+      true,
+    ],
+    [{ source: SOURCE, steps: [{ method_name: 'black_and_white', output_format: 'webm' }] }, true],
+    [{ source: SOURCE, steps: [{ method_name: 'resize', params: { width: 640 } }, { method_name: 'compress' }] }, true],
+    [{ source: SOURCE, steps: compressSteps(MAX_JOB_STEPS) }, true],
+    [{ source: SOURCE, steps: compressSteps(MAX_JOB_STEPS + 1) }, false],
+    [{ source: SOURCE, steps: [] }, false],
+    [{ source: SOURCE, steps: [{ method_name: 'sharpen' }] }, false],
+    [{ source: SOURCE, steps: [{ method_name: 'compress', params: { crf: 99 } }] }, false],
+    [{ source: SOURCE, steps: [{ method_name: 'grayscale', output_format: 'mp3' }] }, false],
+    [{ source: SOURCE, steps: [{ method_name: 'compress', source: SOURCE }] }, false],
+    [{ source: SOURCE, steps: [{ output_format: 'mp4' }] }, false],
+    [{ source: SOURCE, method_name: 'compress', steps: [{ method_name: 'compress' }] }, false],
+    [{ source: SOURCE, params: { crf: 20 }, steps: [{ method_name: 'compress' }] }, false],
+    [{ source: SOURCE, output_format: 'mp4', steps: [{ method_name: 'compress' }] }, false],
+    [{ source: SOURCE, steps: { method_name: 'compress' } }, false],
+    // `preset`: a named chain; `params` are language and model only.
+    [{ sources: chunks(2), preset: 'meeting_recording' }, true],
+    [{ source: SOURCE, preset: 'meeting_recording', params: { language: 'en', model: 'base' } }, true],
+    [{ sources: chunks(2), preset: 'meeting_recording', params: {} }, true],
+    [{ sources: chunks(2), preset: 'podcast' }, false],
+    [{ sources: chunks(2), preset: 'meeting_recording', steps: [{ method_name: 'concat' }] }, false],
+    [{ sources: chunks(2), preset: 'meeting_recording', method_name: 'concat' }, false],
+    [{ sources: chunks(2), preset: 'meeting_recording', output_format: 'mp4' }, false],
+    [{ sources: chunks(2), preset: 'meeting_recording', params: { crf: 20 } }, false],
+    [{ sources: chunks(2), preset: 'meeting_recording', params: { embed_subtitles: false } }, false],
+    [{ sources: chunks(2), preset: 'meeting_recording', params: { language: 'English' } }, false],
+    [{ sources: chunks(2), preset: 'meeting_recording', params: { model: 'huge' } }, false],
+    // `sources`: never more than the hard ceiling, whatever MAX_SOURCES_PER_JOB says.
+    [{ sources: chunks(2), method_name: 'concat' }, true],
+    [{ sources: chunks(SOURCES_CEILING + 1), method_name: 'concat' }, false],
+    [{ sources: chunks(SOURCES_CEILING + 1), steps: [{ method_name: 'concat' }] }, false],
+    [{ sources: chunks(SOURCES_CEILING + 1), preset: 'meeting_recording' }, false],
+    [{ sources: [], preset: 'meeting_recording' }, false],
+  ])('the documented multi-step and preset bodies agree with validation: %#', (body, accepted) => {
+    expect(submitJobBodySchema.safeParse(body).success).toBe(accepted);
+    expect(acceptedByApi(body)).toBe(accepted);
+  });
+
+  it('documents the envelope’s ceiling on sources', () => {
+    expect(submitJobSchema.safeParse({ sources: chunks(SOURCES_CEILING) }).success).toBe(true);
+    expect(submitJobSchema.safeParse({ sources: chunks(SOURCES_CEILING + 1) }).success).toBe(false);
+  });
+
+  /*
+   * What the document cannot say, so it accepts bodies validation refuses (a generated client gets 400 for
+   * them): that a step must read the kind of output the step before it produces (STEP_IO, e.g. nothing
+   * reads extract_audio's audio as video), that only a chain whose first step is concat takes several
+   * sources, that exactly one of `source` and `sources` is given, and MAX_SOURCES_PER_JOB (the server's
+   * setting, 50 by default; the document states only its ceiling). These cases pin that looseness down:
+   * should the document learn one of the rules, move its case up to the agreeing ones.
+   */
+  it.each([
+    [{ source: SOURCE, steps: [{ method_name: 'extract_audio' }, { method_name: 'resize', params: { width: 640 } }] }],
+    [{ source: SOURCE, steps: [{ method_name: 'probe' }, { method_name: 'compress' }] }],
+    [{ sources: chunks(2), steps: [{ method_name: 'compress' }, { method_name: 'concat' }] }],
+    [{ steps: [{ method_name: 'compress' }] }],
+    [{ source: SOURCE, sources: chunks(2), preset: 'meeting_recording' }],
+    [{ sources: chunks(51), preset: 'meeting_recording' }],
+  ])('the document accepts what only validation refuses: %#', (body) => {
+    expect(submitJobBodySchema.safeParse(body).success).toBe(true);
+    expect(acceptedByApi(body)).toBe(false);
   });
 });
 

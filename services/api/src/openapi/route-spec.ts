@@ -25,7 +25,21 @@ export interface ResponseSpec {
   links?: Record<string, { operationId: string; parameters: Record<string, string>; description?: string }>;
 }
 
-export type RequestBodySpec = ({ json: z.ZodType; example?: unknown } | { raw: RawContent }) & {
+/** A named example (OpenAPI Example Object): a body a client may send, and what it shows. */
+export interface NamedExample {
+  summary: string;
+  value: unknown;
+}
+
+/**
+ * A JSON body: its schema (registered in `requestComponents`), and either one `example` or several named
+ * `examples` (OpenAPI allows only one of the two), e.g. one per form the body may take.
+ */
+export type JsonBodySpec = { json: z.ZodType } & (
+  { example?: unknown; examples?: never } | { example?: never; examples: Readonly<Record<string, NamedExample>> }
+);
+
+export type RequestBodySpec = (JsonBodySpec | { raw: RawContent }) & {
   description?: string;
   /** Defaults to true. */
   required?: boolean;

@@ -1,3 +1,4 @@
+import { MAX_JOB_STEPS } from '@mediaflow/domain';
 import type { ResponseSpec, RouteSpec } from './route-spec';
 import {
   deadLetterPageSchema,
@@ -43,7 +44,7 @@ import {
   jobViewExample,
   readinessExample,
   rootExample,
-  submitJobExample,
+  submitJobExamples,
   submitResultExample,
   uploadResultExample,
 } from './examples';
@@ -354,12 +355,14 @@ export const apiRoutes: readonly RouteSpec[] = [
     operationId: 'submitJob',
     summary: 'Submit a processing job',
     description:
-      'Queues one operation on a source (`source`), or for concat on several in order (`sources`). ' +
+      'Queues one operation (`method_name`) on a source (`source`), or for concat on several in order (`sources`); ' +
+      `or a chain of up to ${MAX_JOB_STEPS} operations as one job (\`steps\`), each step reading the previous ` +
+      'step’s primary output; or a named chain (`preset`, e.g. `meeting_recording`). ' +
       'Poll GET /status/{job_id}, then GET /download/{job_id}.',
     tags: ['jobs'],
     access: 'apiKey',
     headers: idempotencyHeadersSchema,
-    body: { json: submitJobBodySchema, example: submitJobExample },
+    body: { json: submitJobBodySchema, examples: submitJobExamples },
     responses: {
       202: {
         description: 'Queued (or, with a reused Idempotency-Key, the job the first request created).',

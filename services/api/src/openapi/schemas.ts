@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { ErrorCodes, JOB_STATUSES, JOB_WARNING_CODES, submitJobSchema } from '@mediaflow/domain';
-import { OPERATIONS } from '@mediaflow/operations';
+import { ErrorCodes, JOB_STATUSES, JOB_WARNING_CODES, MAX_JOB_STEPS, submitJobSchema } from '@mediaflow/domain';
+import { JOB_PRESETS, OPERATIONS, transcribeParams } from '@mediaflow/operations';
 import type { ErrorCode } from '@mediaflow/domain';
 
 /**
@@ -168,36 +168,133 @@ const sourceField = submitJobSchema.shape.source.describe(
     'Give exactly one of `source` and `sources`.',
 );
 
+/**
+ * The hard ceiling on `sources`: the envelope's (submitJobSchema) and MAX_SOURCES_PER_JOB's upper bound; the
+ * setting (default 50) is the server's and may only be lower (openapi.test checks the envelope agrees).
+ */
+export const SOURCES_CEILING = 1000;
+
 /** `sources` as an operation's variant accepts it: several for concat, at most one for the others. */
-function sourcesField(multiple: boolean): z.ZodOptional<z.ZodArray<z.ZodString>> {
+function sourcesField(multiple: boolean, description?: string): z.ZodOptional<z.ZodArray<z.ZodString>> {
   const entry = z.string().min(1).max(1100);
-  return (multiple ? z.array(entry).min(1) : z.array(entry).min(1).max(1))
+  return (multiple ? z.array(entry).min(1).max(SOURCES_CEILING) : z.array(entry).min(1).max(1))
     .describe(
-      multiple
-        ? 'The inputs in order, each an `s3://<input bucket>/<key>` URI checked like `source` (at most ' +
-            'MAX_SOURCES_PER_JOB, 50 by default; together within UPLOAD_MAX_BYTES, else 413).'
-        : 'One input, as an alternative to `source`; this operation takes no more (400 MULTIPLE_SOURCES_NOT_SUPPORTED).',
+      description ??
+        (multiple
+          ? 'The inputs in order, each an `s3://<input bucket>/<key>` URI checked like `source` (at most ' +
+            `MAX_SOURCES_PER_JOB, 50 by default, never more than ${SOURCES_CEILING}; together within UPLOAD_MAX_BYTES, else 413).`
+          : 'One input, as an alternative to `source`; this operation takes no more (400 MULTIPLE_SOURCES_NOT_SUPPORTED).'),
     )
     .optional();
 }
 
+/** `method_name`: the operation's canonical name or one of its aliases. */
+const methodNameOf = (operation: (typeof OPERATIONS)[number]): z.ZodEnum =>
+  z.enum([operation.name, ...operation.aliases] as [string, ...string[]]);
+
 /**
- * A POST /process body, derived from what validation accepts: the
- * submitJobSchema envelope with each registered operation's own output
- * formats and params. The API checks the envelope first so each kind of
- * mistake gets its own error code; the document shows the combined rule.
+ * A POST /process body naming one operation (`method_name`), derived from
+ * what validation accepts: the submitJobSchema envelope with each registered
+ * operation's own output formats and params. The API checks the envelope
+ * first so each kind of mistake gets its own error code; the document shows
+ * the combined rule.
  */
 const [firstVariant, ...otherVariants] = OPERATIONS.map((operation) =>
   operation.schema
     .extend({
       source: sourceField,
       sources: sourcesField(operation.multipleSources),
-      method_name: z.enum([operation.name, ...operation.aliases] as [string, ...string[]]),
+      method_name: methodNameOf(operation),
       webhook_url: webhookUrlField.optional(),
     })
     .describe(operation.summary),
 );
-export const submitJobBodySchema = z.discriminatedUnion('method_name', [firstVariant, ...otherVariants]);
+export const submitOperationJobBodySchema = z.discriminatedUnion('method_name', [firstVariant, ...otherVariants]).meta({
+  title: 'SubmitOperationJob',
+  description: 'One operation (`method_name`, with its `output_format` and `params`) on `source`, or on `sources`.',
+});
+
+/** One entry of `steps`: an operation as a one-operation body names it, without the sources. */
+const [firstStep, ...otherSteps] = OPERATIONS.map((operation) =>
+  operation.schema.extend({ method_name: methodNameOf(operation) }).describe(operation.summary),
+);
+export const jobStepSchema = z.discriminatedUnion('method_name', [firstStep, ...otherSteps]).meta({
+  title: 'JobStep',
+  description:
+    'One step: `method_name` with that operation’s own `output_format` and `params`, as in a one-operation body. ' +
+    'Each step after the first reads the previous step’s primary output, and must accept its kind ' +
+    '(e.g. extract_audio’s audio cannot feed resize: 400 VALIDATION_FAILED naming both steps).',
+});
+
+export const submitStepsJobBodySchema = z
+  .strictObject({
+    source: sourceField,
+    sources: sourcesField(
+      true,
+      'The inputs in order, as for a one-operation body; several only when the first step takes several (concat), ' +
+        'else 400 MULTIPLE_SOURCES_NOT_SUPPORTED. At most MAX_SOURCES_PER_JOB (50 by default, never more than ' +
+        `${SOURCES_CEILING}); together within UPLOAD_MAX_BYTES, else 413.`,
+    ),
+    steps: z
+      .array(jobStepSchema)
+      .min(1)
+      .max(MAX_JOB_STEPS)
+      .describe(
+        `The chain, 1 to ${MAX_JOB_STEPS} operations run in order as one job: the first reads the sources, each ` +
+          'other step the previous step’s primary output. Every step’s outputs are listed (`outputs[].step`), ' +
+          'each step’s under `step-<n>/`; the last step’s primary output is the job’s. A retry resumes after ' +
+          'the last finished step (`completed_steps`).',
+      ),
+    webhook_url: webhookUrlField.optional(),
+  })
+  .meta({
+    title: 'SubmitStepsJob',
+    description:
+      'A multi-step job: `steps` instead of `method_name`; `method_name`, `output_format` and `params` are ' +
+      'given per step, not beside `steps`.',
+  });
+
+const PRESET_NAMES = Object.keys(JOB_PRESETS) as [string, ...string[]];
+
+export const submitPresetJobBodySchema = z
+  .strictObject({
+    source: sourceField,
+    sources: sourcesField(
+      true,
+      'The inputs in order (e.g. a recording’s MediaRecorder chunks, or recordings to join), each checked like ' +
+        `\`source\`; at most MAX_SOURCES_PER_JOB (50 by default, never more than ${SOURCES_CEILING}), together ` +
+        'within UPLOAD_MAX_BYTES, else 413.',
+    ),
+    preset: z
+      .enum(PRESET_NAMES)
+      .describe(
+        'A named chain of steps. `meeting_recording`: concat the sources into one H.264/AAC MP4 (faststart, a real ' +
+          'duration and seek index), then transcribe it: SRT, WebVTT and JSON, and a copy of the MP4 with a soft ' +
+          'subtitle track, which is the job’s primary output.',
+      ),
+    params: transcribeParams
+      .pick({ language: true, model: true })
+      .optional()
+      .describe('Given to the preset’s transcribe step; no other params are taken.'),
+    webhook_url: webhookUrlField.optional(),
+  })
+  .meta({
+    title: 'SubmitPresetJob',
+    description: 'A preset: a named chain of steps (`preset`) instead of `method_name` or `steps`.',
+  });
+
+/**
+ * A POST /process body: exactly one of the three forms (each is closed, and
+ * names exactly one of `method_name`, `steps` and `preset`). The forms are
+ * inlined, named by `title`, not components of their own: clients such as
+ * the CLI read the operations' variants straight out of SubmitJob.
+ */
+export const submitJobBodySchema = z
+  .xor([submitOperationJobBodySchema, submitStepsJobBodySchema, submitPresetJobBodySchema])
+  .describe(
+    'One operation (`method_name`), a chain of operations (`steps`), or a named chain (`preset`), on `source` ' +
+      'or on `sources`.',
+  );
 requestComponents.add(submitJobBodySchema, { id: 'SubmitJob' });
 
 // ---------------------------------------------------------------- responses
