@@ -261,11 +261,18 @@ describe('the dashboard (/app) on a real system, in Chromium', () => {
     const jobUrl = page.url();
     const jobId = jobUrl.slice(jobUrl.lastIndexOf('/') + 1);
 
+    // A second tab of the same person watches the list: the deletion reaches it live, without a reload.
+    const watcher = await tab.context.newPage();
+    await watcher.goto(`${base}/app/`);
+    const row = watcher.locator(`a[href$="/jobs/${jobId}"]`);
+    await row.waitFor();
     await page.getByRole('button', { name: 'Delete job' }).click();
     await page.getByRole('button', { name: 'Yes, delete' }).click();
     await page.getByRole('heading', { name: 'Jobs' }).waitFor();
     await page.getByRole('listitem').filter({ hasText: 'garden' }).first().waitFor();
     expect(await page.getByRole('listitem').count()).toBe(1);
+    await row.waitFor({ state: 'detached', timeout: 15_000 });
+    await watcher.close();
     await page.goto(`${base}/app/jobs/${jobId}`);
     await page.getByRole('alert').filter({ hasText: 'JOB_NOT_FOUND' }).waitFor();
     expect(tab.problems.filter((problem) => !problem.includes('404'))).toEqual([]);

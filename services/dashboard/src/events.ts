@@ -10,12 +10,20 @@ import type { JobView } from './types';
  * event id (`last_event_id`), after a growing delay.
  */
 
+/** The `deleted` event's data: the job's id only, its fields are gone. */
+export interface DeletedJob {
+  job_id: string;
+  deleted_at: string;
+}
+
 export interface StreamHandlers {
   /** Per-job stream: the job; /events: the viewer's active jobs. */
   snapshot?: (jobs: JobView[]) => void;
   update: (job: JobView) => void;
   /** Per-job stream only: the job reached a terminal status and the stream ended. */
   end?: (job: JobView) => void;
+  /** A job was deleted (elsewhere too); on a per-job stream this is its last event. */
+  deleted?: (job: DeletedJob) => void;
   /** Whether the stream is connected, for a "live" indicator. */
   connected?: (live: boolean) => void;
 }
@@ -73,6 +81,14 @@ export function subscribe(path: '/events' | `/jobs/${string}/events`, handlers: 
       handlers.update(job);
       handlers.end?.(job);
       stream.close();
+    });
+    stream.addEventListener('deleted', (event) => {
+      const deleted = parse(event) as DeletedJob;
+      if (path !== '/events') {
+        ended = true;
+        stream.close();
+      }
+      handlers.deleted?.(deleted);
     });
     stream.onerror = () => {
       stream.close();

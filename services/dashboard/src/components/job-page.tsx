@@ -190,6 +190,12 @@ export function JobPage(props: { jobId: string }) {
       snapshot: (jobs) => jobs[0] && setJob(jobs[0]),
       update: setJob,
       end: () => setLive(false),
+      // Deleted elsewhere (another tab, the API): nothing is left to show.
+      deleted: () => {
+        setLive(false);
+        setJob(undefined);
+        setError(new Error('This job was deleted.'));
+      },
     });
     // A retried job runs again: a new stream follows it.
   }, [props.jobId, job?.attempts, loaded]);

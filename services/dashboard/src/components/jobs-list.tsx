@@ -75,6 +75,16 @@ export function JobsPage(props: { query: URLSearchParams }) {
           }
           return current;
         }),
+      // Deleted here, in another tab, or by another client of the same key: the row goes.
+      deleted: ({ job_id: jobId }) =>
+        setPage((current) => {
+          if (!current || !current.jobs.some((job) => job.job_id === jobId)) return current;
+          return {
+            ...current,
+            jobs: current.jobs.filter((job) => job.job_id !== jobId),
+            count: Math.max(0, current.count - 1),
+          };
+        }),
     });
   }, [status, method, cursor]);
 
