@@ -222,6 +222,34 @@ describe('concat on mongodb', () => {
     expect(refused.body.error.message).toContain('steps[1] (extract_audio)');
   });
 
+  it('keeps a failed chain’s finished step downloadable, and a retry resumes at the step that failed', async () => {
+    // The second step asks for an audio track the recording lacks: AUDIO_TRACK_NOT_FOUND, not retried.
+    const job = await finished({
+      sources: chunkUris,
+      steps: [
+        { method_name: 'concat', params: { preset: 'ultrafast' } },
+        { method_name: 'extract_audio', params: { audio_track: 3 } },
+      ],
+    });
+    expect(job).toMatchObject({ status: 'failed', error: { code: 'AUDIO_TRACK_NOT_FOUND' }, completed_steps: [0] });
+    const kept = (job.outputs as { kind: string; step?: number }[]).filter((output) => output.kind !== 'log');
+    expect(kept.map((output) => [output.step, output.kind])).toEqual([[0, 'video']]);
+    // The joined MP4 is a result in its own right.
+    const video = await system.client.download(`/download/${job.job_id}?output=video`);
+    expect(video.status).toBe(200);
+    const joined = path.join(dir, 'failed-chain-step-1.mp4');
+    await writeFile(joined, video.data);
+    expect((await probeFile(joined)).durationSec).toBeCloseTo(SECONDS, 0);
+
+    const retried = await system.client.request<{ status: string }>('POST', `/jobs/${job.job_id}/retry`);
+    expect(retried.status).toBe(202);
+    const { final } = await waitForJob(system.client, job.job_id, undefined, 120_000);
+    expect(final).toMatchObject({ status: 'failed', error: { code: 'AUDIO_TRACK_NOT_FOUND' }, completed_steps: [0] });
+    const log = await system.client.request<string>('GET', `/download/${job.job_id}?output=log`);
+    expect(String(log.body)).toContain('# resumed at step 2 of 2');
+    expect(String(log.body)).not.toContain('# step 1 of 2');
+  });
+
   it('cancels a multi-step job in a later step through the API and leaves nothing under its output prefix', async () => {
     // Two 20 s uploads, small (low resolution, few bits) so they fit UPLOAD_MAX_BYTES together. concat
     // upscales them to 960x540 with ultrafast, the cheap step; grayscale re-encodes that, and compress at
@@ -267,6 +295,13 @@ describe('concat on mongodb', () => {
     expect(cancelled.status).toBeLessThan(300);
     const { final } = await waitForJob(system.client, jobId, undefined, 120_000);
     expect(final.status).toBe('cancelled');
-    expect(await listKeys(bucket, prefix)).toEqual([]);
+    expect(final.outputs.map((output) => output.kind)).toEqual(['log']);
+    // Every step's files are gone; only the log of what ran until the cancel stays.
+    expect((await listKeys(bucket, prefix)).map((key) => key.slice(prefix.length))).toEqual([
+      expect.stringMatching(/^[^/]+\.log$/),
+    ]);
+    const log = await system.client.request<string>('GET', `/download/${jobId}?output=log`);
+    expect(log.status).toBe(200);
+    expect(String(log.body)).toMatch(/# cancelled\s*$/);
   });
 });

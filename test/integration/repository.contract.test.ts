@@ -800,6 +800,55 @@ describe.each([mongoBackend(), dynamoLocalBackend(), dynaliteBackend()])('JobRep
         completed_steps: [checkpoint],
       });
     });
+
+    /** A multi-step job claimed by worker-a with step 0 checkpointed. */
+    async function checkpointed(): Promise<{
+      jobId: string;
+      checkpoint: { index: number; outputs: (typeof output)[]; at: string };
+    }> {
+      const created = await repository.create(newJob({ steps }));
+      await repository.claim({ jobId: created.job_id, workerId: 'worker-a', now: new Date(), leaseMs: LEASE_MS });
+      const checkpoint = { index: 0, outputs: [output], at: new Date().toISOString() };
+      await repository.completeStep(created.job_id, 'worker-a', {
+        now: new Date(),
+        completed_steps: [checkpoint],
+        outputs: [output],
+      });
+      return { jobId: created.job_id, checkpoint };
+    }
+
+    it('keeps a failed job’s checkpoints and their outputs through a retry (requeue), to resume from them', async () => {
+      const { jobId, checkpoint } = await checkpointed();
+      await repository.fail(jobId, 'worker-a', { now: new Date(), error: { code: 'NO_VIDEO_STREAM', message: 'x' } });
+      await expect(repository.get(jobId)).resolves.toMatchObject({ status: 'failed', outputs: [output] });
+      const requeued = await repository.requeue(jobId, new Date(), 'retried');
+      expect(requeued).toMatchObject({
+        status: 'queued',
+        attempts: 0,
+        completed_steps: [checkpoint],
+        outputs: [output],
+      });
+      expect(requeued).not.toHaveProperty('error');
+    });
+
+    it('drops a cancelled job’s outputs and checkpoints (its files are gone), keeps its log, and a retry starts over', async () => {
+      const { jobId } = await checkpointed();
+      await repository.requestCancel(jobId, new Date());
+      await expect(
+        repository.markCancelled(jobId, 'worker-a', new Date(), 's3://mediaflow-output/jobs/x/ffmpeg.log'),
+      ).resolves.toBe(true);
+      const cancelled = await repository.get(jobId);
+      expect(cancelled).toMatchObject({
+        status: 'cancelled',
+        outputs: [],
+        log_path: 's3://mediaflow-output/jobs/x/ffmpeg.log',
+      });
+      expect(cancelled).not.toHaveProperty('completed_steps');
+      const requeued = await repository.requeue(jobId, new Date(), 'retried');
+      expect(requeued).toMatchObject({ status: 'queued', outputs: [] });
+      expect(requeued).not.toHaveProperty('completed_steps');
+      expect(requeued).not.toHaveProperty('log_path');
+    });
   });
 
   describe('worker updates', () => {

@@ -289,8 +289,8 @@ export class DynamoJobRepository extends JobRepository {
     throw new AppError('DATABASE_ERROR', `job ${jobId} kept changing while it was being cancelled`);
   }
 
-  async markCancelled(jobId: string, workerId: string, now: Date): Promise<boolean> {
-    return (await this.update(jobId, 'cancellation', transitions.markCancelled(workerId, now))) !== undefined;
+  async markCancelled(jobId: string, workerId: string, now: Date, logPath?: string): Promise<boolean> {
+    return (await this.update(jobId, 'cancellation', transitions.markCancelled(workerId, now, logPath))) !== undefined;
   }
 
   async requeue(jobId: string, now: Date, note: string): Promise<Job | null> {

@@ -253,10 +253,11 @@ export interface JobLeases {
 
   /**
    * The owning worker's acknowledgement of a cancel: `processing` -> `cancelled`,
-   * dropping worker, lease and running estimates. False when this worker no
-   * longer owns the job.
+   * dropping worker, lease and running estimates, and the outputs (the
+   * worker has removed the files). `logPath` (s3:// URI): the log of what ran
+   * until the cancel. False when this worker no longer owns the job.
    */
-  markCancelled(jobId: string, workerId: string, now: Date): Promise<boolean>;
+  markCancelled(jobId: string, workerId: string, now: Date, logPath?: string): Promise<boolean>;
 }
 
 /**
@@ -434,7 +435,7 @@ export abstract class JobRepository implements JobStore {
   abstract complete(jobId: string, workerId: string, update: CompletionUpdate): Promise<boolean>;
   abstract fail(jobId: string, workerId: string, update: FailureUpdate): Promise<boolean>;
   abstract release(jobId: string, workerId: string, now: Date, note: string, retryAt?: Date): Promise<boolean>;
-  abstract markCancelled(jobId: string, workerId: string, now: Date): Promise<boolean>;
+  abstract markCancelled(jobId: string, workerId: string, now: Date, logPath?: string): Promise<boolean>;
   abstract findRecoverable(now: Date, limit: number): Promise<Job[]>;
   abstract setNeedsPublish(jobId: string, needsPublish: boolean, now: Date): Promise<boolean>;
   abstract takeForRepublish(jobId: string, seenUpdatedAt: string, now: Date): Promise<boolean>;

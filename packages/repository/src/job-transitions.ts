@@ -307,26 +307,45 @@ export function requestCancel(now: Date): Transition {
   };
 }
 
-/** The owning worker's acknowledgement of a cancel: `processing` -> `cancelled`. */
-export function markCancelled(workerId: string, now: Date): Transition {
-  return cancellation('markCancelled', ownedBy(workerId), now, workerId, 'cancel acknowledged by the worker');
+/**
+ * The owning worker's acknowledgement of a cancel: `processing` -> `cancelled`,
+ * with the log of what ran until then when the worker kept one.
+ */
+export function markCancelled(workerId: string, now: Date, logPath?: string): Transition {
+  const transition = cancellation(
+    'markCancelled',
+    ownedBy(workerId),
+    now,
+    workerId,
+    'cancel acknowledged by the worker',
+  );
+  return logPath === undefined ? transition : { ...transition, set: { ...transition.set, log_path: logPath } };
 }
 
 /**
  * `failed` or `cancelled` -> `queued` as if new. `current` (read first)
- * supplies the owner, which the job becomes active for again. A multi-step
- * job's checkpoints go with its outputs: a replay runs every step again.
+ * supplies the owner, which the job becomes active for again. A failed
+ * multi-step job keeps its checkpoints and their outputs (a failure leaves
+ * the finished steps' files in place), so the new run resumes at the step
+ * that failed; the condition then names `failed`, so a job cancelled since
+ * the read (whose files are gone) is not resumed. Otherwise every step runs
+ * again.
  */
-export function requeue(current: Pick<Job, 'owner'>, now: Date, note: string): Transition {
+export function requeue(
+  current: Pick<Job, 'owner'> & Partial<Pick<Job, 'status' | 'completed_steps'>>,
+  now: Date,
+  note: string,
+): Transition {
   const at = now.toISOString();
+  const resume = current.status === 'failed' && (current.completed_steps?.length ?? 0) > 0;
   return {
     name: 'requeue',
-    condition: { statusIn: ['failed', 'cancelled'] },
+    condition: resume ? { status: 'failed' } : { statusIn: ['failed', 'cancelled'] },
     set: defined({
       status: 'queued',
       attempts: 0,
       progress: 0,
-      outputs: [],
+      outputs: resume ? undefined : [],
       updated_at: at,
       active_owner: current.owner,
     }),
@@ -345,7 +364,7 @@ export function requeue(current: Pick<Job, 'owner'>, now: Date, note: string): T
       'speed',
       'eta_seconds',
       'expired_at',
-      'completed_steps',
+      ...(resume ? [] : (['completed_steps'] as const)),
       // A purge time set when an earlier run expired must not delete the record of this new run.
       'record_expires_at',
     ],
@@ -417,7 +436,8 @@ function cancellation(
   return {
     name,
     condition,
-    set: { status: 'cancelled', completed_at: at, updated_at: at },
+    // A cancel removes every file the job wrote, a multi-step job's finished steps' too: none stays listed.
+    set: { status: 'cancelled', completed_at: at, updated_at: at, outputs: [] },
     clear: [
       'worker_id',
       'lease_expires_at',
@@ -427,6 +447,7 @@ function cancellation(
       'retry_at',
       'needs_publish',
       'active_owner',
+      'completed_steps',
     ],
     history: historyEntry({ status: 'cancelled', at, worker_id: workerId, note }),
   };

@@ -368,8 +368,8 @@ export class MongoJobRepository extends JobRepository {
     throw new AppError('DATABASE_ERROR', `job ${jobId} kept changing while it was being cancelled`);
   }
 
-  async markCancelled(jobId: string, workerId: string, now: Date): Promise<boolean> {
-    return this.updateWhere(jobId, transitions.markCancelled(workerId, now), 'cancellation');
+  async markCancelled(jobId: string, workerId: string, now: Date, logPath?: string): Promise<boolean> {
+    return this.updateWhere(jobId, transitions.markCancelled(workerId, now, logPath), 'cancellation');
   }
 
   async requeue(jobId: string, now: Date, note: string): Promise<Job | null> {

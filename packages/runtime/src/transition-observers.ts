@@ -122,8 +122,8 @@ export function observeTransitions(repository: JobRepository, observers: readonl
       if (ok) await settle(jobId, 'fail');
       return ok;
     },
-    markCancelled: async (jobId, workerId, now) => {
-      const ok = await repository.markCancelled(jobId, workerId, now);
+    markCancelled: async (jobId, workerId, now, logPath) => {
+      const ok = await repository.markCancelled(jobId, workerId, now, logPath);
       if (ok) await settle(jobId, 'markCancelled');
       return ok;
     },

@@ -104,6 +104,17 @@ export function effectiveOutputs(job: Job): JobOutput[] {
   return [...job.outputs, { kind: 'log', path: job.log_path, content_type: LOG_CONTENT_TYPE }];
 }
 
+/**
+ * The outputs with the job's result first: the primary output, then a
+ * multi-step job's later steps before earlier ones, the list's order kept
+ * otherwise. Asked for a kind ("video"), a client means the result's, not
+ * the first step's.
+ */
+export function resultFirst(outputs: readonly JobOutput[]): JobOutput[] {
+  const stepOf = (output: JobOutput): number => output.step ?? Number.MAX_SAFE_INTEGER;
+  return [...outputs].sort((a, b) => Number(b.primary ?? false) - Number(a.primary ?? false) || stepOf(b) - stepOf(a));
+}
+
 /** `s3://bucket/key` or, for a directory, `s3://bucket/prefix/`. */
 function parseObjectUri(uri: string): ObjectRef {
   if (!uri.endsWith('/')) return parseS3Uri(uri);
@@ -165,6 +176,8 @@ export function assertServable(job: Job, output: JobOutput): void {
   assertNotExpired(job);
   if (job.status === 'completed') return;
   if ((job.status === 'failed' || job.status === 'cancelled') && output.kind === 'log') return;
+  // A failed multi-step job keeps its finished steps' files (a retry resumes from them): they are results.
+  if (job.status === 'failed' && output.step !== undefined) return;
   throw new AppError('JOB_NOT_COMPLETED', `job ${job.job_id} is ${job.status}`, {
     details: { status: job.status },
   });

@@ -7,13 +7,20 @@ import { principalOf } from '../auth/require-api-key';
 import { contentDisposition } from '../http/content-disposition';
 import { serveObject } from '../http/serve-object';
 import type { JobService } from '../job-service';
-import { assertNotExpired, assertServable, effectiveOutputs, isDirectoryOutput, objectOf } from '../job-outputs';
+import {
+  assertNotExpired,
+  assertServable,
+  effectiveOutputs,
+  isDirectoryOutput,
+  objectOf,
+  resultFirst,
+} from '../job-outputs';
 import type { OutputLocation } from '../job-outputs';
 
 /**
  * The output a download serves: the one marked `primary`, else the first
- * file that is not the log; or the first file output of the kind `?output=`
- * names (`primary` meaning the default). Directories (a streaming package)
+ * file that is not the log; or the file output of the kind `?output=` names
+ * (`primary` meaning the default), the job's result first (see resultFirst). Directories (a streaming package)
  * cannot be downloaded as one file; GET /jobs/{id}/files serves their files.
  *
  * @throws AppError NOT_FOUND when no file output matches.
@@ -24,7 +31,7 @@ export function selectOutput(job: Job, requested: unknown): JobOutput {
     const chosen = files.find((output) => output.primary === true) ?? files.find((output) => output.kind !== 'log');
     if (chosen) return chosen;
   } else if (typeof requested === 'string') {
-    const match = files.find((output) => output.kind === requested);
+    const match = resultFirst(files).find((output) => output.kind === requested);
     if (match) return match;
   }
   throw new AppError(
@@ -45,7 +52,9 @@ export function downloadRoutes(jobs: JobService, store: ObjectStore, logger: Log
     // A failed or cancelled job's log is what explains it, so `?output=log` serves
     // it as /jobs/{id}/files does; anything else waits for completion (409).
     const finishedLog = req.query.output === 'log' && (job.status === 'failed' || job.status === 'cancelled');
-    if (job.status !== 'completed' && !finishedLog) {
+    // A failed multi-step job's finished steps are results too (assertServable checks which output was chosen).
+    const finishedSteps = job.status === 'failed' && job.outputs.some((output) => output.step !== undefined);
+    if (job.status !== 'completed' && !finishedLog && !finishedSteps) {
       throw new AppError('JOB_NOT_COMPLETED', `job ${job.job_id} is ${job.status}`, {
         details: { status: job.status },
       });

@@ -17,6 +17,7 @@ import {
   parseFilePath,
   relativePathOf,
   resolveJobFile,
+  resultFirst,
 } from '../job-outputs';
 import type { OutputLocation, ResolvedFile } from '../job-outputs';
 import { signPlaybackToken, verifyPlaybackToken } from '../playback-token';
@@ -164,13 +165,8 @@ export function jobFileRoutes(deps: JobFileDeps): Router {
       });
     }
     const files = new Map<PlaybackKind, string>();
-    // The job's result plays, not an earlier step's: the primary output first, then later steps before earlier ones.
-    const byResult = [...effectiveOutputs(job)].sort(
-      (a, b) =>
-        Number(b.primary ?? false) - Number(a.primary ?? false) ||
-        (b.step ?? Number.MAX_SAFE_INTEGER) - (a.step ?? Number.MAX_SAFE_INTEGER),
-    );
-    for (const output of byResult) {
+    // The job's result plays, not an earlier step's.
+    for (const output of resultFirst(effectiveOutputs(job))) {
       const kind = PLAYBACK_KINDS.find((candidate) => candidate === output.kind);
       if (kind && !files.has(kind) && !isDirectoryOutput(job, output)) files.set(kind, relativePathOf(job, output));
     }

@@ -200,6 +200,42 @@ describe('multi-step jobs in the runner', () => {
     expect(done.outputs.filter((output) => output.kind !== 'log').map((output) => output.step)).toEqual([0, 1, 2]);
   }, 60_000);
 
+  it('a failure for good in the third step keeps the first two steps’ files, and a retry runs only the third', async () => {
+    const job = await createChain();
+    let failOnce = true;
+    const { executors, calls } = instrumented((chainStep): Promise<void> | undefined => {
+      if (chainStep !== 3 || !failOnce) return undefined;
+      failOnce = false;
+      // Not retryable: the job fails at once, as when its attempts have run out.
+      return Promise.reject(new AppError('NO_VIDEO_STREAM', 'injected: the third step cannot run'));
+    });
+    const jobRunner = runner(executors);
+    await expect(jobRunner.handle({ job_id: job.job_id }, delivery())).resolves.toBe('done');
+    const failed = await stored(job.job_id);
+    expect(failed).toMatchObject({ status: 'failed', error: { code: 'NO_VIDEO_STREAM' } });
+    expect(failed.completed_steps?.map((step) => step.index)).toEqual([0, 1]);
+    expect(failed.outputs.map((output) => output.step)).toEqual([0, 1]);
+    const objects = await objectsOf(job.job_id);
+    expect(objects.filter((key) => key.startsWith('step-3/'))).toEqual([]);
+    expect(objects).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^step-1\//),
+        expect.stringMatching(/^step-2\//),
+        expect.stringMatching(/\.log$/),
+      ]),
+    );
+
+    // POST /jobs/{id}/retry: the job is queued again with its checkpoints.
+    const requeued = await repository.requeue(job.job_id, new Date(), 'retried by an operator');
+    expect(requeued?.completed_steps?.map((step) => step.index)).toEqual([0, 1]);
+    calls.clear();
+    await expect(jobRunner.handle({ job_id: job.job_id }, delivery())).resolves.toBe('done');
+    const done = await stored(job.job_id);
+    expect(done.status).toBe('completed');
+    expect([...calls.entries()]).toEqual([[3, 1]]);
+    expect(done.outputs.filter((output) => output.kind !== 'log').map((output) => output.step)).toEqual([0, 1, 2]);
+  }, 60_000);
+
   it('a cancel during the second step stops it and removes the first step’s outputs too', async () => {
     const job = await createChain();
     let holding: () => void = () => undefined;
@@ -219,7 +255,10 @@ describe('multi-step jobs in the runner', () => {
     expect(await objectsOf(job.job_id)).toEqual([expect.stringMatching(/^step-1\//)]);
     expect(await repository.requestCancel(job.job_id, new Date())).toMatchObject({ cancel_requested: true });
     await expect(handling).resolves.toBe('done');
-    expect((await stored(job.job_id)).status).toBe('cancelled');
-    expect(await objectsOf(job.job_id)).toEqual([]);
+    const cancelled = await stored(job.job_id);
+    expect(cancelled).toMatchObject({ status: 'cancelled', outputs: [] });
+    expect(cancelled.completed_steps).toBeUndefined();
+    // Only the log of what ran is left.
+    expect(await objectsOf(job.job_id)).toEqual([expect.stringMatching(/\.log$/)]);
   }, 60_000);
 });

@@ -292,7 +292,7 @@ describe('JobRunner (embedded store, local objects, real FFmpeg)', () => {
     expect(await objectsOf(job.job_id)).toEqual(['stall_compress.mp4']);
   }, 20_000);
 
-  it('stops FFmpeg promptly on a cancel, records it, and leaves nothing under the job’s folder', async () => {
+  it('stops FFmpeg promptly on a cancel, records it, and leaves only its log under the job’s folder', async () => {
     const job = await createJob(STALL_KEY);
     await leaveEarlierOutput(job.job_id, 'stall_compress.mp4');
     const { executors, ffmpegStarted } = signallingExecutors();
@@ -312,6 +312,27 @@ describe('JobRunner (embedded store, local objects, real FFmpeg)', () => {
     const cancelled = await stored(job.job_id);
     expect(cancelled.status).toBe('cancelled');
     expect(cancelled.error).toBeUndefined();
+    // The earlier output is gone; what ran until the cancel is kept, as for a failure.
+    expect(await objectsOf(job.job_id)).toEqual(['ffmpeg.log']);
+    expect(cancelled.log_path).toMatch(/\/ffmpeg\.log$/);
+  }, 20_000);
+
+  it('keeps no log for a job deleted while it ran: DELETE removes the folder, and the worker writes nothing after', async () => {
+    const job = await createJob(STALL_KEY);
+    const { executors, ffmpegStarted } = signallingExecutors();
+    const handling = runner({ FFMPEG_PATH: STALLING_FFMPEG }, { executors }).handle(
+      { job_id: job.job_id },
+      delivery().context,
+    );
+    await ffmpegStarted;
+    await sleep(200);
+    // What DELETE /jobs/{id} does to the record: a cancel request, then the tombstone.
+    await repository.requestCancel(job.job_id, new Date());
+    await repository.markDeleted(job.job_id, new Date());
+    await expect(handling).resolves.toBe('done');
+    const cancelled = await stored(job.job_id);
+    expect(cancelled).toMatchObject({ status: 'cancelled', deleted_at: expect.any(String) as unknown });
+    expect(cancelled.log_path).toBeUndefined();
     expect(await objectsOf(job.job_id)).toEqual([]);
   }, 20_000);
 

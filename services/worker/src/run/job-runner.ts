@@ -216,6 +216,8 @@ export class JobRunner {
     const workDir = await mkdtemp(path.join(config.WORK_DIR, 'mediaflow-job-'));
     const log: string[] = [];
     let plan: ExecutionPlan | undefined;
+    /** A multi-step job's steps whose outputs are stored and recorded: a failure leaves their files in place. */
+    const finishedSteps = new Set((job.completed_steps ?? []).map((checkpoint) => checkpoint.index));
     logger.info('job started', { method: job.method_name, source: job.source });
 
     try {
@@ -331,6 +333,7 @@ export class JobRunner {
           stop(await this.whyRefused(job.job_id));
           throw new AppError('JOB_ABORTED', 'the job changed hands before its step could be recorded');
         }
+        finishedSteps.add(index);
         logger.info('step finished', { step: index, method: spec.method_name, outputs: own.length });
         const primaryEntry = stepPlan.outputs.find((entry) => entry.primary) ?? stepPlan.outputs[0];
         input = await this.probeInputs(
@@ -376,6 +379,7 @@ export class JobRunner {
         logger,
         folder,
         plan,
+        finishedSteps,
         log: log.join('\n'),
         facts: {
           stopReason,
@@ -627,6 +631,8 @@ export class JobRunner {
       logger: Logger;
       folder: JobFolder;
       plan: ExecutionPlan | undefined;
+      /** Steps of a multi-step job whose outputs are recorded checkpoints. */
+      finishedSteps: ReadonlySet<number>;
       log: string;
       facts: FailureFacts;
     },
@@ -646,7 +652,8 @@ export class JobRunner {
         return 'done';
       case 'cancel': {
         await this.removeOutputs(context.folder, logger);
-        const cancelled = await repository.markCancelled(job.job_id, workerId, new Date());
+        const logPath = await this.keepCancelledLog(job.job_id, context);
+        const cancelled = await repository.markCancelled(job.job_id, workerId, new Date(), logPath);
         logger.info('job cancelled');
         this.endAttempt(job, cancelled ? 'cancelled' : 'abandoned');
         return 'done';
@@ -676,7 +683,13 @@ export class JobRunner {
       }
       case 'fail': {
         // Whatever the attempt published is not a result; the log is what the client needs now.
-        await this.removeOutputs(context.folder, logger);
+        // A multi-step job's finished steps stay: a retry (POST /jobs/{id}/retry) resumes from them.
+        if (job.steps && context.finishedSteps.size > 0) {
+          const steps = job.steps.map((_step, index) => index).filter((index) => !context.finishedSteps.has(index));
+          for (const index of steps) await this.removeOutputs(context.folder, logger, `step-${index + 1}/`);
+        } else {
+          await this.removeOutputs(context.folder, logger);
+        }
         // The reason closes the log, so a job that failed before any step ran (a truncated
         // source, say) still has a log to download.
         const ran = context.log || (logOf(error) ?? '');
@@ -728,6 +741,28 @@ export class JobRunner {
     this.endAttempt(job, 'dead_lettered', cause.code);
   }
 
+  /**
+   * What ran until a cancel stays readable (GET /download/{id}?output=log),
+   * as for a failure; not for a deleted job (DELETE cancels it and removes its
+   * folder). The deletion is checked again after the write: the API marks the
+   * job deleted before it removes the folder, so either that removal takes
+   * the log or this check sees the mark and removes it.
+   */
+  private async keepCancelledLog(
+    jobId: string,
+    context: { folder: JobFolder; plan: ExecutionPlan | undefined; log: string; logger: Logger },
+  ): Promise<string | undefined> {
+    const deleted = async (): Promise<boolean> =>
+      (await this.deps.repository.get(jobId).catch(() => null))?.deleted_at !== undefined;
+    if (await deleted()) return undefined;
+    const logPath = await this.keepLog({ ...context, log: `${context.log}\n# cancelled\n` });
+    if (logPath !== undefined && (await deleted())) {
+      await this.removeOutputs(context.folder, context.logger);
+      return undefined;
+    }
+    return logPath;
+  }
+
   private async keepLog(context: {
     folder: JobFolder;
     plan: ExecutionPlan | undefined;
@@ -745,10 +780,14 @@ export class JobRunner {
     }
   }
 
-  /** Everything the job wrote is under its folder: one prefix delete removes outputs, logs and directories. */
-  private async removeOutputs(folder: JobFolder, logger: Logger): Promise<void> {
+  /**
+   * Everything the job wrote is under its folder: one prefix delete removes
+   * outputs, logs and directories. `within` (e.g. `step-2/`) narrows it to
+   * one step's directory.
+   */
+  private async removeOutputs(folder: JobFolder, logger: Logger, within = ''): Promise<void> {
     try {
-      const removed = await this.deps.store.deletePrefix({ bucket: folder.bucket, key: folder.prefix });
+      const removed = await this.deps.store.deletePrefix({ bucket: folder.bucket, key: `${folder.prefix}${within}` });
       if (removed > 0) logger.info('removed what the attempt wrote', { objects: removed });
     } catch (error) {
       logger.warn('could not remove the outputs of a stopped job', { error: errorMessage(error) });
