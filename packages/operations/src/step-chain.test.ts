@@ -60,6 +60,18 @@ describe('multi-step submissions', () => {
     expect(
       errorOf({ source: SOURCE, steps: [{ method_name: 'transcribe' }, { method_name: 'compress' }] }).message,
     ).toContain('primary output is srt');
+    // Subtitles embedded (output_format mp4) need a video to go into; an SRT can come from audio alone.
+    const audioThenSubtitled = errorOf({
+      source: SOURCE,
+      steps: [{ method_name: 'extract_audio' }, { method_name: 'transcribe', output_format: 'mp4' }],
+    });
+    expect(audioThenSubtitled.details).toMatchObject({ step: 1, produces: 'audio', accepts: ['video'] });
+    expect(
+      validateSubmission(
+        { source: SOURCE, steps: [{ method_name: 'extract_audio' }, { method_name: 'transcribe' }] },
+        BUCKETS,
+      ).steps,
+    ).toHaveLength(2);
   });
 
   it('names the step whose operation is unknown or whose params are wrong', () => {
@@ -128,5 +140,24 @@ describe('the meeting_recording preset', () => {
       { path: 'params.crf', message: 'not a preset param' },
     ]);
     expect(errorOf({ sources, preset: 'meeting_recording', method_name: 'compress' }).code).toBe('VALIDATION_FAILED');
+  });
+
+  it('names the fields the client sent, not the steps the preset expands to', () => {
+    expect(
+      errorOf({ sources, preset: 'meeting_recording', params: { model: 'huge', language: 'English' } }).details,
+    ).toEqual(
+      expect.arrayContaining([
+        { path: 'params.model', message: expect.stringContaining('model must be one of') as unknown },
+        { path: 'params.language', message: expect.stringContaining('ISO 639') as unknown },
+      ]),
+    );
+    const clash = errorOf({ sources, preset: 'meeting_recording', method_name: 'concat', output_format: 'mkv' });
+    expect(clash.message).toBe(
+      'a preset chooses its own operations and formats: leave out `method_name` and `output_format`',
+    );
+    expect(clash.details).toEqual([
+      { path: 'method_name', message: 'not allowed together with preset' },
+      { path: 'output_format', message: 'not allowed together with preset' },
+    ]);
   });
 });

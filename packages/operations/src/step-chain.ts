@@ -10,8 +10,8 @@ import type { OperationName } from './registry';
  * code in the planners: the planners stay unaware of chaining.
  */
 export interface StepIo {
-  /** Kinds of input the operation can read. */
-  accepts: readonly OutputKind[];
+  /** Kinds of input the operation can read; for these (normalised) fields when it depends on them. */
+  accepts: readonly OutputKind[] | ((operation: OperationSpec) => readonly OutputKind[]);
   /** The kind of the primary output for these (normalised) fields. */
   primaryKind: (operation: OperationSpec) => OutputKind;
   /**
@@ -36,7 +36,8 @@ export const STEP_IO: Record<OperationName, StepIo> = {
   convert_format: { accepts: MEDIA, primaryKind: always('video'), cost: 2 },
   grayscale: { accepts: VIDEO, primaryKind: always('video'), cost: 2 },
   transcribe: {
-    accepts: MEDIA,
+    // Its subtitled video (output_format mp4) needs a video to put the subtitles in.
+    accepts: (operation) => (operation.output_format === 'mp4' ? VIDEO : MEDIA),
     primaryKind: (operation) => (operation.output_format === 'mp4' ? 'video' : 'srt'),
     cost: 4,
   },
@@ -70,11 +71,12 @@ export function validateStepChain(steps: readonly OperationSpec[]): void {
     const currentIo = ioOf(current.method_name);
     if (!previousIo || !currentIo) continue;
     const produces = previousIo.primaryKind(previous);
-    if (!currentIo.accepts.includes(produces)) {
+    const accepts = typeof currentIo.accepts === 'function' ? currentIo.accepts(current) : currentIo.accepts;
+    if (!accepts.includes(produces)) {
       throw new AppError(
         'VALIDATION_FAILED',
         `steps[${index}] (${current.method_name}) cannot read the output of steps[${index - 1}] (${previous.method_name}): ` +
-          `that step's primary output is ${produces}, ${current.method_name} reads ${currentIo.accepts.join(' or ')}`,
+          `that step's primary output is ${produces}, ${current.method_name} reads ${accepts.join(' or ')}`,
         {
           details: {
             step: index,
@@ -82,7 +84,7 @@ export function validateStepChain(steps: readonly OperationSpec[]): void {
             previous_step: index - 1,
             previous_method_name: previous.method_name,
             produces,
-            accepts: [...currentIo.accepts],
+            accepts: [...accepts],
           },
         },
       );

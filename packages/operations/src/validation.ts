@@ -3,6 +3,7 @@ import type { ObjectRef, OperationSpec } from '@mediaflow/domain';
 import { acceptedOperationNames, findOperation } from './registry';
 import type { RegisteredOperation } from './operation-definition';
 import { validateStepChain } from './step-chain';
+import { transcribeParams } from './transcribe';
 
 export interface ValidatedSubmission {
   /** The first (or only) input. */
@@ -48,7 +49,10 @@ export function validateSubmission(
     });
   }
   const { source, sources, method_name, output_format, params, preset } = envelope.data;
-  const steps = preset === undefined ? envelope.data.steps : presetSteps(preset, envelope.data.steps, params);
+  const steps =
+    preset === undefined
+      ? envelope.data.steps
+      : presetSteps(preset, { steps: envelope.data.steps, method_name, output_format, params });
   const requested = requestedSteps(method_name, output_format, preset === undefined ? params : undefined, steps);
   const definitions = requested.map((step, index) =>
     definitionOf(step.method_name, steps === undefined ? '' : `steps[${index}]: `),
@@ -118,14 +122,23 @@ export const JOB_PRESETS: Record<string, readonly RequestedStep[]> = {
 
 const PRESET_PARAMS = ['language', 'model'];
 
+/** What a preset's params may hold: the transcribe step's own rules for them. */
+const presetParams = transcribeParams.pick({ language: true, model: true });
+
 /**
  * The steps a preset names, with the body's `params` (language, model) given to its transcribe step.
- * @throws AppError VALIDATION_FAILED for an unknown preset, `steps` given too, or other params.
+ * Errors name the fields the client sent (`params.model`), not the steps they expand to.
+ * @throws AppError VALIDATION_FAILED for an unknown preset, `steps`, `method_name` or `output_format`
+ *   given too, params other than language and model, or invalid values of those.
  */
 function presetSteps(
   preset: string,
-  steps: RequestedStep[] | undefined,
-  params: Record<string, unknown> | undefined,
+  body: {
+    steps: RequestedStep[] | undefined;
+    method_name: string | undefined;
+    output_format: string | undefined;
+    params: Record<string, unknown> | undefined;
+  },
 ): RequestedStep[] {
   const chain = Object.hasOwn(JOB_PRESETS, preset) ? JOB_PRESETS[preset] : undefined;
   if (!chain) {
@@ -133,15 +146,25 @@ function presetSteps(
       details: [{ path: 'preset', message: `one of ${Object.keys(JOB_PRESETS).join(', ')}` }],
     });
   }
-  if (steps !== undefined) {
-    throw new AppError('VALIDATION_FAILED', 'give either `preset` or `steps`, not both', {
-      details: [{ path: 'steps', message: 'not allowed together with preset' }],
-    });
+  const clashes = (['steps', 'method_name', 'output_format'] as const).filter((field) => body[field] !== undefined);
+  if (clashes.length > 0) {
+    throw new AppError(
+      'VALIDATION_FAILED',
+      `a preset chooses its own operations and formats: leave out ${clashes.map((field) => `\`${field}\``).join(' and ')}`,
+      { details: clashes.map((field) => ({ path: field, message: 'not allowed together with preset' })) },
+    );
   }
-  const extra = Object.keys(params ?? {}).filter((key) => !PRESET_PARAMS.includes(key));
+  const params = body.params ?? {};
+  const extra = Object.keys(params).filter((key) => !PRESET_PARAMS.includes(key));
   if (extra.length > 0) {
     throw new AppError('VALIDATION_FAILED', `a preset takes only ${PRESET_PARAMS.join(' and ')} as params`, {
       details: extra.map((key) => ({ path: `params.${key}`, message: 'not a preset param' })),
+    });
+  }
+  const checked = presetParams.safeParse(params);
+  if (!checked.success) {
+    throw new AppError('VALIDATION_FAILED', `invalid params for preset "${preset}"`, {
+      details: issuesToDetails(checked.error.issues).map((detail) => ({ ...detail, path: `params.${detail.path}` })),
     });
   }
   return chain.map((step) =>
