@@ -177,14 +177,15 @@ describe('mediaflow CLI (services/cli) against the embedded mode', () => {
   });
 
   it('joins several files with a multi-step job (--step), and shows the chain in status and jobs ls', async () => {
-    const out = path.join(dir, 'joined-gray.mp4');
+    // In a folder that does not exist yet: the CLI makes it.
+    const out = path.join(dir, 'new-folder', 'joined-gray.mp4');
     const run = await cli([
       '--json',
       'process',
       shortClip,
       shortClip,
       '--step',
-      'concat preset=ultrafast',
+      'concat preset=ultrafast crf=30',
       '--step',
       'grayscale:mp4',
       '-o',
@@ -193,11 +194,13 @@ describe('mediaflow CLI (services/cli) against the embedded mode', () => {
     expect(run.code).toBe(0);
     const result = JSON.parse(run.stdout) as {
       upload: { source: string }[];
-      job: JobJson & { sources: string[]; completed_steps: number[] };
+      job: JobJson & { sources: string[]; completed_steps: number[]; steps: { params: Record<string, unknown> }[] };
     };
     expect(result.upload).toHaveLength(2);
     expect(result.job).toMatchObject({ status: 'completed', completed_steps: [0, 1] });
     expect(result.job.sources).toEqual(result.upload.map((upload) => upload.source));
+    // Typed from the operation's schema, as with --param: crf is a number.
+    expect(result.job.steps[0]?.params).toMatchObject({ crf: 30, preset: 'ultrafast' });
     // The two 4 s clips, one after the other, in grey.
     const probe = await probeMedia(out);
     expect(probe.durationSec).toBeCloseTo(8, 0);

@@ -108,7 +108,9 @@ describe('parseInvocation', () => {
       'inside each step',
     );
     expect(usageError(['process', 'a.mp4', '--step', 'compress:']).message).toContain('--step takes');
-    expect(usageError(['process', 'a.mp4', '--step', 'compress crf']).message).toContain('key=value');
+    expect(usageError(['process', 'a.mp4', '--step', 'compress crf']).message).toBe(
+      '--step "compress crf": params are key=value, got "crf"',
+    );
     expect(usageError(['process', 'a.mp4', '--preset', 'meeting_recording', '--format', 'mkv']).message).toContain(
       'preset chooses',
     );

@@ -116,6 +116,10 @@ export function parseStepArg(value: string): StepArg {
   if (operation === '' || format === '') {
     throw new UsageError(`--step takes "operation[:format] [key=value …]", got "${value}"`);
   }
+  const bad = rest.find((param) => !/^[^=]+=/.test(param));
+  if (bad !== undefined) {
+    throw new UsageError(`--step "${value}": params are key=value, got "${bad}"`);
+  }
   return { operation, format, params: parseParamArgs(rest) };
 }
 

@@ -1,5 +1,5 @@
 import { createWriteStream } from 'node:fs';
-import { rename, rm, stat } from 'node:fs/promises';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import type { TransformCallback } from 'node:stream';
@@ -57,6 +57,8 @@ export async function saveDownload(
   const source = Readable.fromWeb(download.body);
   onProgress(0, download.sizeBytes);
   const partial = target === '-' ? undefined : `${target}.part-${process.pid}`;
+  // `-o results/` or `-o results/out.mp4` in a directory that does not exist yet: made, as curl --create-dirs does.
+  if (partial !== undefined) await mkdir(path.dirname(target), { recursive: true });
   const sink = partial === undefined ? process.stdout : createWriteStream(partial);
   try {
     await pipeline(source, counter, sink, { end: partial !== undefined, ...(signal ? { signal } : {}) });

@@ -268,6 +268,15 @@ describe('JobRunner (embedded store, local objects, real FFmpeg)', () => {
     expect(done.outputs.map((output) => output.path)).toEqual(['garden_party_compress.mp4', 'ffmpeg.log']);
   });
 
+  it('makes WORK_DIR when it is missing (a fresh data directory, a swept /tmp) instead of stopping the worker', async () => {
+    const workDir = path.join(appConfig.WORK_DIR, 'not-yet', 'made');
+    const job = await createJob(CLIP_KEY, 'compress', { preset: 'ultrafast' });
+    await expect(runner({ WORK_DIR: workDir }).handle({ job_id: job.job_id }, delivery().context)).resolves.toBe(
+      'done',
+    );
+    expect((await stored(job.job_id)).status).toBe('completed');
+  });
+
   it('abandons the attempt without touching the job when another worker has taken it over', async () => {
     const job = await createJob(STALL_KEY);
     const { executors, ffmpegStarted } = signallingExecutors();

@@ -213,6 +213,8 @@ export class JobRunner {
     );
     reporter.start();
 
+    // WORK_DIR may not exist yet (a fresh DATA_DIR) or may have been swept by a tmp cleaner since the start.
+    await mkdir(config.WORK_DIR, { recursive: true });
     const workDir = await mkdtemp(path.join(config.WORK_DIR, 'mediaflow-job-'));
     const log: string[] = [];
     let plan: ExecutionPlan | undefined;
