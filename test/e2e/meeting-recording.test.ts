@@ -163,6 +163,7 @@ describe('the meeting_recording preset on mongodb', () => {
     const job = (await waitForJob(system.client, jobId, undefined, 180_000)).final as StepJobView;
     expect({ status: job.status, error: job.error }).toEqual({ status: 'completed', error: null });
     expect(job.sources).toEqual(chunkUris);
+    expect((job as StepJobView & { preset?: string }).preset).toBe('meeting_recording');
 
     // One request, two steps: concat to MP4, then transcribe with the subtitled MP4 as its primary output.
     expect(job.steps).toEqual([

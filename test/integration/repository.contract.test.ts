@@ -764,8 +764,9 @@ describe.each([mongoBackend(), dynamoLocalBackend(), dynaliteBackend()])('JobRep
     };
 
     it('stores the steps and a checkpoint, which a retry keeps and a requeue drops', async () => {
-      const created = await repository.create(newJob({ steps }));
+      const created = await repository.create(newJob({ steps, preset: 'meeting_recording' }));
       expect(created.steps).toEqual(steps);
+      await expect(repository.get(created.job_id)).resolves.toMatchObject({ preset: 'meeting_recording' });
       await expect(repository.get(created.job_id)).resolves.toMatchObject({ steps });
       const claimedJob = await repository.claim({
         jobId: created.job_id,

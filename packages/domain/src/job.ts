@@ -97,6 +97,8 @@ export interface Job {
    * operation only still see one.
    */
   steps?: OperationSpec[];
+  /** The preset the job was asked for by name (e.g. `meeting_recording`), which chose its `steps`. */
+  preset?: string;
   /** Multi-step jobs: the steps finished so far (checkpoints), in order. */
   completed_steps?: CompletedStep[];
   progress: number;

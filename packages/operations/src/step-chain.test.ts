@@ -129,6 +129,7 @@ describe('the meeting_recording preset', () => {
       ['transcribe', 'mp4'],
     ]);
     expect(result.steps?.[1]?.params).toEqual({ language: 'en', model: 'tiny.en' });
+    expect(result.preset).toBe('meeting_recording');
   });
 
   it('refuses an unknown preset, steps beside it, and other params', () => {

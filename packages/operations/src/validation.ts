@@ -17,6 +17,8 @@ export interface ValidatedSubmission {
   operation: OperationSpec;
   /** A multi-step job's chain, each step normalised like `operation`; absent when the body gave `method_name`. */
   steps?: OperationSpec[];
+  /** The preset the body named, which chose `steps`. */
+  preset?: string;
 }
 
 export interface SubmissionLimits {
@@ -98,6 +100,7 @@ export function validateSubmission(
     ...(sources === undefined ? {} : { sources: refs }),
     operation: operations[0],
     ...(steps === undefined ? {} : { steps: operations }),
+    ...(preset === undefined ? {} : { preset }),
   };
 }
 

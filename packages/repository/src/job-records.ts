@@ -16,6 +16,7 @@ export function newJobRecord(job: NewJob): Job {
     source: job.source,
     ...(job.sources === undefined ? {} : { sources: [...job.sources] }),
     ...(job.steps === undefined ? {} : { steps: job.steps.map((step) => ({ ...step })) }),
+    ...(job.preset === undefined ? {} : { preset: job.preset }),
     progress: 0,
     attempts: 0,
     created_at: job.created_at,

@@ -17,6 +17,8 @@ export interface NewJob {
   operation: OperationSpec;
   /** A multi-step job's chain (normalised); `operation` is then its first step. */
   steps?: OperationSpec[];
+  /** The preset that chose `steps`, when the body named one. */
+  preset?: string;
   created_at: string;
   /** Id of the API key that submits the job; never empty. */
   owner?: string;

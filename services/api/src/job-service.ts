@@ -76,6 +76,8 @@ export interface SubmitOptions {
   admin?: boolean;
   /** Set by submit() from the body's `webhook_url`, once checked. */
   webhookUrl?: string;
+  /** Set by submit() from the body's `preset`, kept on the job. */
+  preset?: string;
   /**
    * The submitting request's W3C trace context (see requestTraceCarrier):
    * stored with the job and sent with its queue message, so the worker's
@@ -147,7 +149,7 @@ export class JobService {
   async submit(body: unknown, options: SubmitOptions = {}): Promise<SubmitResult> {
     const { body: withoutWebhook, webhookUrl } = takeWebhookUrl(body);
     const { body: request, reuse: reuseAllowed } = takeReuseOption(withoutWebhook);
-    const { source, sources, operation, steps } = validateSubmission(request, this.deps.allowedSourceBuckets, {
+    const { source, sources, operation, steps, preset } = validateSubmission(request, this.deps.allowedSourceBuckets, {
       ...(this.deps.maxSourcesPerJob === undefined ? {} : { maxSources: this.deps.maxSourcesPerJob }),
     });
     if (webhookUrl !== undefined) {
@@ -159,7 +161,14 @@ export class JobService {
     await options.charge?.();
     if (options.owner !== undefined) await this.quota.admit(options.owner);
     try {
-      return await this.admitted(sources ?? [source], sources !== undefined, operation, steps, reuseAllowed, options);
+      return await this.admitted(
+        sources ?? [source],
+        sources !== undefined,
+        operation,
+        steps,
+        reuseAllowed,
+        preset === undefined ? options : { ...options, preset },
+      );
     } catch (error) {
       if (options.owner !== undefined) this.quota.giveBack(options.owner);
       throw error;
@@ -230,6 +239,7 @@ export class JobService {
         ...(asList ? { sources: uris } : {}),
         operation,
         ...(steps === undefined ? {} : { steps }),
+        ...(options.preset === undefined ? {} : { preset: options.preset }),
         created_at: now.toISOString(),
         ...(options.owner === undefined ? {} : { owner: options.owner }),
         ...(options.idempotencyKey === undefined ? {} : { idempotency_key: options.idempotencyKey }),

@@ -32,6 +32,8 @@ export interface JobView {
   steps?: Pick<Job, 'method_name' | 'output_format' | 'params'>[];
   /** A multi-step job: indexes of the steps finished so far (a retry resumes after the last). */
   completed_steps?: number[];
+  /** The preset that chose the steps, when the job was submitted with one. */
+  preset?: string;
   progress: number;
   speed?: number;
   eta_seconds?: number;
@@ -65,6 +67,7 @@ export function toJobView(job: Job): JobView {
     source: job.source,
     ...(job.sources === undefined ? {} : { sources: job.sources }),
     ...(job.steps === undefined ? {} : { steps: job.steps }),
+    ...(job.preset === undefined ? {} : { preset: job.preset }),
     // The last step has no checkpoint of its own: its end is the job's completion.
     ...(job.steps === undefined
       ? {}

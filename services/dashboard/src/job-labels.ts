@@ -7,10 +7,14 @@ export function isMultiStep(job: Pick<JobView, 'steps'>): boolean {
   return (job.steps?.length ?? 0) > 1;
 }
 
-/** `Compress`, or for a multi-step job its chain in order: `Concat → grayscale`. */
-export function operationsLabel(job: Pick<JobView, 'method_name' | 'steps'>): string {
+/**
+ * `Compress`, or for a multi-step job its chain in order: `Concat → grayscale`,
+ * named after its preset when it had one: `Meeting recording: concat → transcribe`.
+ */
+export function operationsLabel(job: Pick<JobView, 'method_name' | 'steps' | 'preset'>): string {
   const names = job.steps && job.steps.length > 0 ? job.steps.map((step) => step.method_name) : [job.method_name];
-  return humanize(names.join(' → '));
+  const chain = names.join(' → ');
+  return job.preset ? `${humanize(job.preset)}: ${chain}` : humanize(chain);
 }
 
 /** Every input in order: `sources` for a job submitted with several, else its one `source`. */

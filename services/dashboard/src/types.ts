@@ -44,6 +44,8 @@ export interface JobView {
   steps?: JobStep[];
   /** A multi-step job: indexes of the steps finished so far. */
   completed_steps?: number[];
+  /** The preset that chose the steps (`meeting_recording`). */
+  preset?: string;
   /** Percent, 0–100. */
   progress: number;
   /** Times real time, while processing. */

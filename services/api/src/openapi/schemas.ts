@@ -389,7 +389,13 @@ export const jobViewSchema = z.object({
   completed_steps: z
     .array(z.number().int().min(0))
     .optional()
-    .describe('A multi-step job: indexes of the steps finished so far; a retry resumes after the last.'),
+    .describe(
+      'A multi-step job: indexes of the steps finished so far (every step once it completed); a retry resumes after the last.',
+    ),
+  preset: z
+    .string()
+    .optional()
+    .describe('The preset the job was submitted with (e.g. `meeting_recording`), which chose its `steps`.'),
   progress: z.number().min(0).max(100).describe('Percent done.'),
   speed: z.number().optional().describe('Encoding speed relative to real time; while processing only.'),
   eta_seconds: z.number().optional().describe('Estimated seconds left; while processing only.'),
