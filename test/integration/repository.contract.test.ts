@@ -2447,6 +2447,25 @@ describe('MongoDB (ferretdb-v1) cancel requests overwritten by a concurrent writ
     await expect(repository.get(job.job_id)).resolves.toMatchObject({ status: 'cancelled' });
   });
 
+  it('forgets a job’s ledger entries once a worker has ended it, so the ledger does not grow for ever', async () => {
+    const ledger = admin.db(MONGO_DB).collection<{ _id: string; job_id: string }>(`${collection}_claims`);
+    const now = new Date();
+    const completed = await running('worker-a', now);
+    expect(await ledger.countDocuments({ job_id: completed.job_id })).toBe(1);
+    await expect(
+      repository.complete(completed.job_id, 'worker-a', { now, outputs: [], output_path: 's3://out/x.mp4' }),
+    ).resolves.toBe(true);
+    expect(await ledger.countDocuments({ job_id: completed.job_id })).toBe(0);
+
+    const cancelled = await running('worker-a', now);
+    await repository.requestCancel(cancelled.job_id, now);
+    expect(await ledger.countDocuments({ job_id: cancelled.job_id })).toBe(2);
+    await expect(repository.markCancelled(cancelled.job_id, 'worker-a', now)).resolves.toBe(true);
+    expect(await ledger.countDocuments({ job_id: cancelled.job_id })).toBe(0);
+    // The index the purge uses.
+    expect((await ledger.indexes()).map((index) => index.name)).toContain('by_job');
+  });
+
   it('forgets the cancel when the job is retried, so the new run is not stopped', async () => {
     const now = new Date();
     const job = await running('worker-a', now);

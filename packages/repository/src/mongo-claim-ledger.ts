@@ -75,6 +75,18 @@ export class ClaimLedger {
       // 48 NamespaceExists: another process (or an earlier start) created it.
       if (!(error instanceof MongoServerError && error.code === 48)) throw error;
     }
+    // forget() deletes a job's entries by job_id; without it each would scan the ledger.
+    await this.entries.createIndex({ job_id: 1 }, { name: 'by_job' });
+  }
+
+  /**
+   * Deletes every entry of a job that has ended: its claims (a requeue
+   * starts a new generation whose keys differ) and its cancel request (the
+   * job is no longer running). Without this the ledger grows by an entry per
+   * attempt for ever.
+   */
+  async forget(jobId: string): Promise<void> {
+    await this.entries.deleteMany({ job_id: jobId });
   }
 
   /**

@@ -299,11 +299,11 @@ export class MongoJobRepository extends JobRepository {
 
   async complete(jobId: string, workerId: string, update: CompletionUpdate): Promise<boolean> {
     if (await this.cancelRecorded(jobId)) return false;
-    return this.updateWhere(jobId, transitions.complete(workerId, update), 'completion');
+    return this.ended(jobId, await this.updateWhere(jobId, transitions.complete(workerId, update), 'completion'));
   }
 
   async fail(jobId: string, workerId: string, update: FailureUpdate): Promise<boolean> {
-    return this.updateWhere(jobId, transitions.fail(workerId, update), 'failure');
+    return this.ended(jobId, await this.updateWhere(jobId, transitions.fail(workerId, update), 'failure'));
   }
 
   async release(jobId: string, workerId: string, now: Date, note: string, retryAt?: Date): Promise<boolean> {
@@ -314,7 +314,10 @@ export class MongoJobRepository extends JobRepository {
       return true;
     }
     // A cancel was requested: the job is handed back for good.
-    return this.updateWhere(jobId, transitions.cancelOnRelease(workerId, now, note), 'release');
+    return this.ended(
+      jobId,
+      await this.updateWhere(jobId, transitions.cancelOnRelease(workerId, now, note), 'release'),
+    );
   }
 
   async findRecoverable(now: Date, limit: number): Promise<Job[]> {
@@ -369,7 +372,10 @@ export class MongoJobRepository extends JobRepository {
   }
 
   async markCancelled(jobId: string, workerId: string, now: Date, logPath?: string): Promise<boolean> {
-    return this.updateWhere(jobId, transitions.markCancelled(workerId, now, logPath), 'cancellation');
+    return this.ended(
+      jobId,
+      await this.updateWhere(jobId, transitions.markCancelled(workerId, now, logPath), 'cancellation'),
+    );
   }
 
   async requeue(jobId: string, now: Date, note: string): Promise<Job | null> {
@@ -520,6 +526,18 @@ export class MongoJobRepository extends JobRepository {
 
   private async read(jobId: string): Promise<JobDocument | null> {
     return guarded('read', async () => this.jobs.findOne({ _id: jobId }));
+  }
+
+  /**
+   * FerretDB v1 only: after a worker ended a job it held (`ok`), its ledger
+   * entries are of no further use and go. Best effort: the transition has
+   * happened and must not be reported as failed; a leftover entry is only
+   * space. (A queued job's cancel keeps its entry: a claim may yet have
+   * overwritten it, see recordCancel.)
+   */
+  private async ended(jobId: string, ok: boolean): Promise<boolean> {
+    if (ok && this.claims) await this.claims.forget(jobId).catch(() => undefined);
+    return ok;
   }
 
   /**
