@@ -30,6 +30,22 @@ describe('toCues', () => {
     ]);
   });
 
+  it('ends no cue after the media, and drops one that starts after it', () => {
+    const segments = [
+      { start: 0, end: 4, text: 'first' },
+      { start: 10.5, end: 11.4, text: 'past the end of the audio' },
+      { start: 11.2, end: 12, text: 'after it' },
+    ];
+    expect(toCues(segments, 11.18)).toEqual([
+      { start: 0, end: 4, text: 'first' },
+      { start: 10.5, end: 11.18, text: 'past the end of the audio' },
+    ]);
+    expect(toSrt(segments, 11.18)).toContain('00:00:10,500 --> 00:00:11,180');
+    expect(toWebVtt(segments, 11.18)).not.toContain('after it');
+    // No duration known: no bound.
+    expect(toCues(segments, 0)).toHaveLength(3);
+  });
+
   it('clamps an overlapping cue to start where the previous one ended', () => {
     const cues = toCues([
       { start: 0, end: 2.5, text: 'one' },

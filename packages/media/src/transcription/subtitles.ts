@@ -16,15 +16,24 @@ export interface Cue {
 /** A cue that would end where it starts is stretched to this, so it can be seen. */
 const MIN_CUE_MS = 100;
 
-/** Ordered, non-overlapping, non-empty cues, times on whole milliseconds. */
-export function toCues(segments: readonly TranscriptSegment[]): Cue[] {
+/**
+ * Ordered, non-overlapping, non-empty cues, times on whole milliseconds.
+ * @param untilSec The media's duration: a cue runs no later (Whisper's last
+ *   segment often ends past the audio, and a subtitle track that outlasts
+ *   the media lengthens the file a player shows), and one starting after it
+ *   is dropped. Absent or not positive: no bound.
+ */
+export function toCues(segments: readonly TranscriptSegment[], untilSec?: number): Cue[] {
+  const untilMs =
+    untilSec !== undefined && Number.isFinite(untilSec) && untilSec > 0 ? Math.round(untilSec * 1000) : Infinity;
   const cues: Cue[] = [];
   let previousEndMs = 0;
   for (const segment of segments) {
     const text = cleanText(segment.text);
     if (text === '' || !Number.isFinite(segment.start) || !Number.isFinite(segment.end)) continue;
     const startMs = Math.max(previousEndMs, Math.round(segment.start * 1000), 0);
-    const endMs = Math.max(Math.round(segment.end * 1000), startMs + MIN_CUE_MS);
+    const endMs = Math.min(Math.max(Math.round(segment.end * 1000), startMs + MIN_CUE_MS), untilMs);
+    if (endMs <= startMs) continue;
     cues.push({ start: startMs / 1000, end: endMs / 1000, text });
     previousEndMs = endMs;
   }
@@ -40,8 +49,9 @@ export function formatTimestamp(seconds: number, separator: ',' | '.'): string {
   return `${pad(Math.floor(totalSec / 3600), 2)}:${pad(Math.floor(totalSec / 60) % 60, 2)}:${pad(totalSec % 60, 2)}${separator}${pad(ms, 3)}`;
 }
 
-export function toSrt(segments: readonly TranscriptSegment[]): string {
-  return toCues(segments)
+/** SRT of the segments; `untilSec` bounds the cues (see toCues). */
+export function toSrt(segments: readonly TranscriptSegment[], untilSec?: number): string {
+  return toCues(segments, untilSec)
     .map(
       (cue, index) =>
         `${index + 1}\n${formatTimestamp(cue.start, ',')} --> ${formatTimestamp(cue.end, ',')}\n${cue.text}\n`,
@@ -49,16 +59,17 @@ export function toSrt(segments: readonly TranscriptSegment[]): string {
     .join('\n');
 }
 
-export function toWebVtt(segments: readonly TranscriptSegment[]): string {
-  const cues = toCues(segments).map(
+/** WebVTT of the segments; `untilSec` bounds the cues (see toCues). */
+export function toWebVtt(segments: readonly TranscriptSegment[], untilSec?: number): string {
+  const cues = toCues(segments, untilSec).map(
     (cue) => `${formatTimestamp(cue.start, '.')} --> ${formatTimestamp(cue.end, '.')}\n${escapeVtt(cue.text)}\n`,
   );
   return ['WEBVTT\n', ...cues].join('\n');
 }
 
 /** The transcript as a JSON document, in the API's snake_case, with the same cues as the subtitles. */
-export function toTranscriptJson(transcript: Transcript): string {
-  const cues = toCues(transcript.segments);
+export function toTranscriptJson(transcript: Transcript, untilSec?: number): string {
+  const cues = toCues(transcript.segments, untilSec);
   const document = {
     model: transcript.model,
     language: transcript.language,

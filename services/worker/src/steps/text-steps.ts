@@ -26,9 +26,11 @@ export async function runWriteSubtitlesStep(step: WriteSubtitlesStep, context: S
     model: path.isAbsolute(transcript.model) ? path.basename(transcript.model) : transcript.model,
   };
   const at = (relative: string): string => path.join(context.workDir, relative);
-  await writeFile(at(step.srtPath), toSrt(shown.segments), 'utf8');
-  await writeFile(at(step.vttPath), toWebVtt(shown.segments), 'utf8');
-  await writeFile(at(step.jsonPath), toTranscriptJson(shown), 'utf8');
+  // No cue outlasts the media: the subtitled copy would otherwise be longer than its picture and sound.
+  const until = context.probe.durationSec;
+  await writeFile(at(step.srtPath), toSrt(shown.segments, until), 'utf8');
+  await writeFile(at(step.vttPath), toWebVtt(shown.segments, until), 'utf8');
+  await writeFile(at(step.jsonPath), toTranscriptJson(shown, until), 'utf8');
   context.onProgress({ percent: 100 });
 }
 
