@@ -1,15 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { createLogger, loadConfig } from '@mediaflow/domain';
+import { createLogger } from '@mediaflow/domain';
 import type { AppConfig, ErrorCode, Job, JobWarning } from '@mediaflow/domain';
 import { operationFor } from '@mediaflow/operations';
 import { InProcessJobQueue } from '@mediaflow/queue';
 import type { DeliveryContext } from '@mediaflow/queue';
-import { createJobRepository } from '@mediaflow/repository';
-import type { JobRepository, ProgressUpdate, RepositoryHandle } from '@mediaflow/repository';
-import { createObjectStore } from '@mediaflow/storage';
+import type { JobRepository, ProgressUpdate } from '@mediaflow/repository';
 import type { ObjectStore } from '@mediaflow/storage';
 import {
   ffprobeSummary,
@@ -22,6 +19,8 @@ import { createStepExecutors } from '../steps';
 import type { StepExecutors } from '../steps';
 import { JobRunner } from './job-runner';
 import type { RunnerConfig } from './job-runner';
+import { openRunnerWorld } from '../../../../test/support/runner-world';
+import type { RunnerWorld } from '../../../../test/support/runner-world';
 
 /**
  * "Faithful media": a job never says `completed` when its result is empty or
@@ -147,7 +146,7 @@ const rows: Row[] = [
 const WORKER = 'worker-faithful';
 let dataDir: string;
 let appConfig: AppConfig;
-let database: RepositoryHandle;
+let world: RunnerWorld | undefined;
 let repository: JobRepository;
 let store: ObjectStore;
 const logger = createLogger({ level: 'error', service: 'faithful-media-test' });
@@ -155,20 +154,8 @@ const logger = createLogger({ level: 'error', service: 'faithful-media-test' });
 logger.silent = true;
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(path.join(tmpdir(), 'mediaflow-faithful-'));
-  appConfig = loadConfig({
-    DATA_DIR: dataDir,
-    WORK_DIR: path.join(dataDir, 'work'),
-    PROGRESS_INTERVAL_MS: '100',
-    FFMPEG_STALL_TIMEOUT: '60',
-  });
-  await mkdir(appConfig.WORK_DIR, { recursive: true });
-  database = await createJobRepository(appConfig);
-  repository = database.repository;
-  await repository.init();
-  store = createObjectStore(appConfig);
-  await store.ensureBucket(appConfig.INPUT_BUCKET);
-  await store.ensureBucket(appConfig.OUTPUT_BUCKET);
+  world = await openRunnerWorld('faithful', { FFMPEG_STALL_TIMEOUT: '60' });
+  ({ dataDir, appConfig, repository, store } = world);
   const sources = path.join(dataDir, 'sources');
   await mkdir(sources);
   for (const source of Object.values(SOURCES)) {
@@ -180,9 +167,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await database?.close();
-  await store?.close();
-  await rm(dataDir, { recursive: true, force: true });
+  await world?.close();
 });
 
 function runner(overrides: Partial<RunnerConfig> = {}, executors?: StepExecutors): JobRunner {

@@ -1,18 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AppError, createLogger, loadConfig } from '@mediaflow/domain';
+import { AppError, createLogger } from '@mediaflow/domain';
 import type { AppConfig, Job } from '@mediaflow/domain';
 import { validateSubmission } from '@mediaflow/operations';
 import { InProcessJobQueue } from '@mediaflow/queue';
 import type { DeliveryContext } from '@mediaflow/queue';
-import { createJobRepository } from '@mediaflow/repository';
-import type { JobRepository, RepositoryHandle } from '@mediaflow/repository';
-import { createObjectStore } from '@mediaflow/storage';
+import type { JobRepository } from '@mediaflow/repository';
 import type { ObjectStore } from '@mediaflow/storage';
 import { makeTestClip } from '../../../../test/support/media-clips';
+import { openRunnerWorld } from '../../../../test/support/runner-world';
+import type { RunnerWorld } from '../../../../test/support/runner-world';
 import { createStepExecutors } from '../steps';
 import type { StepContext, StepExecutors } from '../steps';
 import { JobRunner } from './job-runner';
@@ -29,26 +28,15 @@ const CLIP_KEY = 'uploads/meeting.mp4';
 
 let dataDir: string;
 let appConfig: AppConfig;
-let database: RepositoryHandle;
+let world: RunnerWorld | undefined;
 let repository: JobRepository;
 let store: ObjectStore;
 const logger = createLogger({ level: 'error', service: 'job-runner-steps-test' });
 logger.silent = true;
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(path.join(tmpdir(), 'mediaflow-steps-'));
-  appConfig = loadConfig({
-    DATA_DIR: dataDir,
-    WORK_DIR: path.join(dataDir, 'work'),
-    PROGRESS_INTERVAL_MS: '100',
-  });
-  await mkdir(appConfig.WORK_DIR, { recursive: true });
-  database = await createJobRepository(appConfig);
-  repository = database.repository;
-  await repository.init();
-  store = createObjectStore(appConfig);
-  await store.ensureBucket(appConfig.INPUT_BUCKET);
-  await store.ensureBucket(appConfig.OUTPUT_BUCKET);
+  world = await openRunnerWorld('steps');
+  ({ dataDir, appConfig, repository, store } = world);
   const clips = path.join(dataDir, 'clips');
   await mkdir(clips);
   const clip = await makeTestClip(clips, 'meeting.mp4', { seconds: 2, width: 160, height: 120 });
@@ -58,9 +46,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await database?.close();
-  await store?.close();
-  await rm(dataDir, { recursive: true, force: true });
+  await world?.close();
 });
 
 /** Which chain step (1-based) an executor runs for: the runner gives each its own `step-<n>` directory. */

@@ -1,20 +1,20 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { createLogger, loadConfig } from '@mediaflow/domain';
+import { createLogger } from '@mediaflow/domain';
 import type { AppConfig, Job } from '@mediaflow/domain';
 import { operationFor } from '@mediaflow/operations';
 import { InProcessJobQueue } from '@mediaflow/queue';
 import type { DeliveryContext, DeliveryOutcome } from '@mediaflow/queue';
-import { createJobRepository } from '@mediaflow/repository';
-import type { JobRepository, RepositoryHandle } from '@mediaflow/repository';
-import { createObjectStore, filenameMetadata } from '@mediaflow/storage';
+import type { JobRepository } from '@mediaflow/repository';
+import { filenameMetadata } from '@mediaflow/storage';
 import type { ObjectStore } from '@mediaflow/storage';
 import { makeTestClip } from '../../../../test/support/media-clips';
+import { openRunnerWorld } from '../../../../test/support/runner-world';
+import type { RunnerWorld } from '../../../../test/support/runner-world';
 import { createStepExecutors } from '../steps';
 import type { StepContext, StepExecutors } from '../steps';
 import { JobRunner } from './job-runner';
@@ -39,7 +39,7 @@ const PROMPTLY_MS = 3_000;
 
 let dataDir: string;
 let appConfig: AppConfig;
-let database: RepositoryHandle;
+let world: RunnerWorld | undefined;
 let repository: JobRepository;
 let store: ObjectStore;
 const logger = createLogger({ level: 'error', service: 'job-runner-test' });
@@ -47,20 +47,8 @@ const logger = createLogger({ level: 'error', service: 'job-runner-test' });
 logger.silent = true;
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(path.join(tmpdir(), 'mediaflow-runner-'));
-  appConfig = loadConfig({
-    DATA_DIR: dataDir,
-    WORK_DIR: path.join(dataDir, 'work'),
-    PROGRESS_INTERVAL_MS: '100',
-    FFMPEG_STALL_TIMEOUT: '60',
-  });
-  await mkdir(appConfig.WORK_DIR, { recursive: true });
-  database = await createJobRepository(appConfig);
-  repository = database.repository;
-  await repository.init();
-  store = createObjectStore(appConfig);
-  await store.ensureBucket(appConfig.INPUT_BUCKET);
-  await store.ensureBucket(appConfig.OUTPUT_BUCKET);
+  world = await openRunnerWorld('runner', { FFMPEG_STALL_TIMEOUT: '60' });
+  ({ dataDir, appConfig, repository, store } = world);
 
   const clips = path.join(dataDir, 'clips');
   await mkdir(clips);
@@ -79,9 +67,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await database?.close();
-  await store?.close();
-  await rm(dataDir, { recursive: true, force: true });
+  await world?.close();
 });
 
 function runnerConfig(overrides: Partial<RunnerConfig>): RunnerConfig {
