@@ -1,25 +1,15 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
-import { MongoClient } from 'mongodb';
 import { AppError } from '@mediaflow/domain';
-import {
-  ACCOUNT_TABLE,
-  createDynamoClient,
-  DynamoAccountStore,
-  MongoAccountStore,
-  startEmbeddedDynamo,
-} from '@mediaflow/repository';
+import { ACCOUNT_TABLE, DynamoAccountStore, MongoAccountStore } from '@mediaflow/repository';
 import type {
   AccountStore,
-  EmbeddedDynamo,
   PersonalApiKey,
   RefreshTokenRecord,
   SessionFamily,
   UserAccount,
 } from '@mediaflow/repository';
+import { contractBackends, dropCollections, dropTables, uniqueName } from '../support/contract-backends';
+import type { ContractDatabase } from '../support/contract-backends';
 
 /**
  * The AccountStore port on the three stores: FerretDB with
@@ -29,94 +19,31 @@ import type {
  * the sign-in failure counter.
  */
 
-const MONGO_URL = process.env.MONGO_URL ?? '';
-const DYNAMODB_ENDPOINT = process.env.DYNAMODB_ENDPOINT ?? '';
-const MONGO_DB = 'mediaflow_test';
 const MONGO_SUFFIXES = ['users', 'emails', 'families', 'tokens', 'rotations', 'keys', 'signin_failures'];
 
-interface Backend {
-  name: string;
-  start(): Promise<void>;
-  stop(): Promise<void>;
-  /** A fresh namespace: `open()` gives store instances on it (as separate processes would have). */
-  namespace(): { open(): AccountStore; drop(): Promise<void> };
+/** A fresh namespace: `open()` gives store instances on it (as separate processes would have). */
+interface Namespace {
+  open(): AccountStore;
+  drop(): Promise<void>;
 }
 
-const uniqueName = (prefix: string): string => `${prefix}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
-
-function mongoBackend(): Backend {
-  let admin: MongoClient | undefined;
-  return {
-    name: 'mongodb (FerretDB, ferretdb-v1)',
-    start: async () => {
-      admin = new MongoClient(MONGO_URL, { serverSelectionTimeoutMS: 5000 });
-      await admin.connect();
-    },
-    stop: async () => admin?.close(),
-    namespace: () => {
-      const jobsCollection = uniqueName('jobs');
-      return {
-        open: () => new MongoAccountStore({ url: MONGO_URL, dbName: MONGO_DB, jobsCollection, compat: 'ferretdb-v1' }),
-        drop: async () => {
-          for (const suffix of MONGO_SUFFIXES) {
-            await admin
-              ?.db(MONGO_DB)
-              .collection(`${jobsCollection}_account_${suffix}`)
-              .drop()
-              .catch(() => undefined);
-          }
-        },
-      };
-    },
-  };
-}
-
-function dynamoNamespace(endpoint: () => string): ReturnType<Backend['namespace']> {
+function namespaceOn(database: ContractDatabase): Namespace {
+  if (database.kind === 'mongodb') {
+    const jobsCollection = uniqueName('jobs');
+    return {
+      open: () =>
+        new MongoAccountStore({ url: database.url, dbName: database.dbName, jobsCollection, compat: 'ferretdb-v1' }),
+      drop: async () =>
+        dropCollections(
+          database,
+          MONGO_SUFFIXES.map((suffix) => `${jobsCollection}_account_${suffix}`),
+        ),
+    };
+  }
   const tableName = uniqueName('mediaflow-jobs');
   return {
-    open: () =>
-      new DynamoAccountStore({
-        client: createDynamoClient({ AWS_REGION: 'us-east-1', DYNAMODB_ENDPOINT: endpoint() }),
-        tableName,
-        destroyClientOnClose: true,
-      }),
-    drop: async () => {
-      const client = createDynamoClient({ AWS_REGION: 'us-east-1', DYNAMODB_ENDPOINT: endpoint() });
-      await client
-        .send(new DeleteTableCommand({ TableName: `${tableName}${ACCOUNT_TABLE.suffix}` }))
-        .catch(() => undefined);
-      client.destroy();
-    },
-  };
-}
-
-function dynamoLocalBackend(): Backend {
-  return {
-    name: 'dynamodb (DynamoDB Local)',
-    start: async () => Promise.resolve(),
-    stop: async () => Promise.resolve(),
-    namespace: () => dynamoNamespace(() => DYNAMODB_ENDPOINT),
-  };
-}
-
-function dynaliteBackend(): Backend {
-  let dataDir = '';
-  let embedded: EmbeddedDynamo | undefined;
-  return {
-    name: 'embedded (dynalite)',
-    start: async () => {
-      dataDir = await mkdtemp(path.join(os.tmpdir(), 'mediaflow-dynalite-'));
-      embedded = await startEmbeddedDynamo({ dataDir });
-    },
-    stop: async () => {
-      await embedded?.close();
-      await rm(dataDir, { recursive: true, force: true });
-    },
-    namespace: () =>
-      dynamoNamespace(() => {
-        if (!embedded) throw new Error('dynalite is not running');
-        return embedded.endpoint;
-      }),
+    open: () => new DynamoAccountStore({ client: database.client(), tableName, destroyClientOnClose: true }),
+    drop: async () => dropTables(database, [`${tableName}${ACCOUNT_TABLE.suffix}`]),
   };
 }
 
@@ -168,14 +95,14 @@ function apiKey(userId: string, created: string): PersonalApiKey {
 
 jest.setTimeout(30_000);
 
-describe.each([mongoBackend(), dynamoLocalBackend(), dynaliteBackend()])('AccountStore contract: $name', (backend) => {
-  let namespace: ReturnType<Backend['namespace']>;
+describe.each(contractBackends())('AccountStore contract: $name', (backend) => {
+  let namespace: Namespace;
   let store: AccountStore;
   let other: AccountStore;
 
   beforeAll(async () => {
     await backend.start();
-    namespace = backend.namespace();
+    namespace = namespaceOn(backend.database());
     store = namespace.open();
     other = namespace.open();
     await store.init();
@@ -187,7 +114,7 @@ describe.each([mongoBackend(), dynamoLocalBackend(), dynaliteBackend()])('Accoun
   });
 
   it('checkSchema names what is missing before init, and passes after; init is idempotent', async () => {
-    const fresh = backend.namespace();
+    const fresh = namespaceOn(backend.database());
     const instance = fresh.open();
     try {
       const error = await instance.checkSchema().then(

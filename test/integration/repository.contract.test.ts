@@ -1,9 +1,9 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { CreateTableCommand, DeleteTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
-import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import type { CreateTableCommandInput, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { MongoClient } from 'mongodb';
 import { AppError, loadConfig } from '@mediaflow/domain';
@@ -15,9 +15,10 @@ import {
   DynamoRateLimitStore,
   MongoJobRepository,
   MongoRateLimitStore,
-  startEmbeddedDynamo,
 } from '@mediaflow/repository';
-import type { EmbeddedDynamo, JobRepository, ListJobsQuery, NewJob, RateLimitStore } from '@mediaflow/repository';
+import type { JobRepository, ListJobsQuery, NewJob, RateLimitStore } from '@mediaflow/repository';
+import { contractBackends, MONGO_DB, MONGO_URL, uniqueName } from '../support/contract-backends';
+import type { ContractDatabase } from '../support/contract-backends';
 
 /**
  * One contract, three stores: FerretDB (MongoDB wire protocol), DynamoDB
@@ -29,9 +30,7 @@ import type { EmbeddedDynamo, JobRepository, ListJobsQuery, NewJob, RateLimitSto
 // store, pure JavaScript) can pass 5 s under load. The assertions are what matter here.
 jest.setTimeout(30_000);
 
-const MONGO_URL = process.env.MONGO_URL ?? '';
 const DYNAMODB_ENDPOINT = process.env.DYNAMODB_ENDPOINT ?? '';
-const MONGO_DB = 'mediaflow_test';
 
 interface Store {
   /** Another repository instance on the same collection or table, as a second process would have. */
@@ -53,45 +52,27 @@ interface TableTools {
   repository(tableName: string): JobRepository;
 }
 
-interface Backend {
-  name: string;
-  /** Whether jobs live in a DynamoDB table, which an earlier version may have created with fewer indexes. */
-  dynamo?: boolean;
-  /** Whether the server ignores adding an index to an existing table, so the adapter rebuilds the table. */
-  rebuildsTables?: boolean;
-  start(): Promise<void>;
-  stop(): Promise<void>;
-  store(): Store;
+function mongoStore(database: ContractDatabase & { kind: 'mongodb' }): Store {
+  const collection = uniqueName('jobs');
+  return {
+    open: () =>
+      new MongoJobRepository({ url: database.url, dbName: database.dbName, collection, compat: 'ferretdb-v1' }),
+    openRateLimits: () =>
+      new MongoRateLimitStore({
+        url: database.url,
+        dbName: database.dbName,
+        collection: `${collection}_rate_limits`,
+        // Sixty uncoalesced takes of one bucket on FerretDB under a loaded CI can outlast the 2 s default;
+        // the assertions (how many are granted) are the same.
+        deadlineMs: 10_000,
+      }),
+    drop: async () => dropMongoCollections(database.admin, collection),
+  };
 }
 
-const uniqueName = (prefix: string): string => `${prefix}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
-
-function mongoBackend(): Backend {
-  let admin: MongoClient | undefined;
-  return {
-    name: 'mongodb (FerretDB)',
-    start: async () => {
-      admin = new MongoClient(MONGO_URL, { serverSelectionTimeoutMS: 5000 });
-      await admin.connect();
-    },
-    stop: async () => admin?.close(),
-    store: () => {
-      const collection = uniqueName('jobs');
-      return {
-        open: () => new MongoJobRepository({ url: MONGO_URL, dbName: MONGO_DB, collection, compat: 'ferretdb-v1' }),
-        openRateLimits: () =>
-          new MongoRateLimitStore({
-            url: MONGO_URL,
-            dbName: MONGO_DB,
-            collection: `${collection}_rate_limits`,
-            // Sixty uncoalesced takes of one bucket on FerretDB under a loaded CI can outlast the 2 s default;
-            // the assertions (how many are granted) are the same.
-            deadlineMs: 10_000,
-          }),
-        drop: async () => dropMongoCollections(admin, collection),
-      };
-    },
-  };
+/** A fresh collection or table on the backend's database. */
+function storeOn(database: ContractDatabase): Store {
+  return database.kind === 'mongodb' ? mongoStore(database) : dynamoStore(database);
 }
 
 /** The jobs collection and the collections the adapters keep beside it. */
@@ -105,9 +86,10 @@ async function dropMongoCollections(client: MongoClient | undefined, collection:
   }
 }
 
-function dynamoStore(endpoint: () => string, compat: 'none' | 'dynalite' = 'none'): Store {
+function dynamoStore(database: ContractDatabase & { kind: 'dynamodb' }): Store {
+  const { compat } = database;
   const tableName = uniqueName('mediaflow-jobs');
-  const clientFor = () => createDynamoClient({ AWS_REGION: 'us-east-1', DYNAMODB_ENDPOINT: endpoint() });
+  const clientFor = (): DynamoDBClient => database.client();
   async function withClient<T>(use: (client: ReturnType<typeof clientFor>) => Promise<T>): Promise<T> {
     const client = clientFor();
     try {
@@ -243,39 +225,6 @@ function previousItemIn(job: NewJob, status: 'processing' | 'completed', now: Da
   return { ...rest, status, attempts: 1, progress: 100, completed_at: now.toISOString() };
 }
 
-function dynamoLocalBackend(): Backend {
-  return {
-    name: 'dynamodb (DynamoDB Local)',
-    dynamo: true,
-    start: async () => Promise.resolve(),
-    stop: async () => Promise.resolve(),
-    store: () => dynamoStore(() => DYNAMODB_ENDPOINT),
-  };
-}
-
-function dynaliteBackend(): Backend {
-  let dataDir = '';
-  let embedded: EmbeddedDynamo | undefined;
-  return {
-    name: 'embedded (dynalite)',
-    dynamo: true,
-    rebuildsTables: true,
-    start: async () => {
-      dataDir = await mkdtemp(path.join(os.tmpdir(), 'mediaflow-dynalite-'));
-      embedded = await startEmbeddedDynamo({ dataDir });
-    },
-    stop: async () => {
-      await embedded?.close();
-      await rm(dataDir, { recursive: true, force: true });
-    },
-    store: () =>
-      dynamoStore(() => {
-        if (!embedded) throw new Error('dynalite is not running');
-        return embedded.endpoint;
-      }, 'dynalite'),
-  };
-}
-
 const operation: OperationSpec = {
   method_name: 'compress',
   output_format: 'mp4',
@@ -311,7 +260,7 @@ const ALL_INDEXES_ACTIVE = {
   by_finished: 'ACTIVE',
 };
 
-describe.each([mongoBackend(), dynamoLocalBackend(), dynaliteBackend()])('JobRepository contract: $name', (backend) => {
+describe.each(contractBackends())('JobRepository contract: $name', (backend) => {
   let store: Store;
   let repository: JobRepository;
   const opened: JobRepository[] = [];
@@ -326,7 +275,7 @@ describe.each([mongoBackend(), dynamoLocalBackend(), dynaliteBackend()])('JobRep
   afterAll(async () => backend.stop());
 
   beforeEach(async () => {
-    store = backend.store();
+    store = storeOn(backend.database());
     repository = open();
     await repository.init();
   });
@@ -349,7 +298,7 @@ describe.each([mongoBackend(), dynamoLocalBackend(), dynaliteBackend()])('JobRep
 
   describe('init', () => {
     it('is idempotent, also when several processes run it at once on a new store', async () => {
-      const fresh = backend.store();
+      const fresh = storeOn(backend.database());
       try {
         const instances = [open(fresh), open(fresh), open(fresh), open(fresh)];
         await Promise.all(instances.map(async (instance) => instance.init()));
@@ -368,14 +317,16 @@ describe.each([mongoBackend(), dynamoLocalBackend(), dynaliteBackend()])('JobRep
     });
 
     it('checkSchema() creates nothing and names what is missing until init() (the migration) has run', async () => {
-      const fresh = backend.store();
+      const fresh = storeOn(backend.database());
       const limits = fresh.openRateLimits();
       try {
         const instance = open(fresh);
         const notMigrated = { code: 'DATABASE_ERROR', details: { reason: 'SCHEMA_NOT_MIGRATED' } };
         await expect(instance.checkSchema()).rejects.toMatchObject(notMigrated);
         await expect(instance.checkSchema()).rejects.toThrow(/npm run db:migrate/);
-        await expect(instance.checkSchema()).rejects.toThrow(backend.dynamo ? /table .*mediaflow-jobs/ : /index by_/);
+        await expect(instance.checkSchema()).rejects.toThrow(
+          backend.kind === 'dynamodb' ? /table .*mediaflow-jobs/ : /index by_/,
+        );
         await expect(limits.checkSchema()).rejects.toMatchObject(notMigrated);
         // Checking created nothing: still missing.
         await expect(instance.checkSchema()).rejects.toMatchObject(notMigrated);
@@ -512,7 +463,7 @@ describe.each([mongoBackend(), dynamoLocalBackend(), dynaliteBackend()])('JobRep
       await expect(repository.createMany([input, { ...input }])).rejects.toMatchObject({ code: 'INTERNAL' });
     });
 
-    if (!backend.dynamo) {
+    if (backend.kind !== 'dynamodb') {
       it('names a job that already exists rather than overwriting it', async () => {
         const existing = await createQueued({ owner: 'key-a' });
         const fresh = newJob();
@@ -2172,14 +2123,14 @@ describe.each([mongoBackend(), dynamoLocalBackend(), dynaliteBackend()])('JobRep
 
   describe('tables created by the previous version', () => {
     // MongoDB's init() simply creates whatever index is missing; DynamoDB tables need migrating.
-    const dynamoOnly = backend.dynamo ? it : it.skip;
+    const dynamoOnly = backend.kind === 'dynamodb' ? it : it.skip;
     // Servers that cannot add an index online (dynalite) get their tables rebuilt instead.
-    const rebuildOnly = backend.rebuildsTables ? it : it.skip;
+    const rebuildOnly = backend.compat === 'dynalite' ? it : it.skip;
 
     dynamoOnly(
       'init adds the dead-letter index and keeps the jobs',
       async () => {
-        const fresh = backend.store();
+        const fresh = storeOn(backend.database());
         const freshTools = fresh.table;
         if (!freshTools) throw new Error('a DynamoDB store has table tools');
         try {
@@ -2219,7 +2170,7 @@ describe.each([mongoBackend(), dynamoLocalBackend(), dynaliteBackend()])('JobRep
     dynamoOnly(
       'init adds the owner indexes to a table of the previous version, counting its active jobs',
       async () => {
-        const fresh = backend.store();
+        const fresh = storeOn(backend.database());
         const tools = fresh.table;
         if (!tools) throw new Error('a DynamoDB store has table tools');
         try {
@@ -2291,7 +2242,7 @@ describe.each([mongoBackend(), dynamoLocalBackend(), dynaliteBackend()])('JobRep
     rebuildOnly(
       'init resumes a table rebuild that a crash interrupted',
       async () => {
-        const fresh = backend.store();
+        const fresh = storeOn(backend.database());
         const tools = fresh.table;
         if (!tools) throw new Error('a DynamoDB store has table tools');
         try {

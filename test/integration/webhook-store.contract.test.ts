@@ -1,28 +1,17 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
-import { MongoClient } from 'mongodb';
 import { AppError } from '@mediaflow/domain';
 import { createLogger } from '@mediaflow/domain';
 import {
-  createDynamoClient,
   DynamoJobRepository,
   DynamoWebhookStore,
   MongoJobRepository,
   MongoWebhookStore,
-  startEmbeddedDynamo,
   WEBHOOK_TABLE,
 } from '@mediaflow/repository';
-import type {
-  EmbeddedDynamo,
-  JobRepository,
-  NewWebhookDelivery,
-  WebhookEndpoint,
-  WebhookStore,
-} from '@mediaflow/repository';
+import type { JobRepository, NewWebhookDelivery, WebhookEndpoint, WebhookStore } from '@mediaflow/repository';
 import { WebhookEvents, WebhookRepairSweep } from '@mediaflow/runtime';
+import { contractBackends, dropCollections, dropTables, uniqueName } from '../support/contract-backends';
+import type { ContractDatabase } from '../support/contract-backends';
 
 /**
  * The webhook roles (WebhookEndpoints, WebhookDeliveries) on the three
@@ -31,18 +20,7 @@ import { WebhookEvents, WebhookRepairSweep } from '@mediaflow/runtime';
  * or table.
  */
 
-const MONGO_URL = process.env.MONGO_URL ?? '';
-const DYNAMODB_ENDPOINT = process.env.DYNAMODB_ENDPOINT ?? '';
-const MONGO_DB = 'mediaflow_test';
-
-interface Backend {
-  name: string;
-  start(): Promise<void>;
-  stop(): Promise<void>;
-  /** A fresh namespace: `open()` gives store instances on it (as separate processes would have), `drop()` removes it. */
-  namespace(): Namespace;
-}
-
+/** A fresh namespace: `open()` gives store instances on it (as separate processes would have), `drop()` removes it. */
 interface Namespace {
   open(): WebhookStore;
   /** The job repository on the same database and namespace. */
@@ -50,99 +28,31 @@ interface Namespace {
   drop(): Promise<void>;
 }
 
-const uniqueName = (prefix: string): string => `${prefix}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
-
-function mongoBackend(): Backend {
-  let admin: MongoClient | undefined;
-  return {
-    name: 'mongodb (FerretDB, ferretdb-v1)',
-    start: async () => {
-      admin = new MongoClient(MONGO_URL, { serverSelectionTimeoutMS: 5000 });
-      await admin.connect();
-    },
-    stop: async () => admin?.close(),
-    namespace: () => {
-      const jobsCollection = uniqueName('jobs');
-      return {
-        open: () => new MongoWebhookStore({ url: MONGO_URL, dbName: MONGO_DB, jobsCollection, compat: 'ferretdb-v1' }),
-        jobs: () =>
-          new MongoJobRepository({
-            url: MONGO_URL,
-            dbName: MONGO_DB,
-            collection: jobsCollection,
-            compat: 'ferretdb-v1',
-          }),
-        drop: async () => {
-          const db = admin?.db(MONGO_DB);
-          await db
-            ?.collection(jobsCollection)
-            .drop()
-            .catch(() => undefined);
-          for (const suffix of ['endpoints', 'secrets', 'deliveries', 'leases']) {
-            await db
-              ?.collection(`${jobsCollection}_webhook_${suffix}`)
-              .drop()
-              .catch(() => undefined);
-          }
-        },
-      };
-    },
-  };
-}
-
-function dynamoNamespace(endpoint: () => string, compat: 'none' | 'dynalite'): Namespace {
+function namespaceOn(database: ContractDatabase): Namespace {
+  if (database.kind === 'mongodb') {
+    const jobsCollection = uniqueName('jobs');
+    const connection = { url: database.url, dbName: database.dbName, compat: 'ferretdb-v1' } as const;
+    return {
+      open: () => new MongoWebhookStore({ ...connection, jobsCollection }),
+      jobs: () => new MongoJobRepository({ ...connection, collection: jobsCollection }),
+      drop: async () =>
+        dropCollections(database, [
+          jobsCollection,
+          ...['endpoints', 'secrets', 'deliveries', 'leases'].map((suffix) => `${jobsCollection}_webhook_${suffix}`),
+        ]),
+    };
+  }
   const tableName = uniqueName('mediaflow-jobs');
   return {
-    open: () =>
-      new DynamoWebhookStore({
-        client: createDynamoClient({ AWS_REGION: 'us-east-1', DYNAMODB_ENDPOINT: endpoint() }),
-        tableName,
-        destroyClientOnClose: true,
-      }),
+    open: () => new DynamoWebhookStore({ client: database.client(), tableName, destroyClientOnClose: true }),
     jobs: () =>
       new DynamoJobRepository({
-        client: createDynamoClient({ AWS_REGION: 'us-east-1', DYNAMODB_ENDPOINT: endpoint() }),
+        client: database.client(),
         tableName,
         destroyClientOnClose: true,
-        compat,
+        compat: database.compat,
       }),
-    drop: async () => {
-      const client = createDynamoClient({ AWS_REGION: 'us-east-1', DYNAMODB_ENDPOINT: endpoint() });
-      for (const name of [tableName, `${tableName}${WEBHOOK_TABLE.suffix}`]) {
-        await client.send(new DeleteTableCommand({ TableName: name })).catch(() => undefined);
-      }
-      client.destroy();
-    },
-  };
-}
-
-function dynamoLocalBackend(): Backend {
-  return {
-    name: 'dynamodb (DynamoDB Local)',
-    start: async () => Promise.resolve(),
-    stop: async () => Promise.resolve(),
-    namespace: () => dynamoNamespace(() => DYNAMODB_ENDPOINT, 'none'),
-  };
-}
-
-function dynaliteBackend(): Backend {
-  let dataDir = '';
-  let embedded: EmbeddedDynamo | undefined;
-  return {
-    name: 'embedded (dynalite)',
-    start: async () => {
-      dataDir = await mkdtemp(path.join(os.tmpdir(), 'mediaflow-dynalite-'));
-      embedded = await startEmbeddedDynamo({ dataDir });
-    },
-    stop: async () => {
-      await embedded?.close();
-      await rm(dataDir, { recursive: true, force: true });
-    },
-    namespace: () =>
-      dynamoNamespace(() => {
-        if (!embedded) throw new Error('dynalite is not running');
-        return embedded.endpoint;
-      }, 'dynalite'),
+    drop: async () => dropTables(database, [tableName, `${tableName}${WEBHOOK_TABLE.suffix}`]),
   };
 }
 
@@ -181,8 +91,8 @@ const LEASE_MS = 30_000;
 // store, pure JavaScript) can pass 5 s under load. The assertions are what matter here.
 jest.setTimeout(30_000);
 
-describe.each([mongoBackend(), dynamoLocalBackend(), dynaliteBackend()])('WebhookStore contract: $name', (backend) => {
-  let namespace: ReturnType<Backend['namespace']>;
+describe.each(contractBackends())('WebhookStore contract: $name', (backend) => {
+  let namespace: Namespace;
   let store: WebhookStore;
   const opened: WebhookStore[] = [];
   const open = (): WebhookStore => {
@@ -194,7 +104,7 @@ describe.each([mongoBackend(), dynamoLocalBackend(), dynaliteBackend()])('Webhoo
   beforeAll(async () => backend.start());
   afterAll(async () => backend.stop());
   beforeEach(async () => {
-    namespace = backend.namespace();
+    namespace = namespaceOn(backend.database());
     store = open();
     await store.init();
   });
@@ -205,7 +115,7 @@ describe.each([mongoBackend(), dynamoLocalBackend(), dynaliteBackend()])('Webhoo
 
   describe('schema', () => {
     it('checkSchema names what is missing before init, and passes after; init is idempotent', async () => {
-      const fresh = backend.namespace();
+      const fresh = namespaceOn(backend.database());
       const other = fresh.open();
       try {
         const error = await other.checkSchema().then(
