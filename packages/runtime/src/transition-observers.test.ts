@@ -56,6 +56,7 @@ function stand(options: { succeed: boolean; readFails?: boolean }) {
     create: async () => answer(job({ status: 'queued' })),
     claim: async () => answer(options.succeed ? job() : null),
     updateProgress: async () => answer(options.succeed),
+    completeStep: async () => answer(options.succeed),
     complete: async () => answer(options.succeed),
     release: async () => answer(options.succeed),
     requestCancel: async () => answer(options.succeed ? job({ cancel_requested: true }) : null),
@@ -98,6 +99,20 @@ describe('observeTransitions', () => {
       'b stored job-1 markDeleted',
     ]);
     expect(reads()).toBe(1);
+  });
+
+  it('tells a multi-step job’s checkpoint as progress, and later progress keeps it', async () => {
+    const seen: Job[] = [];
+    const { repository } = stand({ succeed: true });
+    const observed = observeTransitions(repository, [{ progressed: (job) => void seen.push(job) }]);
+    await observed.claim({ jobId: 'job-1', workerId: 'w', now: new Date(), leaseMs: 1000 });
+    const checkpoint = { index: 0, outputs: [], at: '2026-01-01T00:00:05.000Z' };
+    await observed.completeStep('job-1', 'w', { now: new Date(), completed_steps: [checkpoint], outputs: [] });
+    await observed.updateProgress('job-1', 'w', { progress: 60, leaseExpiresAt: new Date(Date.now() + 60_000) });
+    expect(seen.map((job) => [job.progress, job.completed_steps?.length])).toEqual([
+      [0, 1],
+      [60, 1],
+    ]);
   });
 
   it('tells nobody of a refused transition, and no progress after a refused one', async () => {

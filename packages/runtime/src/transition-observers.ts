@@ -19,9 +19,11 @@ export interface TransitionObserver {
   /** This process claimed `job`. */
   claimed?: (job: Job) => Promise<void> | void;
   /**
-   * A progress write for a job this process claimed succeeded; `job` is the
-   * claimed record with what the write set (progress, speed and ETA, a speed
-   * or ETA the worker no longer knows dropped, the lease), read from nothing.
+   * A progress write (or a multi-step job's checkpoint) for a job this
+   * process claimed succeeded; `job` is the claimed record with what the
+   * writes since set (progress, speed and ETA, a speed or ETA the worker no
+   * longer knows dropped, the lease; the finished steps and their outputs),
+   * read from nothing.
    */
   progressed?: (job: Job) => Promise<void> | void;
   /**
@@ -34,8 +36,8 @@ export interface TransitionObserver {
 /**
  * The repository with `observers` told, in order, of every transition they
  * can act on, whoever makes it: create/createMany, requestCancel, requeue and
- * markDeleted (the API); claim, updateProgress, complete, fail, release and
- * markCancelled (a worker). A refused transition (false or null) is told to
+ * markDeleted (the API); claim, updateProgress and completeStep (as progress),
+ * complete, fail, release and markCancelled (a worker). A refused transition (false or null) is told to
  * nobody. Every other method is the repository's own.
  *
  * The action follows the write and is not part of it: a process that dies
@@ -106,6 +108,22 @@ export function observeTransitions(repository: JobRepository, observers: readonl
           ...(update.eta_seconds === undefined ? {} : { eta_seconds: update.eta_seconds }),
           lease_expires_at: update.leaseExpiresAt.toISOString(),
           updated_at: new Date().toISOString(),
+        };
+        claimed.set(jobId, next);
+        for (const observer of observers) await observer.progressed?.(next);
+      }
+      return ok;
+    },
+    completeStep: async (jobId, workerId, update) => {
+      const ok = await repository.completeStep(jobId, workerId, update);
+      const job = claimed.get(jobId);
+      if (ok && job) {
+        // A checkpoint is news to a watcher (a step is done); later progress carries it, not the claim's empty list.
+        const next: Job = {
+          ...job,
+          completed_steps: update.completed_steps,
+          outputs: update.outputs,
+          updated_at: update.now.toISOString(),
         };
         claimed.set(jobId, next);
         for (const observer of observers) await observer.progressed?.(next);

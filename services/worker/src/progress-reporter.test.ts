@@ -81,6 +81,50 @@ describe('ProgressReporter', () => {
     }
   });
 
+  it('runs an exclusive write after the progress write in flight, and starts none meanwhile', async () => {
+    const events: string[] = [];
+    let release: () => void = () => undefined;
+    const sink: ProgressSink = {
+      write: async (snapshot) => {
+        events.push(`progress ${snapshot.percent} started`);
+        await new Promise<void>((resolve) => {
+          release = resolve;
+        });
+        events.push(`progress ${snapshot.percent} done`);
+        return true;
+      },
+      heartbeat: async () => Promise.resolve(),
+    };
+    let clock = 0;
+    const reporter = new ProgressReporter(
+      sink,
+      10,
+      () => undefined,
+      silentLogger,
+      () => clock,
+    );
+    clock = 100;
+    reporter.report({ percent: 10 });
+    const checkpoint = reporter.exclusive(async () => {
+      events.push('checkpoint');
+      // Progress arriving during the checkpoint is held back, not written beside it.
+      clock = 200;
+      reporter.report({ percent: 20 });
+      return Promise.resolve('kept');
+    });
+    await Promise.resolve();
+    expect(events).toEqual(['progress 10 started']);
+    release();
+    await expect(checkpoint).resolves.toBe('kept');
+    expect(events).toEqual(['progress 10 started', 'progress 10 done', 'checkpoint']);
+    // Afterwards the timer's writes resume with the latest progress.
+    clock = 300;
+    reporter.report({ percent: 30 });
+    release();
+    await reporter.stop();
+    expect(events.slice(3)).toEqual(['progress 30 started', 'progress 30 done']);
+  });
+
   it('survives a failing write', async () => {
     const sink = new RecordingSink();
     sink.write = async () => Promise.reject(new Error('db down'));

@@ -27,6 +27,8 @@ export class ProgressReporter {
   private latest: ProgressSnapshot = { percent: 0 };
   private timer: NodeJS.Timeout | undefined;
   private refused = false;
+  /** exclusive() calls running: no progress write starts meanwhile. */
+  private paused = 0;
 
   constructor(
     private readonly sink: ProgressSink,
@@ -55,9 +57,26 @@ export class ProgressReporter {
     await this.inFlight;
   }
 
+  /**
+   * Runs `write` (another write of the same job) with no progress write in
+   * flight or starting meanwhile. A database that applies an update by
+   * writing back the whole record it read (FerretDB v1) would otherwise let
+   * a racing progress write undo it: a multi-step job's checkpoint goes
+   * through here. The timer's writes resume afterwards.
+   */
+  async exclusive<T>(write: () => Promise<T>): Promise<T> {
+    this.paused += 1;
+    try {
+      await this.inFlight;
+      return await write();
+    } finally {
+      this.paused -= 1;
+    }
+  }
+
   private tick(): void {
     const now = this.now();
-    if (this.refused || this.inFlight || now - this.lastWriteAt < this.intervalMs) return;
+    if (this.refused || this.paused > 0 || this.inFlight || now - this.lastWriteAt < this.intervalMs) return;
     this.lastWriteAt = now;
     this.inFlight = this.flush(this.latest).finally(() => {
       this.inFlight = undefined;

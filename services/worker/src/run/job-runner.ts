@@ -326,11 +326,14 @@ export class JobRunner {
         }
         stepOutputs.push(...own);
         checkpoints.push({ index, outputs: own, at: new Date().toISOString() });
-        const kept = await repository.completeStep(job.job_id, workerId, {
-          now: new Date(),
-          completed_steps: checkpoints,
-          outputs: stepOutputs,
-        });
+        // Not raced by a progress write, which on FerretDB v1 could write the record back without it.
+        const kept = await reporter.exclusive(async () =>
+          repository.completeStep(job.job_id, workerId, {
+            now: new Date(),
+            completed_steps: checkpoints,
+            outputs: stepOutputs,
+          }),
+        );
         if (!kept) {
           stop(await this.whyRefused(job.job_id));
           throw new AppError('JOB_ABORTED', 'the job changed hands before its step could be recorded');
