@@ -372,16 +372,15 @@ describe('the dashboard (/app) on a real system, in Chromium', () => {
     const steps = page.getByRole('region', { name: 'Steps' }).getByRole('list').getByRole('listitem');
     expect(await steps.count()).toBe(2);
     // Until the end, each look at the list shows finished steps only before unfinished ones, in order.
-    const stateOf = async (index: number): Promise<string> =>
-      (await steps.nth(index).locator('.badge').textContent()) ?? '';
+    // Both badges are read in one look (one call): two reads could straddle an update of the page.
     const seen: string[][] = [];
     await expectEventually(
       async () => {
-        const states = [await stateOf(0), await stateOf(1)];
+        const states = await steps.locator('.badge').allTextContents();
         seen.push(states);
         return states;
       },
-      (states) => states.every((state) => state === 'done'),
+      (states) => states.length === 2 && states.every((state) => state === 'done'),
       180_000,
     );
     for (const states of seen) {
@@ -434,6 +433,110 @@ describe('the dashboard (/app) on a real system, in Chromium', () => {
     expect(await row.locator('.badge').textContent()).toBe('completed');
     expect(await progressOf(row.getByRole('progressbar', { name: /^Progress of Concat → grayscale/ }))).toBe(100);
     await tab.screenshot('12-multi-step-in-list');
+    expect(tab.problems).toEqual([]);
+  });
+
+  it('runs the Meeting recording preset on two clips uploaded together, in order, to a subtitled MP4 that plays', async () => {
+    const tab = await open();
+    const { page } = tab;
+    await signUp(page, email('fay'));
+    const names = ['standup part 1.mp4', 'standup part 2.mp4'];
+    const clips = await Promise.all(
+      names.map(async (name) => makeTestClip(dir, name, { seconds: 2, width: 320, height: 180 })),
+    );
+    await newJobPage(page);
+
+    // Both chosen at once: listed in the order chosen, each with its own progress, until both are up.
+    await page.getByLabel('Choose a file').setInputFiles(clips);
+    const uploads = page.getByRole('list', { name: '2 files, in order' }).getByRole('listitem');
+    await uploads.nth(1).waitFor();
+    for (const [index, name] of names.entries()) {
+      await expectEventually(
+        async () => progressOf(uploads.nth(index).getByRole('progressbar', { name: `Upload progress of ${name}` })),
+        (value) => value === 100,
+        60_000,
+      );
+    }
+    await expectEventually(
+      async () => uploads.allTextContents(),
+      (texts) => texts.length === 2 && texts.every((text) => text.includes('uploaded.')),
+      30_000,
+    );
+    expect(await uploads.allTextContents()).toEqual([
+      expect.stringMatching(/^standup part 1\.mp4 \(.+\) uploaded\./),
+      expect.stringMatching(/^standup part 2\.mp4 \(.+\) uploaded\./),
+    ]);
+    const sources = page.getByLabel('Sources, one per line, in order');
+    const uris = (await sources.inputValue()).split('\n');
+    expect(uris).toEqual([
+      expect.stringMatching(/^s3:\/\/.+part_1\.mp4$/),
+      expect.stringMatching(/^s3:\/\/.+part_2\.mp4$/),
+    ]);
+
+    // An operation of one source says it cannot take two, and does not submit.
+    await page.getByLabel('Operation').selectOption('compress');
+    await expectVisibleText(page, 'Compress reads one file, and there are 2.');
+    expect(await page.getByRole('button', { name: 'Submit job' }).isDisabled()).toBe(true);
+
+    // The preset, with its params generated from its JSON Schema like an operation's.
+    await page.getByLabel('Operation').selectOption({ label: 'Meeting recording' });
+    await expectVisibleText(page, 'Steps: Concat (mp4) → Transcribe (mp4)');
+    expect(await page.getByText('reads one file').count()).toBe(0);
+    expect(await page.getByLabel('Output format').count()).toBe(0);
+    await page.getByLabel('Language').fill('en');
+    await page.getByLabel('Model').selectOption('tiny.en');
+    await tab.screenshot('14-new-job-preset');
+    await page.getByRole('button', { name: 'Submit job' }).click();
+
+    // The job is named after the preset; both steps finish, in order.
+    await page
+      .getByRole('heading', {
+        level: 1,
+        name: 'Meeting recording: concat → transcribe · standup_part_1.mp4 and 1 more',
+      })
+      .waitFor();
+    const steps = page.getByRole('region', { name: 'Steps' }).getByRole('list').getByRole('listitem');
+    await expectEventually(
+      async () => steps.locator('.badge').allTextContents(),
+      (states) => states.join() === 'done,done',
+      90_000,
+    );
+    expect(await steps.allTextContents()).toEqual([
+      expect.stringMatching(/^Step 1: Concat\s*done\b/),
+      expect.stringMatching(/^Step 2: Transcribe\s*done\b/),
+    ]);
+    await page.locator('.badge', { hasText: 'completed' }).first().waitFor();
+    const details = page.getByRole('region', { name: 'Details' });
+    const listed = details.getByRole('list', { name: '2 sources, in order' }).getByRole('listitem');
+    expect(await listed.allTextContents()).toEqual([
+      expect.stringMatching(/^standup_part_1\.mp4/),
+      expect.stringMatching(/^standup_part_2\.mp4/),
+    ]);
+
+    // The result is the subtitled MP4 of the second step, and it plays in the page.
+    const outputs = page.getByRole('region', { name: 'Outputs' });
+    expect(
+      await outputs
+        .getByRole('list', { name: 'Step 2: Transcribe' })
+        .getByRole('listitem')
+        .filter({ hasText: /step-2\/.*\.mp4/ })
+        .textContent(),
+    ).toContain('primary: the job’s result');
+    await page.locator('video[aria-label="Video output"]').waitFor();
+    const video = await page.evaluate<{ duration: number; error: string | null }>(`(async () => {
+      const element = document.querySelector('video[aria-label="Video output"]');
+      if (element.readyState < 1) {
+        await new Promise((resolve, reject) => {
+          element.addEventListener('loadedmetadata', resolve, { once: true });
+          element.addEventListener('error', () => reject(new Error(element.error ? element.error.message : 'error')), { once: true });
+        });
+      }
+      return { duration: element.duration, error: element.error ? element.error.message : null };
+    })()`);
+    expect(video.error).toBeNull();
+    // Both 2-second clips, joined.
+    expect(video.duration).toBeGreaterThan(3.5);
+    await tab.screenshot('15-preset-job');
     expect(tab.problems).toEqual([]);
   });
 

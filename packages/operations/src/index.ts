@@ -2,7 +2,7 @@ export * from './execution-plan';
 export * from './operation-definition';
 export * from './registry';
 export { outputBaseName } from './download-name';
-export { JOB_PRESETS, validateSubmission } from './validation';
+export { JOB_PRESETS, presetParams, validateSubmission } from './validation';
 export type { ValidatedSubmission } from './validation';
 export { embedsSubtitles } from './transcribe';
 export { compressParams } from './compress';

@@ -107,6 +107,23 @@ export interface OperationInfo {
   params_schema: JsonSchema;
 }
 
+/** A preset (`preset` in POST /process): a named chain of operations. */
+export interface PresetInfo {
+  name: string;
+  summary: string;
+  /** Takes `sources` (several inputs, in order). */
+  multiple_sources: boolean;
+  /** The operations it runs, in order; the last one writes the result. */
+  steps: { method_name: string; output_format: string | null }[];
+  params_schema: JsonSchema;
+}
+
+/** GET /operations. */
+export interface OperationList {
+  operations: OperationInfo[];
+  presets: PresetInfo[];
+}
+
 export interface PlaybackUrls {
   expires_at: string;
   hls?: string;

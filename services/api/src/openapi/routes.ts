@@ -417,14 +417,16 @@ export const apiRoutes: readonly RouteSpec[] = [
     method: 'get',
     path: '/operations',
     operationId: 'listOperations',
-    summary: 'The operations a job can run, with their parameters’ JSON Schema',
+    summary: 'The operations and presets a job can run, with their parameters’ JSON Schema',
     description:
       'Every registered operation: its name, summary, accepted output formats and the JSON Schema of its `params` ' +
-      '(bounds, enums, defaults). The dashboard builds its submission form from it.',
+      '(bounds, enums, defaults); and every preset (`preset` in POST /process): its name, summary, whether it takes ' +
+      'several sources, the operations it runs and the JSON Schema of its `params`. ' +
+      'The dashboard builds its submission form from it.',
     tags: ['jobs'],
     access: 'apiKey',
     responses: {
-      200: { description: 'The operations, in registry order.', json: operationListSchema },
+      200: { description: 'The operations, in registry order, and the presets.', json: operationListSchema },
       ...errorResponses(401),
     },
   },

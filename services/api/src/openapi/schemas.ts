@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ErrorCodes, JOB_STATUSES, JOB_WARNING_CODES, MAX_JOB_STEPS, submitJobSchema } from '@mediaflow/domain';
-import { JOB_PRESETS, OPERATIONS, transcribeParams } from '@mediaflow/operations';
+import { JOB_PRESETS, OPERATIONS, presetParams } from '@mediaflow/operations';
 import type { ErrorCode } from '@mediaflow/domain';
 
 /**
@@ -272,10 +272,7 @@ export const submitPresetJobBodySchema = z
           'duration and seek index), then transcribe it: SRT, WebVTT and JSON, and a copy of the MP4 with a soft ' +
           'subtitle track, which is the job’s primary output.',
       ),
-    params: transcribeParams
-      .pick({ language: true, model: true })
-      .optional()
-      .describe('Given to the preset’s transcribe step; no other params are taken.'),
+    params: presetParams.optional().describe('Given to the preset’s transcribe step; no other params are taken.'),
     webhook_url: webhookUrlField.optional(),
   })
   .meta({
@@ -473,7 +470,31 @@ export const operationInfoSchema = z.object({
 });
 responseComponents.add(operationInfoSchema, { id: 'OperationInfo' });
 
-export const operationListSchema = z.array(operationInfoSchema);
+export const presetInfoSchema = z.object({
+  name: z.string().describe('Its `preset` for POST /process.'),
+  summary: z.string().describe('One sentence: what it makes.'),
+  multiple_sources: z
+    .boolean()
+    .describe('It takes `sources` (several inputs, in order; its first step reads them) as well as one `source`.'),
+  steps: z
+    .array(
+      z.object({
+        method_name: z.string(),
+        output_format: z.string().nullable().describe('null: the operation’s default.'),
+      }),
+    )
+    .min(1)
+    .describe('The operations it runs, in order; the last one writes the job’s result.'),
+  params_schema: z
+    .record(z.string(), z.unknown())
+    .describe('JSON Schema (2020-12) of the `params` it takes (`language`, `model`), for building a form.'),
+});
+responseComponents.add(presetInfoSchema, { id: 'PresetInfo' });
+
+export const operationListSchema = z.object({
+  operations: z.array(operationInfoSchema).describe('Every registered operation, in registry order.'),
+  presets: z.array(presetInfoSchema).describe('Every preset: a named chain of operations, submitted with `preset`.'),
+});
 responseComponents.add(operationListSchema, { id: 'OperationList' });
 
 export const jobActionResultSchema = z.object({

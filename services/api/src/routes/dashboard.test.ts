@@ -6,10 +6,12 @@ import path from 'node:path';
 import express from 'express';
 import { z } from 'zod';
 import { createLogger } from '@mediaflow/domain';
-import { defineOperation, OPERATIONS } from '@mediaflow/operations';
+import { defineOperation, JOB_PRESETS, OPERATIONS, validateSubmission } from '@mediaflow/operations';
 import { errorHandler, notFoundHandler } from '../http/errors';
 import { DASHBOARD_CSP, dashboardRoutes } from './dashboard';
-import { describeOperation, operationRoutes } from './operations';
+import { operationListSchema } from '../openapi/schemas';
+import { describeOperation, operationRoutes, PRESET_SUMMARIES } from './operations';
+import type { OperationList } from './operations';
 
 let directory: string;
 let server: Server;
@@ -75,7 +77,7 @@ describe('GET /operations', () => {
   it('lists every registered operation with its formats and the JSON Schema of its params', async () => {
     const response = await fetch(`${base}/operations`);
     expect(response.status).toBe(200);
-    const body = (await response.json()) as ReturnType<typeof describeOperation>[];
+    const body = ((await response.json()) as OperationList).operations;
     expect(body.map((operation) => operation.name)).toEqual(OPERATIONS.map((operation) => operation.name));
     const compress = body.find((operation) => operation.name === 'compress');
     expect(compress).toMatchObject({
@@ -94,6 +96,54 @@ describe('GET /operations', () => {
     const convert = body.find((operation) => operation.name === 'convert_format');
     expect(convert?.default_output_format).toBeNull();
     expect(convert?.output_formats).toEqual(['mp4', 'webm', 'mkv', 'mov']);
+  });
+
+  it('lists the presets: name, summary, several sources, their steps and the JSON Schema of their params', async () => {
+    const body = (await (await fetch(`${base}/operations`)).json()) as OperationList;
+    expect(body.presets.map((preset) => preset.name)).toEqual(Object.keys(JOB_PRESETS));
+    const meeting = body.presets.find((preset) => preset.name === 'meeting_recording');
+    expect(meeting).toEqual({
+      name: 'meeting_recording',
+      summary: PRESET_SUMMARIES.meeting_recording,
+      multiple_sources: true,
+      steps: [
+        { method_name: 'concat', output_format: 'mp4' },
+        { method_name: 'transcribe', output_format: 'mp4' },
+      ],
+      params_schema: {
+        type: 'object',
+        properties: {
+          language: { type: 'string', pattern: expect.any(String) as unknown },
+          model: { type: 'string', enum: expect.arrayContaining(['tiny.en', 'base']) as unknown },
+        },
+        additionalProperties: false,
+      },
+    });
+    expect(meeting?.summary).toMatch(/^[A-Z][^.]+\.$/);
+  });
+
+  it('has a one-sentence summary of its own for every preset', () => {
+    expect(Object.keys(PRESET_SUMMARIES).sort()).toEqual(Object.keys(JOB_PRESETS).sort());
+  });
+
+  it('answers what its OpenAPI description (OperationList) says', async () => {
+    const body: unknown = await (await fetch(`${base}/operations`)).json();
+    expect(operationListSchema.safeParse(body).error).toBeUndefined();
+  });
+
+  it('describes a preset’s params as POST /process accepts them', async () => {
+    const body = (await (await fetch(`${base}/operations`)).json()) as OperationList;
+    const meeting = body.presets.find((preset) => preset.name === 'meeting_recording');
+    const properties = Object.keys(meeting?.params_schema.properties ?? {});
+    const submit = (params: Record<string, unknown>): unknown =>
+      validateSubmission(
+        { sources: ['s3://inputs/a.webm', 's3://inputs/b.webm'], preset: 'meeting_recording', params },
+        ['inputs'],
+      );
+    // Every property the form offers is accepted; any other is refused.
+    expect(() => submit({ language: 'en', model: 'tiny.en' })).not.toThrow();
+    expect(properties.sort()).toEqual(['language', 'model']);
+    expect(() => submit({ crf: 20 })).toThrow(/only language and model/);
   });
 
   it('describes a new operation from its schema alone', () => {

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { OPERATIONS } from '@mediaflow/operations';
+import { findOperation, JOB_PRESETS, OPERATIONS, presetParams } from '@mediaflow/operations';
 import type { RegisteredOperation } from '@mediaflow/operations';
 
 /** One operation as GET /operations describes it: enough to build a submission form. */
@@ -20,6 +20,43 @@ export interface OperationInfo {
 }
 
 type JsonSchema = z.core.JSONSchema.BaseSchema;
+
+/** One step of a preset's chain, as POST /process runs it. */
+export interface PresetStepInfo {
+  method_name: string;
+  output_format: string | null;
+}
+
+/** A step of JOB_PRESETS. */
+interface PresetStepInfoInput {
+  method_name: string;
+  output_format?: string | undefined;
+}
+
+/** One preset (`preset` in POST /process) as GET /operations describes it: enough to offer it in a form. */
+export interface PresetInfo {
+  name: string;
+  summary: string;
+  /** Takes `sources` (several inputs, in order): its first step does. */
+  multiple_sources: boolean;
+  /** The operations it runs, in order; the last one writes the job's result. */
+  steps: PresetStepInfo[];
+  /** JSON Schema (2020-12) of the `params` it accepts (language and model). */
+  params_schema: z.core.JSONSchema.BaseSchema;
+}
+
+/** GET /operations' body. */
+export interface OperationList {
+  operations: OperationInfo[];
+  presets: PresetInfo[];
+}
+
+/** One sentence per preset of JOB_PRESETS, for people choosing one. */
+export const PRESET_SUMMARIES: Readonly<Record<string, string>> = {
+  meeting_recording:
+    'Joins a meeting’s recordings (or MediaRecorder chunks) in order into one MP4, transcribes the speech ' +
+    'and adds it as a subtitle track, with SRT, WebVTT and JSON transcripts beside it.',
+};
 
 function inputSchema(schema: z.ZodType): JsonSchema {
   // `unrepresentable: 'any'`: a refinement JSON Schema cannot say is still checked by POST /process.
@@ -52,13 +89,34 @@ export function describeOperation(operation: RegisteredOperation): OperationInfo
   };
 }
 
+/** Describes one preset of JOB_PRESETS: its chain, whether it takes several sources, its params' JSON Schema. */
+export function describePreset(name: string, steps: readonly PresetStepInfoInput[]): PresetInfo {
+  const first = steps[0] === undefined ? undefined : findOperation(steps[0].method_name);
+  return {
+    name,
+    summary:
+      PRESET_SUMMARIES[name] ?? `Runs ${steps.map((step) => step.method_name.replaceAll('_', ' ')).join(', then ')}.`,
+    multiple_sources: first?.multipleSources ?? false,
+    steps: steps.map((step) => ({ method_name: step.method_name, output_format: step.output_format ?? null })),
+    params_schema: inputSchema(presetParams),
+  };
+}
+
 /**
- * GET /operations: the operation registry, so a client (the dashboard's
- * submission form) can offer every operation and its parameters without
- * knowing them in advance. Computed once: the registry is fixed at build time.
+ * GET /operations: the operation registry and the presets (named chains of
+ * operations), so a client (the dashboard's submission form) can offer every
+ * operation and preset and their parameters without knowing them in advance.
+ * Computed once: the registry and the presets are fixed at build time.
  */
-export function operationRoutes(operations: readonly RegisteredOperation[] = OPERATIONS): Router {
-  const body = JSON.stringify(operations.map(describeOperation));
+export function operationRoutes(
+  operations: readonly RegisteredOperation[] = OPERATIONS,
+  presets: Readonly<Record<string, readonly PresetStepInfoInput[]>> = JOB_PRESETS,
+): Router {
+  const list: OperationList = {
+    operations: operations.map(describeOperation),
+    presets: Object.entries(presets).map(([name, steps]) => describePreset(name, steps)),
+  };
+  const body = JSON.stringify(list);
   const router = Router();
   router.get('/operations', (_req, res) => {
     res.set('Cache-Control', 'private, no-cache').type('application/json').send(body);

@@ -4,7 +4,7 @@ import { subscribe } from '../events';
 import { formatTime, humanize } from '../format';
 import { operationsLabel, sourcesLabel } from '../job-labels';
 import { navigate } from '../router';
-import type { JobPage, JobView, OperationInfo } from '../types';
+import type { JobPage, JobView, OperationList } from '../types';
 import { ErrorMessage, Link, PageHeading, ProgressBar, StatusBadge } from './common';
 
 const STATUSES = ['queued', 'processing', 'retrying', 'completed', 'failed', 'cancelled'];
@@ -24,8 +24,8 @@ export function JobsPage(props: { query: URLSearchParams }) {
   const [history, setHistory] = useState<string[]>([]);
 
   useEffect(() => {
-    api<OperationInfo[]>('/operations')
-      .then((list) => setOperations(list.map((operation) => operation.name)))
+    api<OperationList>('/operations')
+      .then((list) => setOperations(list.operations.map((operation) => operation.name)))
       .catch(() => setOperations([]));
   }, []);
 
