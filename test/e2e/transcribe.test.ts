@@ -11,7 +11,7 @@ import type { StatusBody } from '../support/jobs';
 import { ApiClient } from '../support/api-client';
 import { startEmbedded } from '../support/embedded';
 import { makeClip } from '../support/media-fixtures';
-import { freePort, REPO_ROOT } from '../support/processes';
+import { freePort, REPO_ROOT, waitFor } from '../support/processes';
 import { startSystem } from '../support/system';
 import { dumpLogsOnFailure } from '../support/jest-hooks';
 import type { RunningSystem } from '../support/system';
@@ -381,12 +381,26 @@ describe('transcribe end to end (two workers, real Whisper models)', () => {
         expect((await waitForJob(client, jobId, undefined, 600_000)).final.status).toBe('completed');
       }
 
-      const events = embedded
-        .output()
-        .split('\n')
-        .filter((line) => line.startsWith('{'))
-        .map((line) => JSON.parse(line) as { message: string; jobId?: string; timestamp: string })
-        .filter((event) => event.jobId !== undefined);
+      const eventsNow = (): { message: string; jobId?: string; timestamp: string }[] =>
+        embedded
+          .output()
+          .split('\n')
+          .filter((line) => line.startsWith('{'))
+          .map((line) => JSON.parse(line) as { message: string; jobId?: string; timestamp: string })
+          .filter((event) => event.jobId !== undefined);
+      // A worker logs "job completed" after it stores the completion, which the API shows at once:
+      // under load the last job's line can reach the pipe after its status did.
+      const events = await waitFor(
+        'every job to have logged its completion',
+        () => {
+          const seen = eventsNow();
+          const done = Object.values(jobs).every((jobId) =>
+            seen.some((event) => event.jobId === jobId && event.message === 'job completed'),
+          );
+          return done ? seen : undefined;
+        },
+        { timeoutMs: 15_000, intervalMs: 100 },
+      );
       const at = (jobId: string, message: string): number => {
         const event = events.find((candidate) => candidate.jobId === jobId && candidate.message === message);
         if (!event) throw new Error(`no "${message}" for ${jobId}`);
