@@ -123,10 +123,10 @@ export const JOB_PRESETS: Record<string, readonly RequestedStep[]> = {
   ],
 };
 
-const PRESET_PARAMS = ['language', 'model'];
-
 /** What a preset's `params` may hold (language, model): the transcribe step's own rules for them. */
 export const presetParams = transcribeParams.pick({ language: true, model: true });
+
+const PRESET_PARAMS = Object.keys(presetParams.shape);
 
 /**
  * The steps a preset names, with the body's `params` (language, model) given to its transcribe step.
